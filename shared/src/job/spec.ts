@@ -1,0 +1,256 @@
+/**
+ * The job model: what a submitter hands to the engine. A job is a set of
+ * content-addressed models and input tensors plus a DAG of tasks and a policy.
+ */
+import type { WireError } from '../errors.ts';
+import type { Sha256Hex } from '../platform.ts';
+import { byteLength, isDType, type Tensor } from '../tensor.ts';
+import { canonicalBytes } from './compare.ts';
+import { utf8 } from './utf8.ts';
+
+/** How replica outputs are compared. */
+export type CompareRule =
+  | { readonly kind: 'exact' }
+  /** |a-b| <= abs + rel*|b| elementwise; NaN never matches; -0 == 0. */
+  | { readonly kind: 'tolerance'; readonly abs: number; readonly rel: number }
+  /** Same argmax index along `axis` (label rule). */
+  | { readonly kind: 'argmax'; readonly axis: number };
+
+/** A feed of a task: a literal tensor (inline or by blob hash) or an output of another task. */
+export type FeedSpec =
+  | { readonly tensor: Tensor }
+  | { readonly blob: string }
+  | { readonly fromTask: string; readonly output: string };
+
+export interface TaskSpec {
+  /** Unique within the job. */
+  readonly id: string;
+  /** SHA-256 hex of a model in `JobSpec.models`. */
+  readonly model: string;
+  readonly feeds: Readonly<Record<string, FeedSpec>>;
+  /** Output names to fetch; all outputs when absent. */
+  readonly outputs?: readonly string[];
+}
+
+export interface Policy {
+  /** Replicas per task for donors without a trusted record. Default 2. */
+  readonly replicas: number;
+  /** Matching results needed to accept. Default 2. */
+  readonly quorum: number;
+  /** Replicas a disputed task may grow to before it fails. Default 5. */
+  readonly maxReplicas: number;
+  /** Default `{kind:'exact'}`. */
+  readonly compare: CompareRule;
+  /** A lease not reported by then is re-issued. Default 60 000 ms. */
+  readonly taskDeadlineMs: number;
+  /** A lease not acknowledged by then is re-issued. Default 10 000 ms. */
+  readonly ackTimeoutMs: number;
+  /** Leases of one task that may end without a result before it fails. Default 5. */
+  readonly maxAttempts: number;
+  /** Share of a trusted donor's assignments that re-run a task with a known answer. Default 0.1. */
+  readonly spotCheckRate: number;
+  /** The same share for donors still on probation. Default 0.25. */
+  readonly probationSpotCheckRate: number;
+  /** Let donors with a trusted record run tasks alone (adaptive replication). Default true. */
+  readonly adaptive: boolean;
+}
+
+export const DEFAULT_POLICY: Policy = {
+  replicas: 2,
+  quorum: 2,
+  maxReplicas: 5,
+  compare: { kind: 'exact' },
+  taskDeadlineMs: 60_000,
+  ackTimeoutMs: 10_000,
+  maxAttempts: 5,
+  spotCheckRate: 0.1,
+  probationSpotCheckRate: 0.25,
+  adaptive: true,
+};
+
+export interface JobSpec {
+  /** Human label; not part of the id. */
+  readonly name?: string;
+  /** When given, the job id derives from it instead of the content. */
+  readonly idempotencyKey?: string;
+  /** Model bytes by SHA-256 hex. */
+  readonly models: Readonly<Record<string, Uint8Array>>;
+  /** Input tensors by SHA-256 hex of their canonical bytes (see `canonicalBytes`). */
+  readonly blobs?: Readonly<Record<string, Tensor>>;
+  readonly tasks: readonly TaskSpec[];
+  readonly policy?: Partial<Policy>;
+}
+
+export const JOB_ERROR_CODES = [
+  'empty-job',
+  'duplicate-task',
+  'unknown-model',
+  'unknown-blob',
+  'dangling-reference',
+  'cycle',
+  'bad-tensor',
+  'bad-policy',
+  'hash-mismatch',
+] as const;
+export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];
+export interface JobError extends WireError {
+  readonly code: JobErrorCode;
+}
+
+export function resolvePolicy(p: Partial<Policy> | undefined): Policy {
+  return { ...DEFAULT_POLICY, ...p };
+}
+
+function policyErrors(p: Policy): JobError[] {
+  const bad = (message: string): JobError => ({ code: 'bad-policy', message });
+  const out: JobError[] = [];
+  const int = (x: number, min: number) => Number.isInteger(x) && x >= min;
+  if (!int(p.replicas, 1)) out.push(bad('replicas must be an integer >= 1'));
+  if (!int(p.quorum, 1) || p.quorum > p.replicas) out.push(bad('quorum must be in 1..replicas'));
+  if (!int(p.maxReplicas, p.replicas)) out.push(bad('maxReplicas must be >= replicas'));
+  if (!int(p.maxAttempts, 1)) out.push(bad('maxAttempts must be an integer >= 1'));
+  if (!(p.taskDeadlineMs > 0) || !(p.ackTimeoutMs > 0)) out.push(bad('timeouts must be > 0'));
+  for (const r of [p.spotCheckRate, p.probationSpotCheckRate]) {
+    if (!(r >= 0 && r < 1)) out.push(bad('spot-check rates must be in [0, 1)'));
+  }
+  const c = p.compare;
+  if (c.kind === 'tolerance' && !(c.abs >= 0 && c.rel >= 0))
+    out.push(bad('tolerance must be >= 0'));
+  if (c.kind === 'argmax' && !Number.isInteger(c.axis))
+    out.push(bad('argmax axis must be an integer'));
+  return out;
+}
+
+function tensorOk(t: Tensor): boolean {
+  return (
+    isDType(t.dtype) &&
+    t.dims.every((d) => Number.isInteger(d) && d >= 0) &&
+    t.data instanceof Uint8Array &&
+    t.data.byteLength === byteLength(t.dtype, t.dims)
+  );
+}
+
+/**
+ * Structural checks of a job: unique task ids, known models and blobs, no
+ * dangling references, no cycles, a sane policy. Returns every error found;
+ * an empty array means valid. Content hashes are checked by `verifyJobHashes`.
+ */
+export function validateJob(spec: JobSpec): JobError[] {
+  const errors: JobError[] = [];
+  if (spec.tasks.length === 0) errors.push({ code: 'empty-job', message: 'a job needs a task' });
+  const ids = new Set<string>();
+  for (const t of spec.tasks) {
+    if (ids.has(t.id)) errors.push({ code: 'duplicate-task', message: `task ${t.id} twice` });
+    ids.add(t.id);
+  }
+  const deps = new Map<string, string[]>();
+  for (const t of spec.tasks) {
+    if (!Object.hasOwn(spec.models, t.model)) {
+      errors.push({ code: 'unknown-model', message: `task ${t.id}: no model ${t.model}` });
+    }
+    const d: string[] = [];
+    for (const [name, f] of Object.entries(t.feeds)) {
+      if ('fromTask' in f) {
+        if (!ids.has(f.fromTask)) {
+          errors.push({
+            code: 'dangling-reference',
+            message: `task ${t.id} feed ${name}: no task ${f.fromTask}`,
+          });
+        } else d.push(f.fromTask);
+      } else if ('blob' in f) {
+        if (!spec.blobs || !Object.hasOwn(spec.blobs, f.blob)) {
+          errors.push({
+            code: 'unknown-blob',
+            message: `task ${t.id} feed ${name}: no blob ${f.blob}`,
+          });
+        }
+      } else if (!tensorOk(f.tensor)) {
+        errors.push({ code: 'bad-tensor', message: `task ${t.id} feed ${name}: malformed tensor` });
+      }
+    }
+    deps.set(t.id, d);
+  }
+  for (const [hash, t] of Object.entries(spec.blobs ?? {})) {
+    if (!tensorOk(t))
+      errors.push({ code: 'bad-tensor', message: `blob ${hash}: malformed tensor` });
+  }
+  const cycle = findCycle(deps);
+  if (cycle) errors.push({ code: 'cycle', message: `cycle: ${cycle.join(' -> ')}` });
+  errors.push(...policyErrors(resolvePolicy(spec.policy)));
+  return errors;
+}
+
+/** Iterative DFS; returns one cycle's path when there is one. */
+function findCycle(deps: ReadonlyMap<string, readonly string[]>): string[] | null {
+  const color = new Map<string, 1 | 2>();
+  for (const root of deps.keys()) {
+    if (color.has(root)) continue;
+    const stack: { id: string; i: number }[] = [{ id: root, i: 0 }];
+    color.set(root, 1);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const next = deps.get(top.id)?.[top.i++];
+      if (next === undefined) {
+        color.set(top.id, 2);
+        stack.pop();
+      } else if (color.get(next) === 1) {
+        const from = stack.findIndex((s) => s.id === next);
+        return [...stack.slice(from).map((s) => s.id), next];
+      } else if (!color.has(next)) {
+        color.set(next, 1);
+        stack.push({ id: next, i: 0 });
+      }
+    }
+  }
+  return null;
+}
+
+/** Checks that every model and blob is stored under the SHA-256 of its bytes. */
+export async function verifyJobHashes(spec: JobSpec, sha256: Sha256Hex): Promise<JobError[]> {
+  const errors: JobError[] = [];
+  for (const [hash, bytes] of Object.entries(spec.models)) {
+    if ((await sha256(bytes)) !== hash) {
+      errors.push({ code: 'hash-mismatch', message: `model ${hash}: bytes hash differently` });
+    }
+  }
+  for (const [hash, t] of Object.entries(spec.blobs ?? {})) {
+    if ((await sha256(canonicalBytes(t))) !== hash) {
+      errors.push({ code: 'hash-mismatch', message: `blob ${hash}: tensor hashes differently` });
+    }
+  }
+  return errors;
+}
+
+/**
+ * A job's id: SHA-256 of its idempotency key, or of its content (models,
+ * blobs, tasks and policy, in a canonical order), so submitting the same job
+ * twice yields the same id.
+ */
+export async function jobIdOf(spec: JobSpec, sha256: Sha256Hex): Promise<string> {
+  if (spec.idempotencyKey !== undefined) {
+    return sha256(utf8(`key:${spec.idempotencyKey}`));
+  }
+  const feedText = (f: FeedSpec, hashes: Map<Tensor, string>): unknown =>
+    'tensor' in f ? { inline: hashes.get(f.tensor) } : f;
+  const hashes = new Map<Tensor, string>();
+  for (const t of spec.tasks) {
+    for (const f of Object.values(t.feeds)) {
+      if ('tensor' in f && !hashes.has(f.tensor)) {
+        hashes.set(f.tensor, await sha256(canonicalBytes(f.tensor)));
+      }
+    }
+  }
+  const sorted = <T>(o: Readonly<Record<string, T>>) => Object.keys(o).sort();
+  const canon = {
+    models: sorted(spec.models),
+    blobs: sorted(spec.blobs ?? {}),
+    tasks: spec.tasks.map((t) => ({
+      id: t.id,
+      model: t.model,
+      feeds: sorted(t.feeds).map((k) => [k, feedText(t.feeds[k]!, hashes)]),
+      outputs: t.outputs ?? null,
+    })),
+    policy: resolvePolicy(spec.policy),
+  };
+  return sha256(utf8(`content:${JSON.stringify(canon)}`));
+}

@@ -1,0 +1,2 @@
+export * from './job-store.ts';
+export * from './memory-store.ts';
