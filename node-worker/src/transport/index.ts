@@ -1,0 +1,2 @@
+export * from './node-peer-pool.ts';
+export * from './node-wrtc.ts';

@@ -1,0 +1,152 @@
+/**
+ * Splits frames into data-channel messages of at most CHUNK_BYTES and puts
+ * them back together. Channels are reliable and ordered, so the chunks of one
+ * frame arrive in order; frames may interleave by message id.
+ *
+ * Chunk layout: `u8 0xC1 | u32le messageId | u32le index | u32le count | u32le frameBytes | data`.
+ */
+import type { Now } from '../platform.ts';
+
+/** Largest data-channel message sent: 16 KiB is safe in every browser and libdatachannel. */
+export const CHUNK_BYTES = 16 * 1024;
+const CHUNK_MAGIC = 0xc1;
+export const CHUNK_HEADER_BYTES = 17;
+/** Frame bytes carried by each chunk but the last. */
+export const CHUNK_DATA_BYTES = CHUNK_BYTES - CHUNK_HEADER_BYTES;
+
+export interface ReassemblyLimits {
+  /** Largest frame accepted, bytes. Default 64 MiB (DEFAULT_MAX_FRAME_BYTES). */
+  readonly maxFrameBytes: number;
+  /** Frames being reassembled at once from one peer. Default 8. */
+  readonly maxPartialFrames: number;
+  /** A partial frame older than this is dropped by `expire()`. Default 30 000 ms. */
+  readonly reassemblyTimeoutMs: number;
+}
+
+export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_REASSEMBLY_LIMITS: ReassemblyLimits = {
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  maxPartialFrames: 8,
+  reassemblyTimeoutMs: 30_000,
+};
+
+/** Why a chunk or frame was dropped; each one counts against the sender. */
+export type DropReason =
+  | 'bad-chunk'
+  | 'frame-too-large'
+  | 'too-many-partials'
+  | 'out-of-order'
+  | 'reassembly-timeout'
+  | 'bad-frame'
+  | 'bad-message';
+
+export type ReassemblyResult =
+  | { readonly kind: 'frame'; readonly frame: Uint8Array }
+  | { readonly kind: 'partial' }
+  | { readonly kind: 'drop'; readonly reason: DropReason };
+
+/** Splits one frame into chunks; `messageId` is any u32 unique among frames in flight. */
+export function chunkFrame(frame: Uint8Array, messageId: number): Uint8Array[] {
+  return [...iterateChunks(frame, messageId)];
+}
+
+/** Like `chunkFrame`, one chunk at a time (a sender under backpressure holds one chunk, not a copy of the frame). */
+export function* iterateChunks(frame: Uint8Array, messageId: number): Generator<Uint8Array> {
+  const count = Math.max(1, Math.ceil(frame.byteLength / CHUNK_DATA_BYTES));
+  for (let i = 0; i < count; i++) {
+    const data = frame.subarray(i * CHUNK_DATA_BYTES, (i + 1) * CHUNK_DATA_BYTES);
+    const chunk = new Uint8Array(CHUNK_HEADER_BYTES + data.byteLength);
+    const view = new DataView(chunk.buffer);
+    chunk[0] = CHUNK_MAGIC;
+    view.setUint32(1, messageId >>> 0, true);
+    view.setUint32(5, i, true);
+    view.setUint32(9, count, true);
+    view.setUint32(13, frame.byteLength, true);
+    chunk.set(data, CHUNK_HEADER_BYTES);
+    yield chunk;
+  }
+}
+
+export interface Reassembler {
+  /** Feeds one received data-channel message. */
+  push(chunk: Uint8Array): ReassemblyResult;
+  /** Drops partial frames older than the timeout; returns how many. Call from a timer. */
+  expire(): number;
+  /** Partial frames currently held. */
+  readonly partials: number;
+}
+
+interface PartialFrame {
+  readonly buf: Uint8Array;
+  readonly count: number;
+  next: number;
+  readonly startedAt: number;
+}
+
+export function createReassembler(now: Now, limits: Partial<ReassemblyLimits> = {}): Reassembler {
+  const lim = { ...DEFAULT_REASSEMBLY_LIMITS, ...limits };
+  const partials = new Map<number, PartialFrame>();
+
+  function push(chunk: Uint8Array): ReassemblyResult {
+    if (chunk.byteLength < CHUNK_HEADER_BYTES || chunk[0] !== CHUNK_MAGIC) {
+      return { kind: 'drop', reason: 'bad-chunk' };
+    }
+    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const id = view.getUint32(1, true);
+    const index = view.getUint32(5, true);
+    const count = view.getUint32(9, true);
+    const total = view.getUint32(13, true);
+    const data = chunk.subarray(CHUNK_HEADER_BYTES);
+    if (count !== Math.max(1, Math.ceil(total / CHUNK_DATA_BYTES)) || index >= count) {
+      partials.delete(id);
+      return { kind: 'drop', reason: 'bad-chunk' };
+    }
+    const expected = index === count - 1 ? total - index * CHUNK_DATA_BYTES : CHUNK_DATA_BYTES;
+    if (data.byteLength !== expected) {
+      partials.delete(id);
+      return { kind: 'drop', reason: 'bad-chunk' };
+    }
+    if (total > lim.maxFrameBytes) return { kind: 'drop', reason: 'frame-too-large' };
+    if (count === 1) {
+      if (partials.delete(id)) return { kind: 'drop', reason: 'out-of-order' };
+      // A plain copy: `data` may be a Node Buffer, whose slice() does not copy.
+      return { kind: 'frame', frame: new Uint8Array(data) };
+    }
+    let p = partials.get(id);
+    if (!p) {
+      if (index !== 0) return { kind: 'drop', reason: 'out-of-order' };
+      if (partials.size >= lim.maxPartialFrames)
+        return { kind: 'drop', reason: 'too-many-partials' };
+      p = { buf: new Uint8Array(total), count, next: 0, startedAt: now() };
+      partials.set(id, p);
+    } else if (index !== p.next || count !== p.count || total !== p.buf.byteLength) {
+      partials.delete(id);
+      return { kind: 'drop', reason: 'out-of-order' };
+    }
+    p.buf.set(data, index * CHUNK_DATA_BYTES);
+    p.next++;
+    if (p.next < p.count) return { kind: 'partial' };
+    partials.delete(id);
+    return { kind: 'frame', frame: p.buf };
+  }
+
+  function expire(): number {
+    const cutoff = now() - lim.reassemblyTimeoutMs;
+    let dropped = 0;
+    for (const [id, p] of partials) {
+      if (p.startedAt <= cutoff) {
+        partials.delete(id);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  return {
+    push,
+    expire,
+    get partials() {
+      return partials.size;
+    },
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * The donor side of the task protocol: `assign` → `ack` → model by hash
+ * (cache or blob exchange, verified) → Executor.run → `result` with the
+ * outputs' digest, or `error` with a code. At most `executor.concurrency`
+ * tasks run at once; more wait in a bounded queue. `cancel` drops a lease.
+ */
+import type { Executor } from '../contracts.ts';
+import { PeerGridError, toWireError } from '../errors.ts';
+import type { Now, Sha256Hex } from '../platform.ts';
+import type { TensorMap } from '../tensor.ts';
+import type { BlobExchange } from './blob-exchange.ts';
+import { digestTensorMap } from './digest.ts';
+import type { PeerLink } from './link.ts';
+import type { AssignMessage, PeerLoad, PeerMessage } from './messages.ts';
+
+export interface DonorAgentOptions {
+  readonly executor: Executor;
+  readonly blobs: BlobExchange;
+  readonly sha256: Sha256Hex;
+  /** When given, time spent queued and fetching the model counts against `deadlineMs`. */
+  readonly now?: Now;
+  /** Leases waiting beyond the running ones before new ones get `busy`. Default 2 × concurrency. */
+  readonly maxQueued?: number;
+  /** Largest model accepted, bytes. Default 512 MiB. */
+  readonly maxModelBytes?: number;
+  /**
+   * TESTS ONLY: return wrong outputs (every byte flipped) with a matching
+   * digest, to exercise verification. Never set outside tests. Default false.
+   */
+  readonly testOnlySabotage?: boolean;
+}
+
+export interface DonorAgent {
+  /** Serves tasks arriving on this link (and reports load in its heartbeats). Returns detach. */
+  attach(link: PeerLink): () => void;
+  load(): PeerLoad;
+  /** Stops taking tasks; queued leases get an error, running ones finish. */
+  close(): void;
+}
+
+interface Lease {
+  readonly link: PeerLink;
+  readonly msg: AssignMessage;
+  cancelled: boolean;
+  readonly receivedAt: number;
+}
+
+export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
+  const { executor, blobs, sha256 } = opts;
+  const capacity = Math.max(1, executor.concurrency);
+  const maxQueued = opts.maxQueued ?? capacity * 2;
+  const maxModelBytes = opts.maxModelBytes ?? 512 * 1024 * 1024;
+  const queue: Lease[] = [];
+  const active = new Map<string, Lease>();
+  let running = 0;
+  let closed = false;
+
+  const reply = (link: PeerLink, msg: PeerMessage) => link.send(msg).catch(() => {});
+  const key = (link: PeerLink, leaseId: string) => `${link.remoteId}\u0000${leaseId}`;
+
+  function onAssign(link: PeerLink, msg: AssignMessage): void {
+    const k = key(link, msg.leaseId);
+    if (active.has(k)) return; // a duplicate assign: the first one answers
+    const fail = (code: string, message: string) =>
+      void reply(link, { type: 'error', leaseId: msg.leaseId, error: { code, message } });
+    if (closed) {
+      fail('shutting-down', 'this donor is shutting down');
+      return;
+    }
+    if (msg.modelBytes > maxModelBytes) {
+      fail('too-large', `model of ${msg.modelBytes} bytes is over ${maxModelBytes}`);
+      return;
+    }
+    if (running >= capacity && queue.length >= maxQueued) {
+      fail('busy', `${running} running and ${queue.length} queued`);
+      return;
+    }
+    const lease: Lease = { link, msg, cancelled: false, receivedAt: opts.now?.() ?? 0 };
+    active.set(k, lease);
+    void reply(link, { type: 'ack', leaseId: msg.leaseId });
+    queue.push(lease);
+    pump();
+  }
+
+  function pump(): void {
+    while (running < capacity && queue.length > 0) {
+      const lease = queue.shift()!;
+      if (lease.cancelled) continue;
+      running++;
+      void run(lease).finally(() => {
+        running--;
+        active.delete(key(lease.link, lease.msg.leaseId));
+        pump();
+      });
+    }
+  }
+
+  async function run(lease: Lease): Promise<void> {
+    const { link, msg } = lease;
+    try {
+      const model = await blobs.fetch(msg.modelHash, msg.modelBytes, [link]);
+      if (lease.cancelled || link.closed) return;
+      const left = opts.now ? msg.deadlineMs - (opts.now() - lease.receivedAt) : msg.deadlineMs;
+      if (left <= 0)
+        throw new PeerGridError(
+          'timeout',
+          `deadline of ${msg.deadlineMs} ms passed before the run`,
+        );
+      void reply(link, { type: 'progress', leaseId: msg.leaseId, state: 'running' });
+      const res = await executor.run({
+        modelHash: msg.modelHash,
+        model,
+        feeds: msg.feeds,
+        timeoutMs: left,
+        ...(msg.outputs ? { outputs: msg.outputs } : {}),
+        ...(msg.backend ? { backend: msg.backend } : {}),
+      });
+      if (lease.cancelled || link.closed) return;
+      const outputs = opts.testOnlySabotage ? sabotage(res.outputs) : res.outputs;
+      const digest = await digestTensorMap(outputs, sha256);
+      await reply(link, {
+        type: 'result',
+        leaseId: msg.leaseId,
+        outputs,
+        digest,
+        computeMs: res.computeMs,
+        backend: res.backend,
+      });
+    } catch (err) {
+      if (lease.cancelled || link.closed) return;
+      await reply(link, { type: 'error', leaseId: msg.leaseId, error: toWireError(err) });
+    }
+  }
+
+  function onCancel(link: PeerLink, leaseId: string): void {
+    const lease = active.get(key(link, leaseId));
+    if (!lease) return;
+    lease.cancelled = true;
+    const i = queue.indexOf(lease);
+    if (i >= 0) {
+      queue.splice(i, 1);
+      active.delete(key(link, leaseId));
+    }
+  }
+
+  const load = (): PeerLoad => ({ running, queued: queue.length, capacity });
+
+  return {
+    attach(link) {
+      link.setLoadSource(load);
+      const off = link.onMessage((msg) => {
+        if (msg.type === 'assign') onAssign(link, msg);
+        else if (msg.type === 'cancel') onCancel(link, msg.leaseId);
+      });
+      const offClose = link.onClose(() => {
+        // Leases of a gone submitter are dropped: nobody would hear the result.
+        for (const lease of active.values())
+          if (lease.link === link) onCancel(link, lease.msg.leaseId);
+      });
+      return () => {
+        off();
+        offClose();
+      };
+    },
+    load,
+    close() {
+      closed = true;
+      for (const lease of queue.splice(0)) {
+        lease.cancelled = true;
+        active.delete(key(lease.link, lease.msg.leaseId));
+        void reply(lease.link, {
+          type: 'error',
+          leaseId: lease.msg.leaseId,
+          error: { code: 'shutting-down', message: 'this donor is shutting down' },
+        });
+      }
+    },
+  };
+}
+
+/** Every byte flipped: same dtypes and dims, certainly different values. */
+function sabotage(outputs: TensorMap): TensorMap {
+  const out: Record<string, TensorMap[string]> = {};
+  for (const [name, t] of Object.entries(outputs)) {
+    out[name] = { ...t, data: t.data.map((b) => b ^ 0xff) };
+  }
+  return out;
+}

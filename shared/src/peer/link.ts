@@ -1,0 +1,301 @@
+/**
+ * PeerLink: typed messages over one connected simple-peer. Frames are chunked
+ * to ≤ 16 KiB, sent one after another with backpressure on the channel's
+ * `bufferedAmount`, reassembled and parsed on receipt. Heartbeats notice a
+ * silent peer; malformed input is dropped and penalized, never thrown.
+ */
+import type { PeerId } from '../contracts.ts';
+import { PeerGridError, type WireError } from '../errors.ts';
+import type { Now, Timers } from '../platform.ts';
+import {
+  CHUNK_BYTES,
+  chunkFrame,
+  createReassembler,
+  DEFAULT_MAX_FRAME_BYTES,
+  iterateChunks,
+  type ReassemblyLimits,
+} from './chunking.ts';
+import { decodePeerMessage, encodePeerMessage } from './message-codec.ts';
+import type { PeerLoad, PeerMessage } from './messages.ts';
+import { destroyPeer, type SimplePeerLike } from './simple-peer-like.ts';
+
+export interface PeerLinkOptions {
+  readonly peer: SimplePeerLike;
+  readonly remoteId: PeerId;
+  readonly now: Now;
+  readonly timers: Timers;
+  /** Ping period, ms. Default 1000. */
+  readonly heartbeatIntervalMs?: number;
+  /** Nothing heard for this long → the link closes with `peer-timeout`. Default 4000 ms. */
+  readonly deadAfterMs?: number;
+  /** Sending pauses while the channel buffers more than this. Default 1 MiB. */
+  readonly highWaterBytes?: number;
+  /** …and resumes below this (`bufferedamountlow` threshold). Default 256 KiB. */
+  readonly lowWaterBytes?: number;
+  /** Poll period when the channel has no `bufferedamountlow` event. Default 2 ms. */
+  readonly pollMs?: number;
+  /** Reassembly limits for what we receive; `maxFrameBytes` also bounds what we send. */
+  readonly reassembly?: Partial<ReassemblyLimits>;
+  /** Dropped frames/messages tolerated from the peer before disconnecting. Default 16. */
+  readonly penaltyThreshold?: number;
+}
+
+export interface PeerLinkStats {
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  readonly framesSent: number;
+  readonly framesReceived: number;
+  /** Chunks, frames or messages dropped as malformed or over a limit. */
+  readonly penalties: number;
+}
+
+export interface PeerLink {
+  readonly remoteId: PeerId;
+  readonly closed: boolean;
+  /** Last heartbeat round trip, ms. */
+  readonly rttMs: number | undefined;
+  /** Load the peer last reported in a heartbeat. */
+  readonly remoteLoad: PeerLoad | undefined;
+  /** Queues a message; resolves when its last chunk is handed to the channel. Rejects `link-closed`. */
+  send(msg: PeerMessage): Promise<void>;
+  /** Hears every parsed message except ping/pong. Returns an unsubscribe function. */
+  onMessage(handler: (msg: PeerMessage) => void): () => void;
+  /** Hears the close, once, with its reason. */
+  onClose(handler: (reason: WireError) => void): () => void;
+  /** What our heartbeats report as our load. */
+  setLoadSource(source: () => PeerLoad): void;
+  stats(): PeerLinkStats;
+  /** Closes the link and destroys the peer connection. Idempotent. */
+  close(reason?: WireError): void;
+}
+
+export function createPeerLink(opts: PeerLinkOptions): PeerLink {
+  const { peer, now, timers } = opts;
+  const heartbeatMs = opts.heartbeatIntervalMs ?? 1000;
+  const deadAfterMs = opts.deadAfterMs ?? 4000;
+  const highWater = opts.highWaterBytes ?? 1 << 20;
+  const lowWater = opts.lowWaterBytes ?? 256 * 1024;
+  const pollMs = opts.pollMs ?? 2;
+  const penaltyThreshold = opts.penaltyThreshold ?? 16;
+  const reassembler = createReassembler(now, opts.reassembly);
+  const maxFrameBytes = opts.reassembly?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  const messageHandlers = new Set<(msg: PeerMessage) => void>();
+  const closeHandlers = new Set<(reason: WireError) => void>();
+  const s = { bytesSent: 0, bytesReceived: 0, framesSent: 0, framesReceived: 0, penalties: 0 };
+  let closed = false;
+  let nextMessageId = 1;
+  let tail: Promise<void> = Promise.resolve();
+  let lastHeard = now();
+  let pingSeq = 0;
+  let pingSentAt = new Map<number, number>();
+  let rttMs: number | undefined;
+  let remoteLoad: PeerLoad | undefined;
+  let loadSource: (() => PeerLoad) | undefined;
+  let heartbeat: unknown;
+  let lowWaiters: (() => void)[] = [];
+
+  const channel = () => peer._channel ?? undefined;
+  const buffered = () => channel()?.bufferedAmount ?? 0;
+  const onLow = () => {
+    const waiters = lowWaiters;
+    lowWaiters = [];
+    for (const w of waiters) w();
+  };
+  const ch = channel();
+  // Some implementations (@roamhq/wrtc) have the threshold but never fire the
+  // event: the first wait that ends by timer with the buffer drained switches to polling.
+  let useLowEvent =
+    ch !== undefined &&
+    typeof ch.bufferedAmountLowThreshold === 'number' &&
+    typeof ch.addEventListener === 'function';
+  if (useLowEvent && ch) {
+    ch.bufferedAmountLowThreshold = lowWater;
+    ch.addEventListener?.('bufferedamountlow', onLow);
+  }
+
+  function waitForDrain(): Promise<void> {
+    return new Promise((resolve) => {
+      const byEvent = useLowEvent;
+      const handle = timers.setTimeout(
+        () => {
+          if (byEvent && buffered() <= lowWater) useLowEvent = false;
+          onLow();
+        },
+        byEvent ? 100 : pollMs,
+      );
+      lowWaiters.push(() => {
+        timers.clearTimeout(handle);
+        resolve();
+      });
+    });
+  }
+
+  function rawSend(chunk: Uint8Array): void {
+    peer.send(chunk);
+    s.bytesSent += chunk.byteLength;
+  }
+
+  async function sendFrame(frame: Uint8Array): Promise<void> {
+    const id = nextMessageId;
+    nextMessageId = (nextMessageId + 1) >>> 0 || 1;
+    for (const chunk of iterateChunks(frame, id)) {
+      while (!closed && buffered() > highWater) await waitForDrain();
+      if (closed) throw new PeerGridError('link-closed', `link to ${opts.remoteId} is closed`);
+      rawSend(chunk);
+    }
+    s.framesSent++;
+  }
+
+  function send(msg: PeerMessage): Promise<void> {
+    if (closed) {
+      return Promise.reject(new PeerGridError('link-closed', `link to ${opts.remoteId} is closed`));
+    }
+    const frame = encodePeerMessage(msg);
+    if (frame.byteLength > maxFrameBytes) {
+      return Promise.reject(
+        new PeerGridError(
+          'too-large',
+          `a ${msg.type} frame of ${frame.byteLength} bytes is over ${maxFrameBytes}`,
+        ),
+      );
+    }
+    const p = tail.then(() => sendFrame(frame));
+    tail = p.catch(() => {});
+    return p;
+  }
+
+  function penalize(): void {
+    s.penalties++;
+    if (s.penalties >= penaltyThreshold) {
+      close({ code: 'peer-misbehaving', message: `${s.penalties} malformed messages` });
+    }
+  }
+
+  function onData(raw: Uint8Array): void {
+    if (closed) return;
+    lastHeard = now();
+    s.bytesReceived += raw.byteLength;
+    const r = reassembler.push(raw);
+    if (r.kind === 'partial') return;
+    if (r.kind === 'drop') {
+      penalize();
+      return;
+    }
+    const msg = decodePeerMessage(r.frame);
+    if (!msg) {
+      penalize();
+      return;
+    }
+    s.framesReceived++;
+    if (msg.type === 'ping') {
+      const pong: PeerMessage = loadSource
+        ? { type: 'pong', seq: msg.seq, load: loadSource() }
+        : { type: 'pong', seq: msg.seq };
+      if (msg.load) remoteLoad = msg.load;
+      sendControl(pong);
+      return;
+    }
+    if (msg.type === 'pong') {
+      const sentAt = pingSentAt.get(msg.seq);
+      if (sentAt !== undefined) rttMs = now() - sentAt;
+      pingSentAt.delete(msg.seq);
+      if (msg.load) remoteLoad = msg.load;
+      return;
+    }
+    for (const h of [...messageHandlers]) {
+      try {
+        h(msg);
+      } catch {
+        // A handler's bug must not take the link down.
+      }
+    }
+  }
+
+  /** Heartbeats skip the send queue: a one-chunk frame may interleave with a long one. */
+  function sendControl(msg: PeerMessage): void {
+    const frame = encodePeerMessage(msg);
+    if (closed || frame.byteLength > CHUNK_BYTES / 2) return;
+    const id = nextMessageId;
+    nextMessageId = (nextMessageId + 1) >>> 0 || 1;
+    try {
+      for (const chunk of chunkFrame(frame, id)) rawSend(chunk);
+    } catch (err) {
+      close({ code: 'send-failed', message: String(err) });
+    }
+  }
+
+  function tick(): void {
+    heartbeat = undefined;
+    if (closed) return;
+    if (reassembler.expire() > 0) penalize();
+    if (now() - lastHeard > deadAfterMs) {
+      close({
+        code: 'peer-timeout',
+        message: `nothing heard from ${opts.remoteId} for ${deadAfterMs} ms`,
+      });
+      return;
+    }
+    pingSeq++;
+    if (pingSentAt.size > 64) pingSentAt = new Map();
+    pingSentAt.set(pingSeq, now());
+    sendControl(
+      loadSource
+        ? { type: 'ping', seq: pingSeq, load: loadSource() }
+        : { type: 'ping', seq: pingSeq },
+    );
+    if (!closed) heartbeat = timers.setTimeout(tick, heartbeatMs);
+  }
+
+  function close(reason: WireError = { code: 'closed', message: 'closed locally' }): void {
+    if (closed) return;
+    closed = true;
+    if (heartbeat !== undefined) timers.clearTimeout(heartbeat);
+    ch?.removeEventListener?.('bufferedamountlow', onLow);
+    onLow();
+    destroyPeer(peer, timers);
+    for (const h of [...closeHandlers]) {
+      try {
+        h(reason);
+      } catch {
+        // Ignore handler bugs on the way out.
+      }
+    }
+    messageHandlers.clear();
+    closeHandlers.clear();
+  }
+
+  peer.on('data', onData);
+  peer.on('close', () =>
+    close({ code: 'peer-closed', message: `${opts.remoteId} closed the connection` }),
+  );
+  peer.on('error', (err) => close({ code: 'peer-error', message: err.message }));
+  heartbeat = timers.setTimeout(tick, heartbeatMs);
+
+  return {
+    remoteId: opts.remoteId,
+    get closed() {
+      return closed;
+    },
+    get rttMs() {
+      return rttMs;
+    },
+    get remoteLoad() {
+      return remoteLoad;
+    },
+    send,
+    onMessage(h) {
+      messageHandlers.add(h);
+      return () => messageHandlers.delete(h);
+    },
+    onClose(h) {
+      if (closed) return () => {};
+      closeHandlers.add(h);
+      return () => closeHandlers.delete(h);
+    },
+    setLoadSource(source) {
+      loadSource = source;
+    },
+    stats: () => ({ ...s }),
+    close,
+  };
+}

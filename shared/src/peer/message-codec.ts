@@ -1,0 +1,184 @@
+/**
+ * Peer messages ⇄ frames. `encodePeerMessage` moves tensors into the frame
+ * payload; `parsePeerMessage` validates an untrusted header (plus the frame's
+ * tensors) and builds a fresh message, or returns null.
+ */
+import type { Backend } from '../contracts.ts';
+import type { Tensor, TensorMap } from '../tensor.ts';
+import { decodeFrame, encodeFrame } from './frame-codec.ts';
+import { PEER_MESSAGE_LIMITS as L, type PeerLoad, type PeerMessage } from './messages.ts';
+
+const BACKENDS: readonly Backend[] = ['wasm', 'webgpu', 'cpu', 'cuda'];
+const HASH_RE = /^[0-9a-f]{64}$/;
+
+/** Encodes a message into one frame (before chunking). */
+export function encodePeerMessage(msg: PeerMessage): Uint8Array {
+  const tensors: Tensor[] = [];
+  const refs = (map: TensorMap): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const [name, t] of Object.entries(map)) {
+      out[name] = tensors.length;
+      tensors.push(t);
+    }
+    return out;
+  };
+  switch (msg.type) {
+    case 'assign':
+      return encodeFrame({ ...msg, feeds: refs(msg.feeds) }, tensors);
+    case 'result':
+      return encodeFrame({ ...msg, outputs: refs(msg.outputs) }, tensors);
+    case 'chunk': {
+      const data: Tensor = { dtype: 'uint8', dims: [msg.data.byteLength], data: msg.data };
+      return encodeFrame({ ...msg, data: 0 }, [data]);
+    }
+    default:
+      return encodeFrame(msg);
+  }
+}
+
+/** Decodes and parses one frame; null when malformed. */
+export function decodePeerMessage(frame: Uint8Array): PeerMessage | null {
+  const decoded = decodeFrame(frame);
+  return decoded ? parsePeerMessage(decoded.header, decoded.tensors) : null;
+}
+
+/**
+ * Validates an untrusted header. Tensor fields are indexes into `tensors`
+ * (the frame's tensor table); each index may be used once.
+ */
+export function parsePeerMessage(
+  header: unknown,
+  tensors: readonly Tensor[] = [],
+): PeerMessage | null {
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) return null;
+  const h = header as Record<string, unknown>;
+  const used = new Set<number>();
+  const tensorMap = (raw: unknown): TensorMap | null => {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
+    const entries = Object.entries(raw);
+    if (entries.length > L.maxTensors) return null;
+    const out: Record<string, Tensor> = Object.create(null);
+    for (const [name, idx] of entries) {
+      if (name.length === 0 || name.length > L.maxNameLength) return null;
+      const t = typeof idx === 'number' && !used.has(idx) ? tensors[idx] : undefined;
+      if (!t) return null;
+      used.add(idx as number);
+      out[name] = t;
+    }
+    return { ...out };
+  };
+  switch (h.type) {
+    case 'assign': {
+      const feeds = tensorMap(h.feeds);
+      const outputs = h.outputs === undefined ? undefined : stringList(h.outputs, L.maxTensors);
+      const backend = h.backend === undefined ? undefined : backendOf(h.backend);
+      if (!feeds || outputs === null || backend === null) return null;
+      if (!id(h.leaseId) || !id(h.taskId) || !id(h.jobId) || !hash(h.modelHash)) return null;
+      if (!size(h.modelBytes) || !positive(h.deadlineMs)) return null;
+      return {
+        type: 'assign',
+        leaseId: h.leaseId,
+        taskId: h.taskId,
+        jobId: h.jobId,
+        modelHash: h.modelHash,
+        modelBytes: h.modelBytes,
+        feeds,
+        deadlineMs: h.deadlineMs,
+        ...(backend ? { backend } : {}),
+        ...(outputs ? { outputs } : {}),
+      };
+    }
+    case 'ack':
+    case 'cancel':
+      return id(h.leaseId) ? { type: h.type, leaseId: h.leaseId } : null;
+    case 'progress':
+      if (!id(h.leaseId)) return null;
+      if (h.state !== 'fetching-model' && h.state !== 'queued' && h.state !== 'running')
+        return null;
+      return { type: 'progress', leaseId: h.leaseId, state: h.state };
+    case 'result': {
+      const outputs = tensorMap(h.outputs);
+      const backend = backendOf(h.backend);
+      if (!outputs || !backend || !id(h.leaseId) || !hash(h.digest)) return null;
+      if (!nonNegative(h.computeMs)) return null;
+      return {
+        type: 'result',
+        leaseId: h.leaseId,
+        outputs,
+        digest: h.digest,
+        computeMs: h.computeMs,
+        backend,
+      };
+    }
+    case 'error': {
+      const e = h.error as Record<string, unknown> | null | undefined;
+      if (!id(h.leaseId) || typeof e !== 'object' || e === null) return null;
+      if (!id(e.code) || typeof e.message !== 'string') return null;
+      const message = e.message.slice(0, L.maxErrorMessageLength);
+      return { type: 'error', leaseId: h.leaseId, error: { code: e.code, message } };
+    }
+    case 'have': {
+      const hashes = stringList(h.hashes, L.maxHaves);
+      if (!hashes?.every(hash)) return null;
+      return { type: 'have', hashes };
+    }
+    case 'want':
+      if (!hash(h.hash) || !size(h.offset) || !positive(h.length)) return null;
+      if (!Number.isSafeInteger(h.length)) return null;
+      return { type: 'want', hash: h.hash, offset: h.offset, length: h.length };
+    case 'chunk': {
+      const t = typeof h.data === 'number' ? tensors[h.data] : undefined;
+      if (t?.dtype !== 'uint8' || !hash(h.hash) || !size(h.offset) || !size(h.total)) {
+        return null;
+      }
+      if (h.offset + t.data.byteLength > h.total) return null;
+      return { type: 'chunk', hash: h.hash, offset: h.offset, total: h.total, data: t.data };
+    }
+    case 'blob-missing':
+      if (!hash(h.hash) || !size(h.offset)) return null;
+      return { type: 'blob-missing', hash: h.hash, offset: h.offset };
+    case 'ping':
+    case 'pong': {
+      if (!size(h.seq)) return null;
+      if (h.load === undefined) return { type: h.type, seq: h.seq };
+      const load = loadOf(h.load);
+      return load ? { type: h.type, seq: h.seq, load } : null;
+    }
+    default:
+      return null;
+  }
+}
+
+function id(x: unknown): x is string {
+  return typeof x === 'string' && x.length > 0 && x.length <= L.maxIdLength;
+}
+function hash(x: unknown): x is string {
+  return typeof x === 'string' && HASH_RE.test(x);
+}
+function size(x: unknown): x is number {
+  return Number.isSafeInteger(x) && (x as number) >= 0 && (x as number) <= L.maxBlobBytes;
+}
+function positive(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x) && x > 0;
+}
+function nonNegative(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x) && x >= 0;
+}
+function backendOf(x: unknown): Backend | null {
+  return BACKENDS.find((b) => b === x) ?? null;
+}
+function stringList(x: unknown, max: number): string[] | null {
+  if (!Array.isArray(x) || x.length > max) return null;
+  const out: string[] = [];
+  for (const s of x) {
+    if (typeof s !== 'string' || s.length === 0 || s.length > L.maxNameLength) return null;
+    out.push(s);
+  }
+  return out;
+}
+function loadOf(x: unknown): PeerLoad | null {
+  if (typeof x !== 'object' || x === null) return null;
+  const { running, queued, capacity } = x as Record<string, unknown>;
+  if (!size(running) || !size(queued) || !size(capacity)) return null;
+  return { running, queued, capacity };
+}

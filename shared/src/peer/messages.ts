@@ -1,0 +1,149 @@
+/**
+ * The peer protocol: every message two peers exchange over a data channel,
+ * declared once. Tensors and blob bytes travel in the frame payload (see
+ * frame-codec.ts); in the header they are indexes into the frame's tensor table.
+ */
+import type { Backend } from '../contracts.ts';
+import type { WireError } from '../errors.ts';
+import type { TensorMap } from '../tensor.ts';
+
+/** Load a peer reports in heartbeats: tasks running, queued, and its capacity. */
+export interface PeerLoad {
+  readonly running: number;
+  readonly queued: number;
+  readonly capacity: number;
+}
+
+/** Submitter → donor: run one task under a lease. */
+export interface AssignMessage {
+  readonly type: 'assign';
+  readonly leaseId: string;
+  readonly taskId: string;
+  readonly jobId: string;
+  /** SHA-256 hex of the model bytes; the donor fetches them by hash. */
+  readonly modelHash: string;
+  readonly modelBytes: number;
+  readonly feeds: TensorMap;
+  /** Time budget from receipt, ms (relative: peers' clocks differ). */
+  readonly deadlineMs: number;
+  readonly backend?: Backend;
+  /** Output names to return; all when absent. */
+  readonly outputs?: readonly string[];
+}
+
+/** Donor → submitter: the lease is accepted (queued or running). */
+export interface AckMessage {
+  readonly type: 'ack';
+  readonly leaseId: string;
+}
+
+export interface ProgressMessage {
+  readonly type: 'progress';
+  readonly leaseId: string;
+  readonly state: 'fetching-model' | 'queued' | 'running';
+}
+
+export interface ResultMessage {
+  readonly type: 'result';
+  readonly leaseId: string;
+  readonly outputs: TensorMap;
+  /** SHA-256 hex of the outputs (see `digestTensorMap`). */
+  readonly digest: string;
+  readonly computeMs: number;
+  readonly backend: Backend;
+}
+
+export interface ErrorMessage {
+  readonly type: 'error';
+  readonly leaseId: string;
+  readonly error: WireError;
+}
+
+/** Submitter → donor: drop the lease; no reply. */
+export interface CancelMessage {
+  readonly type: 'cancel';
+  readonly leaseId: string;
+}
+
+/** "I hold these blobs (complete, verified)." */
+export interface HaveMessage {
+  readonly type: 'have';
+  readonly hashes: readonly string[];
+}
+
+/** Asks for a byte range of a blob. */
+export interface WantMessage {
+  readonly type: 'want';
+  readonly hash: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** A byte range of a blob, in reply to `want`. */
+export interface ChunkMessage {
+  readonly type: 'chunk';
+  readonly hash: string;
+  readonly offset: number;
+  /** Size of the whole blob. */
+  readonly total: number;
+  readonly data: Uint8Array;
+}
+
+/** Reply to `want` when the range cannot be served. */
+export interface BlobMissingMessage {
+  readonly type: 'blob-missing';
+  readonly hash: string;
+  readonly offset: number;
+}
+
+export interface PingMessage {
+  readonly type: 'ping';
+  readonly seq: number;
+  readonly load?: PeerLoad;
+}
+
+export interface PongMessage {
+  readonly type: 'pong';
+  readonly seq: number;
+  readonly load?: PeerLoad;
+}
+
+export type TaskMessage =
+  | AssignMessage
+  | AckMessage
+  | ProgressMessage
+  | ResultMessage
+  | ErrorMessage
+  | CancelMessage;
+export type BlobMessage = HaveMessage | WantMessage | ChunkMessage | BlobMissingMessage;
+export type PeerMessage = TaskMessage | BlobMessage | PingMessage | PongMessage;
+export type PeerMessageType = PeerMessage['type'];
+
+export const PEER_MESSAGE_TYPES: readonly PeerMessageType[] = [
+  'assign',
+  'ack',
+  'progress',
+  'result',
+  'error',
+  'cancel',
+  'have',
+  'want',
+  'chunk',
+  'blob-missing',
+  'ping',
+  'pong',
+];
+
+/** Named limits on message fields. */
+export const PEER_MESSAGE_LIMITS = {
+  /** Longest id string (lease, task, job). */
+  maxIdLength: 128,
+  /** Most tensors in one feeds/outputs map. */
+  maxTensors: 256,
+  maxNameLength: 256,
+  /** Most hashes in one `have`. */
+  maxHaves: 1024,
+  maxErrorMessageLength: 4096,
+  /** Largest blob size a message may name: 2 GiB. */
+  maxBlobBytes: 2 ** 31,
+} as const;
