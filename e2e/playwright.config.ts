@@ -5,6 +5,8 @@ const jsonOut = process.env.PLAYWRIGHT_JSON_OUTPUT_NAME;
 
 export default defineConfig({
   testDir: './tests',
+  // Builds web-client/dist when it is missing or older than its sources.
+  globalSetup: './harness/global-setup.ts',
   // Each test builds its own grid (signaling + tabs + node workers) on 2 cores: run one at a time.
   workers: 1,
   fullyParallel: false,

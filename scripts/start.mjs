@@ -39,7 +39,10 @@ if (values.rebuild || !existsSync(join(root, 'web-client/dist/index.html'))) {
 
 const children = [];
 function launch(name, bin, args) {
-  const child = spawn(process.execPath, [join(root, bin), ...args], { cwd: root, stdio: 'inherit' });
+  const child = spawn(process.execPath, [join(root, bin), ...args], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   child.on('exit', (code, signal) => {
     console.log(`start: ${name} exited (${signal ?? code})`);
     shutdown(code ?? 1);

@@ -2,7 +2,7 @@
 // `npm test`: typecheck, lint, every Vitest project, then the Playwright e2e suite.
 // Prints one closing line "N passed, N failed" summed over the runners.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -35,14 +35,21 @@ run('typecheck', 'npm', ['run', 'typecheck', '--silent']);
 run('lint', 'npx', ['biome', 'check', '.']);
 const vitestJson = join(dir, 'vitest.json');
 run('unit + integration (vitest)', 'npx', [
-  'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`,
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${vitestJson}`,
 ]);
 count(vitestJson, (j) => [j.numPassedTests ?? 0, j.numFailedTests ?? 0]);
 const e2eJson = join(dir, 'e2e.json');
 run('e2e (playwright)', 'npm', ['test', '-w', 'e2e', '--silent'], {
   PLAYWRIGHT_JSON_OUTPUT_NAME: e2eJson,
 });
-count(e2eJson, (j) => [j.stats?.expected ?? 0, (j.stats?.unexpected ?? 0) + (j.stats?.flaky ?? 0) * 0]);
+count(e2eJson, (j) => [
+  j.stats?.expected ?? 0,
+  (j.stats?.unexpected ?? 0) + (j.stats?.flaky ?? 0) * 0,
+]);
 rmSync(dir, { recursive: true, force: true });
 
 const bad = steps.filter((s) => !s.ok).map((s) => s.name);
