@@ -1,0 +1,149 @@
+/**
+ * bench:grid helpers: a loopback grid (signaling in this process, donor
+ * child processes, a submitter peer here) and a timed job run.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  createJobRunner,
+  createMemoryBlobCache,
+  createMemoryJobStore,
+  createReputationBook,
+  type JobOutcome,
+  type JobSpec,
+  prepareJob,
+} from '@peergrid/shared';
+import { type RunningSignalingServer, startSignalingServer } from '@peergrid/signaling';
+import { nodeSha256, nodeTimers } from '../src/transport/node-peer-pool.ts';
+import type { NodeWrtc } from '../src/transport/node-wrtc.ts';
+import { connectNodeGridPeer, type NodeGridPeer } from '../src/worker/node-grid-peer.ts';
+import { loadOrCreateIdentity } from '../src/worker/node-identity.ts';
+
+const WORKER_BIN = fileURLToPath(new URL('../bin/peergrid-worker.js', import.meta.url));
+
+export interface Cluster {
+  readonly signalUrl: string;
+  readonly dir: string;
+  readonly server: RunningSignalingServer;
+  readonly workers: ChildProcess[];
+  readonly submitter: NodeGridPeer;
+  close(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  readonly donors: number;
+  readonly concurrency: number;
+  readonly maxQueued: number;
+  readonly native?: NodeWrtc;
+  /** Donor mesh size (`--mesh`). Default: the worker's. */
+  readonly mesh?: number;
+  /** Cap on the submitter's upload, bytes/s. Default none. */
+  readonly uploadBytesPerSec?: number;
+}
+
+export async function startCluster(o: ClusterOptions): Promise<Cluster> {
+  const server = await startSignalingServer({ port: 0, host: '127.0.0.1' });
+  const signalUrl = server.url.replace(/^http/, 'ws');
+  const dir = mkdtempSync(join(tmpdir(), 'peergrid-bench-'));
+  const workers = Array.from({ length: o.donors }, (_, i) =>
+    spawn(
+      process.execPath,
+      [
+        WORKER_BIN,
+        ...['--signal', signalUrl, '--grid', 'bench', '--backend', 'cpu'],
+        ...['--concurrency', String(o.concurrency), '--max-queued', String(o.maxQueued)],
+        ...['--cache', join(dir, `w${i}`)],
+        ...(o.mesh !== undefined ? ['--mesh', String(o.mesh)] : []),
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    ),
+  );
+  const identity = await loadOrCreateIdentity(join(dir, 'submitter.json'));
+  const submitter = await connectNodeGridPeer({
+    signal: signalUrl,
+    grid: 'bench',
+    identity,
+    capabilities: { runtime: 'node', backends: [], cores: 1, memoryMB: 0, maxConcurrency: 0 },
+    cache: createMemoryBlobCache(),
+    ...(o.native ? { native: o.native } : {}),
+    ...(o.uploadBytesPerSec ? { blobOptions: { uploadBytesPerSec: o.uploadBytesPerSec } } : {}),
+  });
+  const t0 = Date.now();
+  while ([...submitter.signaling.peers().values()].length < o.donors) {
+    if (Date.now() - t0 > 60_000) throw new Error('donors did not join');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    signalUrl,
+    dir,
+    server,
+    workers,
+    submitter,
+    async close() {
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              if (w.exitCode !== null) return resolve();
+              w.once('exit', () => resolve());
+              w.kill('SIGTERM');
+              setTimeout(() => w.kill('SIGKILL'), 8000).unref();
+            }),
+        ),
+      );
+      await submitter.shutdown();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TimedRun {
+  readonly outcome: JobOutcome;
+  readonly seconds: number;
+  readonly tasksPerSec: number;
+}
+
+/** Runs a job through the grid; time from the first assign to the last commit. */
+export async function timeJob(
+  peer: NodeGridPeer,
+  spec: JobSpec,
+  pipeline: number,
+  log: (line: string) => void,
+): Promise<TimedRun> {
+  const store = createMemoryJobStore();
+  const reputation = createReputationBook();
+  const { engine } = await prepareJob({
+    spec,
+    store,
+    sha256: nodeSha256,
+    now: Date.now,
+    random: Math.random,
+    reputation,
+  });
+  const t0 = performance.now();
+  let lastLog = 0;
+  const runner = createJobRunner({
+    peer,
+    engine,
+    spec,
+    store,
+    reputation,
+    now: Date.now,
+    timers: nodeTimers,
+    pipeline,
+    onProgress: (p) => {
+      if (performance.now() - lastLog > 1000) {
+        lastLog = performance.now();
+        log(`  ${p.tasks.verified}/${p.total} verified`);
+      }
+    },
+  });
+  const outcome = await runner.done;
+  const seconds = (performance.now() - t0) / 1000;
+  if (outcome.state !== 'completed') throw new Error(`job ${outcome.state}`);
+  return { outcome, seconds, tasksPerSec: spec.tasks.length / seconds };
+}

@@ -1,0 +1,107 @@
+/**
+ * swarmVsStarModelTime: time until N donor processes hold a ~M MB model
+ * when donors also serve each other (donor mesh + the runner's model
+ * seeding) ÷ when only the submitter serves, with the submitter's upload
+ * capped (a home uplink). The model is a real ONNX matmul model (one shared
+ * size×size weight), so donors fetch, verify, cache and run it.
+ */
+import {
+  createJobRunner,
+  createMemoryJobStore,
+  createReputationBook,
+  type JobSpec,
+  prepareJob,
+} from '@peergrid/shared';
+import { nodeSha256, nodeTimers } from '../src/transport/node-peer-pool.ts';
+import { createMatmulInput, createMatmulModel } from '../src/workloads/index.ts';
+import { startCluster } from './grid-cluster.ts';
+
+export interface SwarmOptions {
+  readonly donors: number;
+  readonly modelMB: number;
+  readonly uploadMBps: number;
+}
+
+function modelJob(modelMB: number, tasks: number): Promise<JobSpec> | JobSpec {
+  const size = Math.round(Math.sqrt((modelMB * 1e6) / 4));
+  const model = createMatmulModel({ size, layers: 1 });
+  return nodeSha256(model).then((hash) => ({
+    name: 'swarm',
+    models: { [hash]: model },
+    tasks: Array.from({ length: tasks }, (_, i) => ({
+      id: `t${i}`,
+      model: hash,
+      feeds: { x: { tensor: createMatmulInput(1, size, i + 1) } },
+    })),
+    policy: { replicas: 1, quorum: 1, spotCheckRate: 0, probationSpotCheckRate: 0 },
+  }));
+}
+
+async function distribute(o: SwarmOptions, swarm: boolean, log: (l: string) => void) {
+  const cluster = await startCluster({
+    donors: o.donors,
+    concurrency: 1,
+    maxQueued: 2,
+    mesh: swarm ? 3 : 0,
+    uploadBytesPerSec: o.uploadMBps * 1e6,
+  });
+  try {
+    const peer = cluster.submitter;
+    // Let the donors' mesh connect before timing (each dials its next 3 on the ring).
+    await new Promise((r) => setTimeout(r, swarm ? 3000 : 500));
+    const spec = await modelJob(o.modelMB, o.donors * 40);
+    const hash = Object.keys(spec.models)[0]!;
+    const store = createMemoryJobStore();
+    const reputation = createReputationBook();
+    const { engine } = await prepareJob({
+      spec,
+      store,
+      sha256: nodeSha256,
+      now: Date.now,
+      random: Math.random,
+      reputation,
+    });
+    const t0 = performance.now();
+    const runner = createJobRunner({
+      peer,
+      engine,
+      spec,
+      store,
+      reputation,
+      now: Date.now,
+      timers: nodeTimers,
+      seedModels: swarm,
+    });
+    let seconds = 0;
+    for (let last = -1; ; ) {
+      const held = peer.blobs.holders(hash).length;
+      const at = (performance.now() - t0) / 1000;
+      if (held !== last) {
+        last = held;
+        log(
+          `  ${swarm ? 'swarm' : 'star'}: ${held}/${o.donors} donors hold the model at ${at.toFixed(2)} s`,
+        );
+      }
+      if (held >= o.donors) {
+        seconds = at;
+        break;
+      }
+      if (at > 180) throw new Error('model distribution timed out');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await runner.cancel();
+    return seconds;
+  } finally {
+    await cluster.close();
+  }
+}
+
+export async function measureSwarm(o: SwarmOptions, log: (line: string) => void) {
+  log(
+    `swarm: ${o.donors} donor processes fetch a ${o.modelMB} MB model, submitter upload ${o.uploadMBps} MB/s`,
+  );
+  const starSeconds = await distribute(o, false, log);
+  const swarmSeconds = await distribute(o, true, log);
+  log(`swarm: star ${starSeconds.toFixed(2)} s, swarm ${swarmSeconds.toFixed(2)} s`);
+  return { starSeconds, swarmSeconds };
+}

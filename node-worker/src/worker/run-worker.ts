@@ -1,0 +1,145 @@
+/**
+ * `peergrid-worker`: a headless donor. Joins the grid, advertises its
+ * capabilities, runs tasks through the Node executor, caches models on disk
+ * by hash, and on SIGINT/SIGTERM drains and exits explicitly (WebRTC threads
+ * would otherwise keep the process alive).
+ */
+import { availableParallelism, freemem } from 'node:os';
+import type { Backend, Capabilities, Executor } from '@peergrid/shared';
+import { createDonorNode } from '@peergrid/shared';
+import { createNodeExecutor } from '../exec/node-executor.ts';
+import { createDiskBlobCache } from '../store/disk-blob-cache.ts';
+import { nodeSha256, nodeTimers } from '../transport/node-peer-pool.ts';
+import { connectNodeGridPeer } from './node-grid-peer.ts';
+import { loadOrCreateIdentity } from './node-identity.ts';
+import { parseWorkerArgs, WORKER_USAGE, type WorkerOptions } from './worker-args.ts';
+
+/** Period of the status line on stderr, ms. */
+const STATUS_EVERY_MS = 10_000;
+
+const log = (line: string) => process.stderr.write(`[peergrid-worker] ${line}\n`);
+
+/** Counts runs for the status line. */
+function counting(executor: Executor, stats: { ok: number; failed: number }): Executor {
+  return {
+    concurrency: executor.concurrency,
+    backends: () => executor.backends(),
+    close: () => executor.close(),
+    async run(req) {
+      try {
+        const r = await executor.run(req);
+        stats.ok++;
+        return r;
+      } catch (err) {
+        stats.failed++;
+        throw err;
+      }
+    },
+  };
+}
+
+export async function runWorker(o: WorkerOptions): Promise<void> {
+  const concurrency = o.concurrency ?? availableParallelism();
+  const base = createNodeExecutor({
+    backend: o.backend,
+    concurrency,
+    maxModelBytes: o.maxModelMB * 1024 * 1024,
+  });
+  const detected = await base.backends();
+  let backends: readonly Backend[] = detected;
+  if (o.backend !== 'auto') {
+    if (!detected.includes(o.backend)) {
+      log(
+        `backend '${o.backend}' is not available on this machine (found: ${detected.join(', ') || 'none'})`,
+      );
+      await base.close();
+      process.exit(2);
+    }
+    backends = [o.backend];
+  }
+  const stats = { ok: 0, failed: 0 };
+  const executor = counting(base, stats);
+  const capabilities: Capabilities = {
+    runtime: 'node',
+    backends,
+    cores: availableParallelism(),
+    memoryMB: Math.floor(freemem() / 2 ** 20),
+    maxConcurrency: concurrency,
+  };
+  const identity = await loadOrCreateIdentity(o.identity);
+  const cache = await createDiskBlobCache(o.cache);
+  const peer = await connectNodeGridPeer({
+    signal: o.signal,
+    grid: o.grid,
+    ...(o.token !== undefined ? { token: o.token } : {}),
+    identity,
+    capabilities,
+    cache,
+    ...(o.webrtc ? { webrtc: o.webrtc } : {}),
+    blobOptions: { maxBlobBytes: o.maxModelMB * 1024 * 1024 },
+  });
+  const donor = createDonorNode({
+    peer,
+    executor,
+    sha256: nodeSha256,
+    timers: nodeTimers,
+    maxModelBytes: o.maxModelMB * 1024 * 1024,
+    meshSize: o.mesh,
+    ...(o.maxQueued !== undefined ? { maxQueued: o.maxQueued } : {}),
+    ...(o.testOnlySabotage ? { testOnlySabotage: true } : {}),
+  });
+  log(
+    `joined grid '${o.grid}' as ${identity.id} (${backends.join(', ')}, concurrency ${concurrency})` +
+      (o.testOnlySabotage ? ' — TEST-ONLY SABOTAGE: returning wrong outputs' : ''),
+  );
+  peer.signaling.on('reconnecting', (e) => log(`signaling lost; reconnecting in ${e.delayMs} ms`));
+  peer.signaling.on('closed', (e) => log(`signaling closed: ${e.code}: ${e.message}`));
+  const status = setInterval(() => {
+    const l = donor.load();
+    log(
+      `tasks done ${stats.ok}, failed ${stats.failed}, running ${l.running}, queued ${l.queued}, peers ${peer.pool.links().length}`,
+    );
+  }, STATUS_EVERY_MS);
+  status.unref();
+
+  let stopping = false;
+  const stop = async (sig: string) => {
+    if (stopping) {
+      log(`${sig} again: exiting now`);
+      process.exit(130);
+    }
+    stopping = true;
+    log(
+      `${sig}: no new tasks; finishing ${donor.load().running} running (up to ${o.drainSeconds} s)`,
+    );
+    const drained = await donor.drain(o.drainSeconds * 1000);
+    if (!drained) log('drain timed out; unfinished leases go back to their submitters');
+    clearInterval(status);
+    donor.close();
+    await peer.shutdown();
+    await executor.close();
+    log(`stopped after ${stats.ok} tasks`);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** The `peergrid-worker` command: parses argv, runs until a signal. */
+export async function workerMain(argv: readonly string[]): Promise<void> {
+  const parsed = parseWorkerArgs(argv);
+  if (parsed.kind === 'help') {
+    process.stdout.write(`${WORKER_USAGE}\n`);
+    process.exit(0);
+  }
+  if (parsed.kind === 'error') {
+    process.stderr.write(`peergrid-worker: ${parsed.message}\n\n${WORKER_USAGE}\n`);
+    process.exit(2);
+  }
+  try {
+    await runWorker(parsed.options);
+  } catch (err) {
+    log(`failed: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}

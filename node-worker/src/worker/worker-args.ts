@@ -1,0 +1,153 @@
+/** `peergrid-worker` flags → options, with the usage text. */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Backend } from '@peergrid/shared';
+import { type NodeWrtcKind, parseNodeWrtcKind } from '../transport/node-wrtc.ts';
+
+export interface WorkerOptions {
+  readonly signal: string;
+  readonly grid: string;
+  readonly token?: string;
+  /** Tasks run at once. Default: available cores. */
+  readonly concurrency?: number;
+  readonly backend: 'auto' | Backend;
+  /** Model cache directory. Default ~/.cache/peergrid/models. */
+  readonly cache: string;
+  /** Leases queued beyond the running ones. Default 2 × concurrency. */
+  readonly maxQueued?: number;
+  /** Other donors to keep a link to, so models spread donor to donor. Default 3. */
+  readonly mesh: number;
+  /** Largest model accepted, MiB. Default 256. */
+  readonly maxModelMB: number;
+  readonly webrtc?: NodeWrtcKind;
+  /** Identity file. Default <cache>/identity.json. */
+  readonly identity: string;
+  /** Seconds to let running tasks finish on SIGINT/SIGTERM. Default 30. */
+  readonly drainSeconds: number;
+  /** TESTS ONLY: wrong outputs. Needs PEERGRID_TEST_SABOTAGE=1 as well. */
+  readonly testOnlySabotage: boolean;
+}
+
+export const WORKER_USAGE = `peergrid-worker --signal ws://HOST:8787 --grid NAME [options]
+
+Joins a PeerGrid grid as a headless donor and runs ONNX tasks for submitters.
+
+  --signal URL          signaling server (ws:// or wss://)            required
+  --grid NAME           grid to join                                  default: default
+  --token T             join token, when the grid requires one
+  --concurrency N       tasks run at once                             default: cores
+  --backend B           auto | cpu | cuda | wasm                      default: auto
+  --cache DIR           model cache (by SHA-256, verified on load)    default: ~/.cache/peergrid/models
+  --max-model-mb M      largest model accepted, MiB                   default: 256
+  --mesh N              other donors to link to (model swarm)         default: 3
+  --max-queued N        tasks queued beyond the running ones          default: 2 × concurrency
+  --webrtc ndc|wrtc     native WebRTC (node-datachannel, @roamhq/wrtc) default: ndc
+  --identity FILE       Ed25519 key pair (created if missing)         default: <cache>/identity.json
+  --drain-s N           on SIGINT/SIGTERM, seconds to finish tasks    default: 30
+  -h, --help            this help
+
+On SIGINT/SIGTERM the worker stops taking tasks, hands back queued ones
+(error 'shutting-down'), lets running ones finish, then leaves and exits.`;
+
+export type ParsedWorkerArgs =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'error'; readonly message: string }
+  | { readonly kind: 'ok'; readonly options: WorkerOptions };
+
+const BACKENDS = ['auto', 'cpu', 'cuda', 'wasm'] as const;
+
+export function parseWorkerArgs(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ParsedWorkerArgs {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        signal: { type: 'string' },
+        grid: { type: 'string', default: 'default' },
+        token: { type: 'string' },
+        concurrency: { type: 'string' },
+        backend: { type: 'string', default: 'auto' },
+        cache: { type: 'string' },
+        'max-model-mb': { type: 'string', default: '256' },
+        'max-queued': { type: 'string' },
+        mesh: { type: 'string', default: '3' },
+        webrtc: { type: 'string' },
+        identity: { type: 'string' },
+        'drain-s': { type: 'string', default: '30' },
+        'test-only-sabotage': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    return { kind: 'error', message: (err as Error).message };
+  }
+  if (values.help) return { kind: 'help' };
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const signal = str('signal');
+  if (!signal || !/^wss?:\/\//.test(signal)) {
+    return { kind: 'error', message: '--signal ws://HOST:PORT is required' };
+  }
+  const num = (k: string, min: number): number | null | undefined => {
+    const s = str(k);
+    if (s === undefined) return undefined;
+    const n = Number(s);
+    return Number.isFinite(n) && n >= min ? n : null;
+  };
+  const concurrency = num('concurrency', 1);
+  const maxModelMB = num('max-model-mb', 1);
+  const maxQueued = num('max-queued', 0);
+  const mesh = num('mesh', 0);
+  if (mesh === null || mesh === undefined || !Number.isInteger(mesh)) {
+    return { kind: 'error', message: '--mesh must be an integer >= 0' };
+  }
+  if (maxQueued === null || (maxQueued !== undefined && !Number.isInteger(maxQueued))) {
+    return { kind: 'error', message: '--max-queued must be an integer >= 0' };
+  }
+  const drainSeconds = num('drain-s', 0);
+  if (concurrency === null || (concurrency !== undefined && !Number.isInteger(concurrency))) {
+    return { kind: 'error', message: '--concurrency must be an integer >= 1' };
+  }
+  if (!maxModelMB) return { kind: 'error', message: '--max-model-mb must be a number >= 1' };
+  if (drainSeconds === null || drainSeconds === undefined) {
+    return { kind: 'error', message: '--drain-s must be a number >= 0' };
+  }
+  const backend = BACKENDS.find((b) => b === str('backend'));
+  if (!backend)
+    return { kind: 'error', message: `--backend must be one of ${BACKENDS.join(', ')}` };
+  const webrtcText = str('webrtc');
+  const webrtc = webrtcText === undefined ? undefined : parseNodeWrtcKind(webrtcText);
+  if (webrtc === null) return { kind: 'error', message: '--webrtc must be ndc or wrtc' };
+  const sabotage = values['test-only-sabotage'] === true;
+  if (sabotage && env.PEERGRID_TEST_SABOTAGE !== '1') {
+    return {
+      kind: 'error',
+      message: '--test-only-sabotage exists for tests only and needs PEERGRID_TEST_SABOTAGE=1',
+    };
+  }
+  const cacheHome = env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  const cache = str('cache') ?? join(cacheHome, 'peergrid', 'models');
+  const token = str('token');
+  return {
+    kind: 'ok',
+    options: {
+      signal,
+      grid: str('grid') ?? 'default',
+      ...(token !== undefined ? { token } : {}),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      backend,
+      cache,
+      maxModelMB,
+      mesh,
+      ...(maxQueued !== undefined ? { maxQueued } : {}),
+      ...(webrtc ? { webrtc } : {}),
+      identity: str('identity') ?? join(cache, 'identity.json'),
+      drainSeconds,
+      testOnlySabotage: sabotage,
+    },
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * A donating peer: a donor agent (assign → ack → model by hash → Executor.run
+ * → result) on every link of a grid peer. Used by `peergrid-worker` and by
+ * the page's donate mode, each with its own Executor.
+ */
+import type { Executor } from '../contracts.ts';
+import { createDonorAgent, type DonorAgent } from '../peer/donor-agent.ts';
+import type { PeerLoad } from '../peer/messages.ts';
+import type { Sha256Hex, Timers } from '../platform.ts';
+import type { GridPeer } from './grid-peer.ts';
+
+export interface DonorNodeOptions {
+  /** Links to serve tasks on (and the blob exchange models come through). */
+  readonly peer: Pick<GridPeer, 'selfId' | 'pool' | 'blobs' | 'signaling'>;
+  /**
+   * Other donors to keep a link to (the next ones by id on a ring), so models
+   * spread donor to donor instead of all from the submitter. 0 = none. Default 3.
+   */
+  readonly meshSize?: number;
+  readonly executor: Executor;
+  readonly sha256: Sha256Hex;
+  readonly timers: Timers;
+  /** Largest model accepted, bytes. Default 512 MiB (the donor agent's default). */
+  readonly maxModelBytes?: number;
+  /** Leases waiting beyond the running ones. Default 2 × executor.concurrency. */
+  readonly maxQueued?: number;
+  /** TESTS ONLY: return wrong outputs. Never set outside tests. Default false. */
+  readonly testOnlySabotage?: boolean;
+}
+
+export interface DonorNode {
+  readonly agent: DonorAgent;
+  load(): PeerLoad;
+  /**
+   * Stops taking tasks (queued leases are handed back with `shutting-down`)
+   * and waits until running ones have reported, or `timeoutMs` (default 30 000)
+   * passed. Resolves true when nothing was left running.
+   */
+  drain(timeoutMs?: number): Promise<boolean>;
+  /** Detaches from the pool's links. Does not close the pool or the executor. */
+  close(): void;
+}
+
+/** How often `drain` looks at the running count, ms. */
+const DRAIN_POLL_MS = 50;
+
+export function createDonorNode(opts: DonorNodeOptions): DonorNode {
+  const { pool, blobs } = opts.peer;
+  const agent = createDonorAgent({
+    executor: opts.executor,
+    blobs,
+    sha256: opts.sha256,
+    ...(opts.maxModelBytes !== undefined ? { maxModelBytes: opts.maxModelBytes } : {}),
+    ...(opts.maxQueued !== undefined ? { maxQueued: opts.maxQueued } : {}),
+    ...(opts.testOnlySabotage ? { testOnlySabotage: true } : {}),
+  });
+  const detach = new Set<() => void>();
+  const meshSize = opts.meshSize ?? 3;
+  const { signaling, selfId } = opts.peer;
+  let closed = false;
+  /** Links to the next `meshSize` donors after us on the ring of donor ids. */
+  const mesh = () => {
+    if (closed || meshSize <= 0) return;
+    const ids = [...signaling.peers().values()]
+      .filter((p) => p.capabilities.maxConcurrency > 0 || p.id === selfId)
+      .map((p) => p.id);
+    if (!ids.includes(selfId)) ids.push(selfId);
+    ids.sort();
+    const at = ids.indexOf(selfId);
+    for (let k = 1; k <= Math.min(meshSize, ids.length - 1); k++) {
+      const id = ids[(at + k) % ids.length]!;
+      if (!pool.get(id)) pool.connect(id).catch(() => {}); // retried on the next presence change
+    }
+  };
+  const offPresence = [
+    signaling.on('peer-joined', mesh),
+    signaling.on('peer-left', mesh),
+    signaling.on('peers', mesh),
+  ];
+  mesh();
+  for (const link of pool.links()) detach.add(agent.attach(link));
+  const off = pool.on('link-open', (link) => {
+    const d = agent.attach(link);
+    detach.add(d);
+    link.onClose(() => detach.delete(d));
+  });
+
+  return {
+    agent,
+    load: () => agent.load(),
+    drain(timeoutMs = 30_000) {
+      agent.close();
+      const waitedFrom = { left: timeoutMs };
+      return new Promise<boolean>((resolve) => {
+        const check = () => {
+          if (agent.load().running === 0) return resolve(true);
+          if (waitedFrom.left <= 0) return resolve(false);
+          waitedFrom.left -= DRAIN_POLL_MS;
+          opts.timers.setTimeout(check, DRAIN_POLL_MS);
+        };
+        check();
+      });
+    },
+    close() {
+      closed = true;
+      off();
+      for (const o of offPresence) o();
+      for (const d of detach) d();
+      detach.clear();
+    },
+  };
+}

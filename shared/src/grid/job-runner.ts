@@ -1,0 +1,301 @@
+/**
+ * The job runner: carries out a job engine's actions on a grid peer. It turns
+ * `assign` actions into task requests on the donor's link (connecting on
+ * demand), feeds acks, results, errors and timeouts back into the engine,
+ * maps presence and link loss into donor availability, ticks the engine,
+ * serves the job's models, commits every engine delta to the job store in
+ * order, and resolves when the job is done. Runtime-agnostic: the CLI and the
+ * page both use it.
+ */
+import type { PeerId } from '../contracts.ts';
+import type { WireError } from '../errors.ts';
+import type { JobEngine } from '../job/engine.ts';
+import type { ReputationBook } from '../job/reputation.ts';
+import { type JobSpec, resolvePolicy } from '../job/spec.ts';
+import type { JobState } from '../job/state.ts';
+import type { EngineAction, JobEvent, JobProgress } from '../job/types.ts';
+import type { PeerLink } from '../peer/link.ts';
+import { createTaskClient, type TaskClientEvent } from '../peer/task-client.ts';
+import type { Now, Timers } from '../platform.ts';
+import type { PeerInfo } from '../signaling/messages.ts';
+import type { JobStore } from '../store/job-store.ts';
+import type { TensorMap } from '../tensor.ts';
+import { createCommitQueue } from './commit-queue.ts';
+import { createDonorRoster } from './donor-roster.ts';
+import type { GridPeer } from './grid-peer.ts';
+import { createModelGate } from './model-gate.ts';
+
+export interface JobRunnerOptions {
+  /** The submitter's grid peer (presence, pool, blob exchange). Not closed by the runner. */
+  readonly peer: Pick<GridPeer, 'selfId' | 'signaling' | 'pool' | 'blobs'>;
+  /** An engine for `spec` (see `prepareJob`), restored from the store when resuming. */
+  readonly engine: JobEngine;
+  readonly spec: JobSpec;
+  /** The job must already be in the store (`putJob`); every delta is committed here in order. */
+  readonly store: JobStore;
+  /** The engine's reputation book; changed records are committed with each delta. */
+  readonly reputation?: ReputationBook;
+  readonly now: Now;
+  readonly timers: Timers;
+  /** Period of `engine.tick()` (lease expiry), ms. Default 1000. */
+  readonly tickMs?: number;
+  /** Least time between two `onProgress` calls, ms. Default 250. */
+  readonly progressMs?: number;
+  /** A donor whose link failed is offered to the engine again after this long, ms. Default 2000. */
+  readonly retryDonorMs?: number;
+  /**
+   * The engine sees each donor's `maxConcurrency` times this, so the next
+   * task waits in the donor's queue while one runs (hides the round trip). Default 2.
+   */
+  readonly pipeline?: number;
+  /**
+   * Let only as many donors start fetching a model as there are peers holding
+   * it, so models spread donor to donor (see model-gate.ts). Default true.
+   */
+  readonly seedModels?: boolean;
+  /** Which peers to use as donors. Default: `maxConcurrency > 0`, not ourselves. */
+  readonly isDonor?: (peer: PeerInfo) => boolean;
+  readonly onProgress?: (progress: JobProgress) => void;
+  /** Every engine event, in order (logs, UI). */
+  readonly onEvent?: (event: JobEvent) => void;
+}
+
+export interface JobOutcome {
+  readonly jobId: string;
+  readonly state: JobState;
+  readonly progress: JobProgress;
+  /** Accepted outputs by task id (verified tasks only). */
+  readonly results: ReadonlyMap<string, TensorMap>;
+}
+
+export interface JobRunner {
+  readonly jobId: string;
+  /** Resolves when the job is completed, failed or cancelled, after its last commit. Rejects on a store error. */
+  readonly done: Promise<JobOutcome>;
+  progress(): JobProgress;
+  /** Cancels the job (every lease) and resolves like `done`. */
+  cancel(): Promise<JobOutcome>;
+  /**
+   * Stops without cancelling: leases are withdrawn from donors, state is
+   * committed; a later runner over the restored engine resumes the job.
+   */
+  stop(): Promise<void>;
+}
+
+/** Donor errors after which the donor is set aside for `retryDonorMs` (busy: its queue is full, e.g. other submitters). */
+const LEAVING_CODES = new Set([
+  'shutting-down',
+  'disconnected',
+  'connect-failed',
+  'send-failed',
+  'busy',
+]);
+const TERMINAL = new Set(['job-completed', 'job-failed', 'job-cancelled']);
+
+export function createJobRunner(opts: JobRunnerOptions): JobRunner {
+  const { engine, spec, peer, timers, now } = opts;
+  const jobId = engine.jobId;
+  const policy = resolvePolicy(spec.policy);
+  const tickMs = opts.tickMs ?? 1000;
+  const progressMs = opts.progressMs ?? 250;
+  const retryDonorMs = opts.retryDonorMs ?? 2000;
+  const pipeline = Math.max(1, opts.pipeline ?? 2);
+  const isDonor =
+    opts.isDonor ?? ((p: PeerInfo) => p.capabilities.maxConcurrency > 0 && p.id !== peer.selfId);
+  const commits = createCommitQueue(() =>
+    opts.store.commit(jobId, engine.takeDelta(), opts.reputation?.takeChanged() ?? []),
+  );
+  const leaseDonor = new Map<string, PeerId>();
+  const inbox: (() => EngineAction[])[] = [];
+  let busy = false;
+  let finished = false;
+  let tickTimer: unknown;
+  let lastProgress = -Infinity;
+  let resolveDone!: (o: JobOutcome) => void;
+  let rejectDone!: (e: unknown) => void;
+  const done = new Promise<JobOutcome>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+
+  const roster = createDonorRoster({
+    presence: peer.signaling,
+    pool: peer.pool,
+    timers,
+    isDonor,
+    pipeline,
+    retryDonorMs,
+    available: (info) => input(() => engine.donorAvailable(info)),
+    gone: (id) => input(() => engine.donorGone(id)),
+  });
+  const setAside = (id: PeerId) => {
+    if (!finished) roster.setAside(id);
+  };
+  const gate = createModelGate(peer.blobs, peer.pool, opts.seedModels ?? true);
+  const taskClient = createTaskClient({
+    timers,
+    ackTimeoutMs: policy.ackTimeoutMs,
+    onEvent: onTaskEvent,
+  });
+
+  function onTaskEvent(ev: TaskClientEvent): void {
+    leaseDonor.delete(ev.leaseId);
+    if (ev.type !== 'acked') gate.ended(ev.leaseId, ev.peerId);
+    if (finished) return;
+    if (ev.type === 'acked') input(() => engine.acked(ev.leaseId));
+    else if (ev.type === 'reported') {
+      input(() => engine.reported(ev.leaseId, ev.report.outputs, ev.report.computeMs));
+    } else {
+      input(() => engine.errored(ev.leaseId, ev.error));
+      if (LEAVING_CODES.has(ev.error.code)) setAside(ev.peerId);
+    }
+  }
+
+  /** Runs engine inputs one at a time (a handler may call back in) and carries out their actions. */
+  function input(fn: () => EngineAction[]): void {
+    if (finished) return;
+    inbox.push(fn);
+    if (busy) return;
+    busy = true;
+    try {
+      for (let next = inbox.shift(); next; next = inbox.shift()) act(next());
+    } finally {
+      busy = false;
+    }
+    commits.schedule();
+    observe();
+  }
+
+  function act(actions: readonly EngineAction[]): void {
+    for (const a of actions) {
+      if (a.type === 'cancel') {
+        gate.ended(a.leaseId, a.donor);
+        taskClient.cancel(a.leaseId);
+      } else void assign(a);
+    }
+  }
+
+  async function assign(a: Extract<EngineAction, { type: 'assign' }>): Promise<void> {
+    const fail = (error: WireError) => {
+      input(() => engine.errored(a.leaseId, error));
+      setAside(a.donor);
+    };
+    const model = spec.models[a.modelHash];
+    if (!model) return fail({ code: 'internal', message: `no model ${a.modelHash}` });
+    let link: PeerLink;
+    try {
+      link = peer.pool.get(a.donor) ?? (await peer.pool.connect(a.donor));
+    } catch (err) {
+      const e = err as Partial<WireError>;
+      return fail({
+        code: 'connect-failed',
+        message: `${a.donor}: ${e.code ?? ''} ${e.message ?? String(err)}`,
+      });
+    }
+    if (finished) return;
+    const now = gate.admit(a.leaseId, a.donor, a.modelHash, () => send(link, a, model.byteLength));
+    // Held back while the model spreads: we hold the lease, so it is not an ack timeout.
+    if (!now) input(() => engine.acked(a.leaseId));
+  }
+
+  function send(link: PeerLink, a: Extract<EngineAction, { type: 'assign' }>, modelBytes: number) {
+    if (finished) return;
+    leaseDonor.set(a.leaseId, a.donor);
+    void taskClient.assign(link, {
+      leaseId: a.leaseId,
+      taskId: a.taskId,
+      jobId,
+      modelHash: a.modelHash,
+      modelBytes,
+      feeds: a.feeds,
+      deadlineMs: Math.max(1, Math.round(a.deadline - now())),
+      backend: a.backend,
+      ...(a.outputs ? { outputs: a.outputs } : {}),
+    });
+  }
+
+  function observe(): void {
+    let terminal = false;
+    for (const ev of engine.takeEvents()) {
+      if (TERMINAL.has(ev.type)) terminal = true;
+      opts.onEvent?.(ev);
+    }
+    const t = now();
+    if (opts.onProgress && (terminal || t - lastProgress >= progressMs)) {
+      lastProgress = t;
+      opts.onProgress(engine.progress());
+    }
+    if (terminal) void finish();
+  }
+
+  function tick(): void {
+    tickTimer = undefined;
+    if (finished) return;
+    input(() => engine.tick());
+    // Without recorded events (`recordEvents: false`) the end shows in the state only.
+    if (!finished && TERMINAL.has(`job-${engine.progress().state}`)) void finish();
+    if (!finished) tickTimer = timers.setTimeout(tick, tickMs);
+  }
+
+  function detach(): void {
+    finished = true;
+    if (tickTimer !== undefined) timers.clearTimeout(tickTimer);
+    roster.close();
+    gate.close();
+    // Withdraw what is still out (spot checks, late replicas): nobody will read it.
+    for (const leaseId of [...leaseDonor.keys()]) taskClient.cancel(leaseId);
+  }
+
+  async function finish(): Promise<void> {
+    if (finished) return;
+    detach();
+    try {
+      await commits.flush();
+      const results = new Map<string, TensorMap>();
+      for (const t of spec.tasks) {
+        const r = engine.result(t.id);
+        if (r) results.set(t.id, r);
+      }
+      const progress = engine.progress();
+      resolveDone({ jobId, state: progress.state, progress, results });
+    } catch (err) {
+      rejectDone(err);
+    }
+  }
+
+  commits.onError((err) => {
+    if (!finished) detach();
+    rejectDone(err);
+  });
+
+  async function start(): Promise<void> {
+    for (const bytes of Object.values(spec.models)) await peer.blobs.add(bytes);
+    if (finished) return;
+    roster.start();
+    if (TERMINAL.has(`job-${engine.progress().state}`)) {
+      void finish(); // restored from the store already finished
+      return;
+    }
+    input(() => []);
+    tick();
+  }
+  start().catch((err: unknown) => {
+    detach();
+    rejectDone(err);
+  });
+
+  return {
+    jobId,
+    done,
+    progress: () => engine.progress(),
+    cancel() {
+      input(() => engine.cancel());
+      return done;
+    },
+    async stop() {
+      if (finished) return;
+      detach();
+      await commits.flush();
+    },
+  };
+}

@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createDonorNode,
+  createJobRunner,
+  createMemoryJobStore,
+  createReputationBook,
+  type JobOutcome,
+  type JobSpec,
+  type JobStore,
+  prepareJob,
+  tensorFrom,
+  tensorValues,
+} from '../../src/index.ts';
+import { createVirtualTime, sha256, until } from '../peer/helpers.ts';
+import { createMemoryGrid, donorCaps, plusOneExecutor } from './memory-grid.ts';
+
+const model = new Uint8Array([7, 7, 7, 7]);
+
+async function chainSpec(n: number): Promise<JobSpec> {
+  const hash = await sha256(model);
+  const tasks = Array.from({ length: n }, (_, i) => ({
+    id: `t${i}`,
+    model: hash,
+    feeds: { x: { tensor: tensorFrom('int32', [1], new Int32Array([i * 10])) } },
+  }));
+  // One dependent task: fed by t0's output.
+  tasks.push({ id: 'dep', model: hash, feeds: { x: { fromTask: 't0', output: 'y' } } } as never);
+  return { name: 'chain', models: { [hash]: model }, tasks };
+}
+
+function setup(donors: number) {
+  const vt = createVirtualTime();
+  const grid = createMemoryGrid(vt);
+  const runs = new Map<number, number>();
+  for (let i = 0; i < donors; i++) {
+    const peer = grid.join(`d${i}`, donorCaps);
+    createDonorNode({
+      peer,
+      executor: plusOneExecutor(runs),
+      sha256,
+      timers: vt.timers,
+      meshSize: 0,
+    });
+  }
+  const submitter = grid.join('s', { ...donorCaps, maxConcurrency: 0 });
+  return { vt, grid, runs, submitter };
+}
+
+async function start(env: ReturnType<typeof setup>, spec: JobSpec, store: JobStore) {
+  const reputation = createReputationBook();
+  const prepared = await prepareJob({
+    spec,
+    store,
+    sha256,
+    now: env.vt.now,
+    random: () => 0.5,
+    reputation,
+  });
+  const runner = createJobRunner({
+    peer: env.submitter,
+    engine: prepared.engine,
+    spec,
+    store,
+    reputation,
+    now: env.vt.now,
+    timers: env.vt.timers,
+  });
+  let outcome: JobOutcome | undefined;
+  void runner.done.then((o) => {
+    outcome = o;
+  });
+  return { runner, prepared, outcome: () => outcome };
+}
+
+describe('job runner', () => {
+  it('runs a job with replicas on in-memory donors, feeds dependents, commits everything', async () => {
+    const env = setup(3);
+    const spec = await chainSpec(5);
+    const store = createMemoryJobStore();
+    const run = await start(env, spec, store);
+    await until(async () => {
+      await env.vt.advance(20);
+      expect(run.outcome()).toBeDefined();
+    });
+    const out = run.outcome()!;
+    expect(out.state).toBe('completed');
+    for (let i = 0; i < 5; i++) {
+      expect(Array.from(tensorValues(out.results.get(`t${i}`)!.y!) as Int32Array)).toEqual([
+        i * 10 + 1,
+      ]);
+    }
+    expect(Array.from(tensorValues(out.results.get('dep')!.y!) as Int32Array)).toEqual([2]);
+    // Two replicas each (default policy) on distinct donors.
+    expect(out.progress.resultsReceived).toBeGreaterThanOrEqual(12);
+    const snap = await store.loadSnapshot(out.jobId);
+    expect(snap?.job.state).toBe('completed');
+    expect(snap?.results.map((r) => r.taskId).sort()).toEqual([
+      'dep',
+      't0',
+      't1',
+      't2',
+      't3',
+      't4',
+    ]);
+  });
+
+  it('resumes from the store: tasks verified before a stop are not run again', async () => {
+    const env = setup(2);
+    const spec = await chainSpec(12);
+    const store = createMemoryJobStore();
+    const first = await start(env, spec, store);
+    await until(async () => {
+      await env.vt.advance(1);
+      expect(first.runner.progress().tasks.verified).toBeGreaterThanOrEqual(3);
+    });
+    await first.runner.stop();
+    const snap = await store.loadSnapshot(first.prepared.jobId);
+    const before = snap!.tasks.filter((t) => t.state === 'verified').map((t) => t.taskId);
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    expect(before.length).toBeLessThan(13);
+    const runsAtStop = new Map(env.runs);
+
+    const second = await start(env, spec, store);
+    expect(second.prepared.resumed).toBe(true);
+    await until(async () => {
+      await env.vt.advance(20);
+      expect(second.outcome()?.state).toBe('completed');
+    });
+    // Runs that happened after the stop, per input value (task i has input i*10; dep has 1).
+    for (const id of before) {
+      if (id === 'dep') continue;
+      const x = Number(id.slice(1)) * 10;
+      expect(env.runs.get(x) ?? 0).toBe(runsAtStop.get(x) ?? 0);
+    }
+    expect(second.outcome()!.results.size).toBe(13);
+  });
+
+  it('reports a job restored already finished without contacting donors', async () => {
+    const env = setup(2);
+    const spec = await chainSpec(2);
+    const store = createMemoryJobStore();
+    const first = await start(env, spec, store);
+    await until(async () => {
+      await env.vt.advance(20);
+      expect(first.outcome()?.state).toBe('completed');
+    });
+    const total = [...env.runs.values()].reduce((a, b) => a + b, 0);
+    const again = await start(env, spec, store);
+    await until(async () => {
+      await env.vt.advance(1);
+      expect(again.outcome()?.state).toBe('completed');
+    });
+    expect(again.outcome()!.results.size).toBe(3);
+    expect([...env.runs.values()].reduce((a, b) => a + b, 0)).toBe(total);
+  });
+});
