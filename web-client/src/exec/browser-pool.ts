@@ -1,0 +1,44 @@
+import type { Remote } from 'comlink';
+import { wrap } from 'comlink';
+import { poolSize } from '../lib/url-options.ts';
+import type { WorkerHandle, WorkerPool } from './worker-pool.ts';
+import { createWorkerPool } from './worker-pool.ts';
+import type { OrtWorkerApi } from './worker-protocol.ts';
+
+/** Starts one ORT Web Worker (a module worker bundled by Vite). */
+export function spawnOrtWorker(): WorkerHandle {
+  const worker = new Worker(new URL('./ort-worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'peergrid-ort',
+  });
+  const api = wrap<OrtWorkerApi>(worker) as unknown as Remote<OrtWorkerApi> & OrtWorkerApi;
+  return { api, terminate: () => worker.terminate() };
+}
+
+/** Where ORT's runtime files are served: `/ort/` beside the page (copied there by the build). */
+export function ortAssetBase(): string {
+  return new URL(`${import.meta.env.BASE_URL}ort/`, self.location.origin).href;
+}
+
+export interface BrowserPoolOptions {
+  /** The user's worker limit; null = cores - 1. */
+  readonly workers: number | null;
+  readonly gpu: boolean;
+}
+
+/** The page's worker pool, sized to the machine and the donor's limit. */
+export function createBrowserPool(opts: BrowserPoolOptions): WorkerPool {
+  const cores = navigator.hardwareConcurrency || 2;
+  const size = poolSize(cores, opts.workers);
+  // Threads only help when the page is isolated (SharedArrayBuffer); split the cores among workers.
+  const threads = self.crossOriginIsolated ? Math.max(1, Math.floor(cores / Math.max(1, size))) : 1;
+  return createWorkerPool({
+    size,
+    init: { wasmPaths: ortAssetBase(), threads, gpu: opts.gpu },
+    spawn: spawnOrtWorker,
+    timers: {
+      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+    },
+  });
+}

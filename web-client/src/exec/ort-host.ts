@@ -1,0 +1,172 @@
+/**
+ * The body of one ORT worker: inference sessions by model hash, WebGPU first
+ * when asked and the model runs on it, WASM otherwise. Runs inside a Web
+ * Worker in the page (see ort-worker.ts); tests run it in Node.
+ */
+import type { Backend, Tensor, TensorMap, WireError } from '@peergrid/shared';
+import * as ort from 'onnxruntime-web';
+import type { InputSpec } from '../lib/feed-check.ts';
+import { checkFeeds } from '../lib/feed-check.ts';
+import { classifyOrtError, fromOrtTensor, toOrtTensor } from './ort-tensors.ts';
+import type {
+  ModelInfo,
+  OrtWorkerApi,
+  WorkerInfo,
+  WorkerInit,
+  WorkerReply,
+  WorkerRunRequest,
+  WorkerRunResult,
+} from './worker-protocol.ts';
+import { NEED_MODEL } from './worker-protocol.ts';
+
+/** Sessions kept per worker; the least recently used is released past this. Default 4. */
+export const MAX_SESSIONS = 4;
+
+interface Entry {
+  readonly session: ort.InferenceSession;
+  readonly backend: Backend;
+  readonly inputs: readonly InputSpec[];
+}
+
+/** One worker's ORT state. `wasmPaths` empty = ORT's own default location (Node tests). */
+export function createOrtHost(): OrtWorkerApi {
+  const sessions = new Map<string, Entry>();
+  let gpuUsable = false;
+
+  async function init(opts: WorkerInit): Promise<WorkerInfo> {
+    if (opts.wasmPaths) ort.env.wasm.wasmPaths = opts.wasmPaths;
+    ort.env.wasm.numThreads = opts.threads;
+    ort.env.logLevel = 'error';
+    gpuUsable = false;
+    // Node 20 has no `navigator`: no GPU there.
+    const nav = globalThis.navigator as
+      | (Navigator & { gpu?: { requestAdapter(): Promise<unknown> } })
+      | undefined;
+    const gpu = nav?.gpu;
+    if (opts.gpu && gpu) {
+      try {
+        gpuUsable = (await gpu.requestAdapter()) !== null;
+      } catch {
+        gpuUsable = false;
+      }
+    }
+    return { backends: gpuUsable ? ['webgpu', 'wasm'] : ['wasm'], threads: opts.threads };
+  }
+
+  function specs(session: ort.InferenceSession): InputSpec[] {
+    return session.inputMetadata.map((m) =>
+      m.isTensor
+        ? { name: m.name, type: m.type, shape: m.shape }
+        : { name: m.name, type: 'non-tensor', shape: [] },
+    );
+  }
+
+  async function createSession(model: Uint8Array, preferred?: Backend): Promise<Entry> {
+    const tryGpu = gpuUsable && preferred !== 'wasm';
+    if (tryGpu) {
+      try {
+        const session = await ort.InferenceSession.create(model, {
+          executionProviders: ['webgpu'],
+        });
+        return { session, backend: 'webgpu', inputs: specs(session) };
+      } catch {
+        // The model does not run on WebGPU here (unsupported op, device lost): WASM it is.
+      }
+    }
+    const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+    return { session, backend: 'wasm', inputs: specs(session) };
+  }
+
+  async function sessionFor(req: WorkerRunRequest): Promise<Entry> {
+    const key = `${req.modelHash}:${req.backend ?? ''}`;
+    const hit = sessions.get(key);
+    if (hit) {
+      sessions.delete(key);
+      sessions.set(key, hit);
+      return hit;
+    }
+    if (!req.model) throw wire(NEED_MODEL, `model ${req.modelHash} not loaded in this worker`);
+    let entry: Entry;
+    try {
+      entry = await createSession(req.model, req.backend);
+    } catch (e) {
+      throw wire('bad-model', `cannot load model: ${(e as Error).message ?? String(e)}`);
+    }
+    sessions.set(key, entry);
+    while (sessions.size > MAX_SESSIONS) {
+      const oldest = sessions.keys().next().value as string;
+      void sessions.get(oldest)?.session.release();
+      sessions.delete(oldest);
+    }
+    return entry;
+  }
+
+  async function execute(entry: Entry, req: WorkerRunRequest): Promise<TensorMap> {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(req.feeds)) feeds[name] = toOrtTensor(t);
+    const fetches = req.outputs ? [...req.outputs] : undefined;
+    const result = fetches
+      ? await entry.session.run(feeds, fetches)
+      : await entry.session.run(feeds);
+    const outputs: Record<string, Tensor> = {};
+    for (const [name, value] of Object.entries(result))
+      outputs[name] = await fromOrtTensor(value as ort.Tensor);
+    return outputs;
+  }
+
+  async function run(req: WorkerRunRequest): Promise<WorkerReply<WorkerRunResult>> {
+    try {
+      let entry = await sessionFor(req);
+      const misfit = checkFeeds(entry.inputs, req.feeds);
+      if (misfit) return fail(wire('bad-input', misfit));
+      const t0 = performance.now();
+      let outputs: TensorMap;
+      try {
+        outputs = await execute(entry, req);
+      } catch (e) {
+        if (entry.backend !== 'webgpu' || !req.model)
+          throw wire(classifyOrtError(e), String((e as Error).message ?? e));
+        // A kernel failed on WebGPU: this model runs on WASM in this worker from now on.
+        entry = await createSession(req.model, 'wasm');
+        sessions.set(`${req.modelHash}:${req.backend ?? ''}`, entry);
+        outputs = await execute(entry, req);
+      }
+      return {
+        ok: true,
+        value: { outputs, backend: entry.backend, computeMs: performance.now() - t0 },
+      };
+    } catch (e) {
+      return fail(isWire(e) ? e : wire(classifyOrtError(e), String((e as Error)?.message ?? e)));
+    }
+  }
+
+  async function inspect(model: Uint8Array): Promise<WorkerReply<ModelInfo>> {
+    try {
+      const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+      const info = { inputs: specs(session), outputs: [...session.outputNames] };
+      await session.release();
+      return { ok: true, value: info };
+    } catch (e) {
+      return fail(
+        wire(
+          'bad-model',
+          `not a model ONNX Runtime can load: ${(e as Error).message ?? String(e)}`,
+        ),
+      );
+    }
+  }
+
+  function wire(code: string, message: string): WireError {
+    return { code, message };
+  }
+  function isWire(e: unknown): e is WireError {
+    return (
+      typeof e === 'object' && e !== null && 'code' in e && 'message' in e && !(e instanceof Error)
+    );
+  }
+  function fail(error: WireError): { ok: false; error: WireError } {
+    return { ok: false, error };
+  }
+
+  return { init, run, inspect };
+}

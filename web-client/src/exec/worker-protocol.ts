@@ -1,0 +1,51 @@
+import type { Backend, TensorMap, WireError } from '@peergrid/shared';
+import type { InputSpec } from '../lib/feed-check.ts';
+
+/** What the page asks of one ORT worker (over comlink). Errors come back as data. */
+export interface OrtWorkerApi {
+  init(opts: WorkerInit): Promise<WorkerInfo>;
+  /** Runs a model; `model` may be omitted when the worker already holds `modelHash`. */
+  run(req: WorkerRunRequest): Promise<WorkerReply<WorkerRunResult>>;
+  /** Loads a model and describes its inputs and outputs (submit-time checks). */
+  inspect(model: Uint8Array): Promise<WorkerReply<ModelInfo>>;
+}
+
+export interface WorkerInit {
+  /** Base URL of ORT's .mjs/.wasm files (same origin). */
+  readonly wasmPaths: string;
+  /** WASM threads per worker; 1 = off. */
+  readonly threads: number;
+  /** Try the WebGPU execution provider first. */
+  readonly gpu: boolean;
+}
+
+export interface WorkerInfo {
+  readonly backends: readonly Backend[];
+  readonly threads: number;
+}
+
+export interface WorkerRunRequest {
+  readonly modelHash: string;
+  readonly model?: Uint8Array;
+  readonly feeds: TensorMap;
+  readonly outputs?: readonly string[];
+  readonly backend?: Backend;
+}
+
+export interface WorkerRunResult {
+  readonly outputs: TensorMap;
+  readonly backend: Backend;
+  readonly computeMs: number;
+}
+
+export interface ModelInfo {
+  readonly inputs: readonly InputSpec[];
+  readonly outputs: readonly string[];
+}
+
+export type WorkerReply<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: WireError };
+
+/** A worker's error code when it no longer holds a model the pool thought it had. */
+export const NEED_MODEL = 'need-model';

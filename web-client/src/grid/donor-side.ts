@@ -1,0 +1,141 @@
+import type {
+  BlobExchange,
+  ExecRequest,
+  Executor,
+  PeerId,
+  PeerLink,
+  Sha256Hex,
+  TensorMap,
+} from '@peergrid/shared';
+import { createDonorAgent, type DonorAgent } from '@peergrid/shared';
+import type { CurrentTask } from '../state/types.ts';
+
+/** What the Donate view counts. */
+export interface DonorCounters {
+  readonly tasksDone: number;
+  readonly tasksFailed: number;
+  readonly computeMs: number;
+  readonly current: readonly CurrentTask[];
+}
+
+export interface DonorSideOptions {
+  readonly executor: Executor;
+  readonly blobs: BlobExchange;
+  readonly sha256: Sha256Hex;
+  readonly now: () => number;
+  readonly onChange: (c: DonorCounters) => void;
+}
+
+/**
+ * This tab as a donor: a donor agent on every link, paused by detaching it
+ * (running tasks finish; new assigns go unanswered until the submitter gives up,
+ * so pausing also advertises capacity 0 through signaling), rebuilt when the
+ * number of workers changes.
+ */
+export interface DonorSide {
+  attach(link: PeerLink): void;
+  detach(link: PeerLink): void;
+  setPaused(paused: boolean): void;
+  /** Rebuilds the agent for the executor's new concurrency. */
+  refresh(): void;
+  counters(): DonorCounters;
+  close(): void;
+}
+
+export function createDonorSide(o: DonorSideOptions): DonorSide {
+  const links = new Map<PeerLink, () => void>();
+  // Assigns by their feeds object: the agent hands `msg.feeds` to the executor as is.
+  const byFeeds = new WeakMap<TensorMap, { taskId: string; jobId: string; from: PeerId }>();
+  const current = new Map<ExecRequest, CurrentTask>();
+  let done = 0;
+  let failed = 0;
+  let computeMs = 0;
+  let paused = false;
+  const counters = (): DonorCounters => ({
+    tasksDone: done,
+    tasksFailed: failed,
+    computeMs,
+    current: [...current.values()],
+  });
+  const changed = () => o.onChange(counters());
+
+  const executor: Executor = {
+    get concurrency() {
+      return o.executor.concurrency;
+    },
+    backends: () => o.executor.backends(),
+    close: () => o.executor.close(),
+    async run(req) {
+      const who = byFeeds.get(req.feeds);
+      current.set(req, {
+        taskId: who?.taskId ?? req.modelHash.slice(0, 8),
+        jobId: who?.jobId ?? '',
+        from: who?.from ?? '',
+        startedAt: o.now(),
+      });
+      changed();
+      try {
+        const r = await o.executor.run(req);
+        done++;
+        computeMs += r.computeMs;
+        return r;
+      } catch (e) {
+        failed++;
+        throw e;
+      } finally {
+        current.delete(req);
+        changed();
+      }
+    },
+  };
+
+  let agent: DonorAgent = createDonorAgent({ executor, blobs: o.blobs, sha256: o.sha256 });
+
+  function attachAgent(link: PeerLink): () => void {
+    const offAssign = link.onMessage((msg) => {
+      if (msg.type === 'assign')
+        byFeeds.set(msg.feeds, { taskId: msg.taskId, jobId: msg.jobId, from: link.remoteId });
+    });
+    const offAgent = agent.attach(link);
+    return () => {
+      offAssign();
+      offAgent();
+    };
+  }
+
+  return {
+    attach(link) {
+      if (links.has(link)) return;
+      links.set(link, paused ? () => {} : attachAgent(link));
+      link.onClose(() => links.delete(link));
+    },
+    detach(link) {
+      links.get(link)?.();
+      links.delete(link);
+    },
+    setPaused(p) {
+      if (p === paused) return;
+      paused = p;
+      for (const [link, off] of links) {
+        off();
+        links.set(link, paused ? () => {} : attachAgent(link));
+      }
+      changed();
+    },
+    refresh() {
+      const old = agent;
+      agent = createDonorAgent({ executor, blobs: o.blobs, sha256: o.sha256 });
+      for (const [link, off] of links) {
+        off();
+        links.set(link, paused ? () => {} : attachAgent(link));
+      }
+      old.close();
+    },
+    counters,
+    close() {
+      for (const off of links.values()) off();
+      links.clear();
+      agent.close();
+    },
+  };
+}

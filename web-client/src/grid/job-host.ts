@@ -1,0 +1,231 @@
+import type {
+  JobEvent,
+  JobRunner,
+  JobSpec,
+  JobStore,
+  PeerId,
+  ReputationBook,
+  TaskSpec,
+  TaskState,
+  Tensor,
+  TensorMap,
+} from '@peergrid/shared';
+import {
+  canonicalBytes,
+  createJobRunner,
+  jobIdOf,
+  loadJobSpec,
+  PeerGridError,
+  prepareJob,
+  resolvePolicy,
+} from '@peergrid/shared';
+import type { JobDraft, JobResults, SubmitResult } from '../state/runtime.ts';
+import type { JobDetail, JobSummary } from '../state/types.ts';
+import type { GridNode } from './grid-node.ts';
+import { buildJobDetail, type JobViewInput, summarize } from './job-view-model.ts';
+import type { JobMeta, PageDb } from './page-db.ts';
+import { now, random, sha256, timers } from './platform.ts';
+import { claimJob } from './tab-locks.ts';
+import { applyTaskEvent } from './task-states.ts';
+
+/** The jobs this tab coordinates: stored first, run by the shared job runner, resumed after a reload. */
+export interface JobHost {
+  submit(draft: JobDraft): Promise<SubmitResult>;
+  summaries(): JobSummary[];
+  detail(jobId: string): JobDetail | null;
+  results(jobId: string): JobResults | null;
+  cancel(jobId: string): void;
+  close(): Promise<void>;
+}
+
+interface Hosted {
+  readonly runner: JobRunner;
+  readonly engine: { result(taskId: string): TensorMap | undefined };
+  readonly spec: JobSpec;
+  readonly meta: JobMeta;
+  readonly taskStates: Map<string, TaskState>;
+  readonly events: JobEvent[];
+  error: string | null;
+}
+
+/** Literal feed tensors become content-addressed blobs, so each is stored once. */
+export async function blobify(spec: JobSpec): Promise<JobSpec> {
+  const blobs: Record<string, Tensor> = { ...(spec.blobs ?? {}) };
+  const hashes = new Map<Tensor, string>();
+  const tasks: TaskSpec[] = [];
+  for (const t of spec.tasks) {
+    const feeds: Record<string, TaskSpec['feeds'][string]> = {};
+    for (const [name, f] of Object.entries(t.feeds)) {
+      if ('tensor' in f) {
+        let h = hashes.get(f.tensor);
+        if (!h) {
+          h = await sha256(canonicalBytes(f.tensor));
+          hashes.set(f.tensor, h);
+          blobs[h] = f.tensor;
+        }
+        feeds[name] = { blob: h };
+      } else feeds[name] = f;
+    }
+    tasks.push({ ...t, feeds });
+  }
+  return { ...spec, blobs, tasks };
+}
+
+/** The inputs of a task as the results view shows them (literal feeds and blobs). */
+export function taskInputs(spec: JobSpec, taskId: string): TensorMap {
+  const task = spec.tasks.find((t) => t.id === taskId);
+  const out: Record<string, Tensor> = {};
+  for (const [name, f] of Object.entries(task?.feeds ?? {})) {
+    if ('tensor' in f) out[name] = f.tensor;
+    else if ('blob' in f) {
+      const t = spec.blobs?.[f.blob];
+      if (t) out[name] = t;
+    }
+  }
+  return out;
+}
+
+export async function createJobHost(o: {
+  store: JobStore;
+  db: PageDb;
+  node: GridNode;
+  book: ReputationBook;
+  onChange: () => void;
+}): Promise<JobHost> {
+  const { store, db, node, book } = o;
+  const jobs = new Map<string, Hosted>();
+
+  async function host(spec: JobSpec, meta: JobMeta): Promise<string> {
+    const prepared = await prepareJob({ spec, store, sha256, now, random, reputation: book });
+    const { jobId, engine } = prepared;
+    if (jobs.has(jobId)) return jobId;
+    if (!(await claimJob(jobId))) {
+      throw new PeerGridError('job-elsewhere', 'another tab of this browser is running this job');
+    }
+    const taskStates = new Map<string, TaskState>(spec.tasks.map((t) => [t.id, 'blocked']));
+    const events: JobEvent[] = [];
+    if (prepared.resumed) {
+      for (const t of engine.snapshot().tasks) taskStates.set(t.taskId, t.state);
+      events.push(...(await store.events(jobId)));
+    }
+    const view = node.submitterView;
+    const runner = createJobRunner({
+      peer: {
+        selfId: node.identity.id,
+        signaling: view.presence,
+        pool: view.pool,
+        blobs: node.peer.blobs,
+      },
+      engine,
+      spec,
+      store,
+      reputation: book,
+      now,
+      timers,
+      // Every peer offering capacity donates, this tab included (over its loopback link).
+      isDonor: (p) => p.capabilities.maxConcurrency > 0,
+      onEvent: (e) => {
+        events.push(e);
+        applyTaskEvent(taskStates, e);
+        o.onChange();
+      },
+      onProgress: () => o.onChange(),
+    });
+    const h: Hosted = { runner, engine, spec, meta, taskStates, events, error: null };
+    jobs.set(jobId, h);
+    runner.done.then(o.onChange, (e: unknown) => {
+      h.error = `Storing the job's progress failed: ${(e as Error).message ?? String(e)}`;
+      o.onChange();
+    });
+    return jobId;
+  }
+
+  // Resume every stored job (finished ones load too, to be shown) that no other tab runs.
+  for (const j of await store.listJobs()) {
+    try {
+      if (!(await claimJob(j.jobId))) continue;
+      const spec = await loadJobSpec(store, j.jobId);
+      if (!spec) continue;
+      const meta = (await db.getMeta(j.jobId)) ?? {
+        jobId: j.jobId,
+        kind: 'custom' as const,
+        createdAt: j.createdAt,
+      };
+      await host(spec, meta);
+    } catch (e) {
+      console.warn(`job ${j.jobId} could not be resumed`, e);
+    }
+  }
+
+  function viewInput(jobId: string, h: Hosted): JobViewInput {
+    return {
+      jobId,
+      name: h.spec.name ?? jobId.slice(0, 12),
+      kind: h.meta.kind,
+      createdAt: h.meta.createdAt,
+      policy: resolvePolicy(h.spec.policy),
+      taskIds: h.spec.tasks.map((t) => t.id),
+      taskStates: h.taskStates,
+      progress: h.runner.progress(),
+      events: h.events,
+      reputation: (p: PeerId) => book.get(p),
+    };
+  }
+
+  return {
+    async submit(draft) {
+      try {
+        const spec = await blobify(draft.spec);
+        const jobId = await jobIdOf(spec, sha256);
+        if (jobs.has(jobId)) return { ok: true, jobId };
+        const meta: JobMeta = {
+          jobId,
+          kind: draft.kind,
+          createdAt: now(),
+          ...(draft.labels ? { labels: draft.labels } : {}),
+        };
+        await db.putMeta(meta);
+        // prepareJob stores the job and its blobs before anything is sent.
+        await host(spec, meta);
+        o.onChange();
+        return { ok: true, jobId };
+      } catch (e) {
+        if (e instanceof PeerGridError && e.code === 'bad-job')
+          return { ok: false, error: `The job is not valid: ${e.message}` };
+        return {
+          ok: false,
+          error: `Could not store the job in this browser: ${(e as Error).message ?? String(e)}`,
+        };
+      }
+    },
+    summaries: () =>
+      [...jobs.entries()]
+        .map(([id, h]) => summarize(viewInput(id, h)))
+        .sort((a, b) => b.createdAt - a.createdAt),
+    detail(jobId) {
+      const h = jobs.get(jobId);
+      if (!h) return null;
+      const d = buildJobDetail(viewInput(jobId, h));
+      return h.error ? { ...d, error: h.error } : d;
+    },
+    results(jobId) {
+      const h = jobs.get(jobId);
+      if (!h) return null;
+      return {
+        kind: h.meta.kind,
+        tasks: h.spec.tasks.map((t) => ({
+          taskId: t.id,
+          inputs: taskInputs(h.spec, t.id),
+          outputs: h.engine.result(t.id) ?? null,
+          ...(h.meta.labels?.[t.id] ? { labels: h.meta.labels[t.id] } : {}),
+        })),
+      };
+    },
+    cancel(jobId) {
+      void jobs.get(jobId)?.runner.cancel();
+    },
+    async close() {
+      await Promise.all([...jobs.values()].map((h) => h.runner.stop()));
+    },
+  };
+}

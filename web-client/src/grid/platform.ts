@@ -1,0 +1,12 @@
+import type { Sha256Hex, Timers } from '@peergrid/shared';
+import { sha256Hex } from '../lib/sha256.ts';
+
+/** The browser's clock, randomness, timers and hashing, for shared/'s injected seams. */
+export const now = (): number => Date.now();
+export const random = (): number => Math.random();
+export const timers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+/** SHA-256 hex (WebCrypto). */
+export const sha256: Sha256Hex = sha256Hex;

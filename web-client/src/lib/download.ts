@@ -1,0 +1,13 @@
+/** Saves bytes or text as a file through a temporary link. */
+export function download(name: string, content: string | Uint8Array, type: string): void {
+  const part: BlobPart =
+    typeof content === 'string' ? content : (content.slice().buffer as ArrayBuffer);
+  const url = URL.createObjectURL(new Blob([part], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

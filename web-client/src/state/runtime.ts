@@ -1,0 +1,54 @@
+import type { JobSpec, TensorMap } from '@peergrid/shared';
+import type { WorkerPool } from '../exec/worker-pool.ts';
+import type { ModelInfo } from '../exec/worker-protocol.ts';
+import type { UrlOptions } from '../lib/url-options.ts';
+import type { Store } from './store.ts';
+import type { DonorView, GridView, JobDetail, JobKind, JobSummary } from './types.ts';
+
+/** A job as the Submit view hands it over. */
+export interface JobDraft {
+  readonly name: string;
+  readonly kind: JobKind;
+  readonly spec: JobSpec;
+  /** Known answers to show beside results (MNIST labels), by task id. */
+  readonly labels?: Readonly<Record<string, readonly number[]>>;
+}
+
+export type SubmitResult = { ok: true; jobId: string } | { ok: false; error: string };
+
+/** Inputs and accepted outputs of one task, for the results view and downloads. */
+export interface TaskResult {
+  readonly taskId: string;
+  readonly inputs: TensorMap;
+  readonly outputs: TensorMap | null;
+  readonly labels?: readonly number[];
+}
+
+export interface JobResults {
+  readonly kind: JobKind;
+  readonly tasks: readonly TaskResult[];
+}
+
+/** Everything the page does, behind one object the views use. */
+export interface PageRuntime {
+  readonly options: UrlOptions;
+  /** This tab's executor (also reachable as `window.peergrid.executor` for tests). */
+  readonly executor: WorkerPool;
+  readonly grid: Store<GridView>;
+  readonly donor: Store<DonorView>;
+  readonly jobs: Store<readonly JobSummary[]>;
+  /** False until stored jobs are loaded (job views say "loading" rather than "not found"). */
+  readonly jobsReady: Store<boolean>;
+  /** Live detail of one job (null while loading or unknown). */
+  jobDetail(id: string): Store<JobDetail | null>;
+  jobResults(id: string): Promise<JobResults | null>;
+  pause(): void;
+  resume(): void;
+  setWorkers(n: number): void;
+  setGpu(on: boolean): void;
+  /** Loads a model in a worker and lists its inputs; rejects with a readable message. */
+  inspectModel(model: Uint8Array): Promise<ModelInfo>;
+  submit(draft: JobDraft): Promise<SubmitResult>;
+  cancelJob(id: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,102 @@
+import type { Backend, Capabilities, JobState, Policy, TaskState } from '@peergrid/shared';
+
+/** Connection to the signaling server. */
+export type SignalStatus = 'connecting' | 'online' | 'reconnecting' | 'offline' | 'error';
+
+/** The task this tab's workers run right now. */
+export interface CurrentTask {
+  readonly taskId: string;
+  readonly jobId: string;
+  readonly from: string;
+  readonly startedAt: number;
+}
+
+/** Everything the Donate view shows. */
+export interface DonorView {
+  readonly paused: boolean;
+  readonly workers: number;
+  readonly maxWorkers: number;
+  readonly gpuEnabled: boolean;
+  readonly gpuAdapter: string | null;
+  readonly backends: readonly Backend[];
+  readonly threads: number;
+  readonly isolated: boolean;
+  readonly tasksDone: number;
+  readonly tasksFailed: number;
+  /** Compute time of results the submitter verified, ms. */
+  readonly verifiedMs: number;
+  readonly computeMs: number;
+  readonly current: readonly CurrentTask[];
+}
+
+/** A peer of the grid as the Mesh view draws it. */
+export interface MeshPeer {
+  readonly id: string;
+  readonly self: boolean;
+  readonly capabilities: Capabilities | null;
+  /** A data channel to it is open. */
+  readonly connected: boolean;
+  /** Bytes through the channel, both ways (when known). */
+  readonly bytes?: number;
+}
+
+export interface GridView {
+  readonly grid: string;
+  readonly signalUrl: string;
+  readonly signal: SignalStatus;
+  readonly signalError: string | null;
+  readonly selfId: string | null;
+  readonly peers: readonly MeshPeer[];
+}
+
+/** What kind of results a job has, to show them to people. */
+export type JobKind = 'mnist' | 'ocr' | 'custom';
+
+export interface TaskCell {
+  readonly id: string;
+  readonly state: TaskState;
+  /** Replicas handed out so far. */
+  readonly replicas: number;
+}
+
+export interface DonorRow {
+  readonly id: string;
+  readonly results: number;
+  readonly agreed: number;
+  readonly disagreed: number;
+  /** 0..1, from the reputation book. */
+  readonly reputation: number;
+  readonly computeMs: number;
+  readonly excluded: boolean;
+}
+
+export interface JobEvent {
+  readonly at: number;
+  readonly level: 'info' | 'warn' | 'error';
+  readonly text: string;
+}
+
+/** One job as the Jobs view shows it. */
+export interface JobSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: JobKind;
+  readonly state: JobState;
+  readonly createdAt: number;
+  readonly total: number;
+  readonly verified: number;
+  readonly failed: number;
+}
+
+export interface JobDetail extends JobSummary {
+  readonly policy: Policy;
+  readonly tasks: readonly TaskCell[];
+  /** Verified tasks over time, cumulative: [epoch ms, count]. */
+  readonly throughput: readonly (readonly [number, number])[];
+  readonly donors: readonly DonorRow[];
+  readonly agreements: number;
+  readonly disagreements: number;
+  readonly excluded: number;
+  readonly events: readonly JobEvent[];
+  readonly error: string | null;
+}

@@ -1,0 +1,265 @@
+import { useEffect, useState } from 'react';
+import { JobStateBadge } from '../components/job-state-badge.tsx';
+import { Results } from '../components/results.tsx';
+import { Stat } from '../components/stat.tsx';
+import { TaskGrid } from '../components/task-grid.tsx';
+import { ThroughputChart } from '../components/throughput-chart.tsx';
+import { download } from '../lib/download.ts';
+import { outputNames, resultsCsv, resultsJson, stackOutputs } from '../lib/export.ts';
+import { formatMs, formatPercent, formatTime, shortId } from '../lib/format.ts';
+import { encodeNpy } from '../lib/npy.ts';
+import { routeHash } from '../lib/route.ts';
+import { useStore } from '../state/hooks.ts';
+import type { JobResults, PageRuntime } from '../state/runtime.ts';
+import type { JobDetail } from '../state/types.ts';
+
+function compareText(d: JobDetail): string {
+  const c = d.policy.compare;
+  if (c.kind === 'exact') return 'exact bytes';
+  if (c.kind === 'argmax') return `same label (argmax, axis ${c.axis})`;
+  return `within ${c.abs} abs / ${c.rel} rel`;
+}
+
+export function JobView({ runtime, id }: { runtime: PageRuntime; id: string }) {
+  const store = runtime.jobDetail(id);
+  const job = useStore(store);
+  const ready = useStore(runtime.jobsReady);
+  const [results, setResults] = useState<JobResults | null>(null);
+  const verified = job?.verified ?? 0;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: results are re-read as more tasks are verified
+  useEffect(() => {
+    let live = true;
+    void runtime.jobResults(id).then((r) => {
+      if (live) setResults(r);
+    });
+    return () => {
+      live = false;
+    };
+  }, [runtime, id, verified]);
+
+  if (!job && !ready) {
+    return (
+      <section className="panel" data-testid="job-view" data-state="loading">
+        <p className="muted">Loading the job from this browser's storage…</p>
+      </section>
+    );
+  }
+  if (!job) {
+    return (
+      <section className="panel" data-testid="job-view" data-state="unknown">
+        <h1>Job not found</h1>
+        <p className="muted">
+          No job <code className="break">{id}</code> in this browser.{' '}
+          <a href={routeHash({ view: 'jobs' })}>All jobs</a>
+        </p>
+      </section>
+    );
+  }
+  const running = job.tasks.filter((t) => t.state === 'running').length;
+  const outputs = results ? outputNames(results) : [];
+  const finished = job.state === 'completed' || job.state === 'failed' || job.state === 'cancelled';
+  return (
+    <>
+      <section className="panel" data-testid="job-view" data-job-id={job.id} data-state={job.state}>
+        <div className="spread">
+          <div className="stack" style={{ gap: 4 }}>
+            <a className="small" href={routeHash({ view: 'jobs' })}>
+              ← All jobs
+            </a>
+            <h1>{job.name}</h1>
+            <div className="row small muted">
+              <JobStateBadge state={job.state} testId="job-state" />
+              <code title={job.id}>{shortId(job.id)}</code>
+              <span>started {formatTime(job.createdAt)}</span>
+            </div>
+          </div>
+          {!finished && (
+            <button
+              type="button"
+              className="btn"
+              data-testid="cancel-job"
+              onClick={() => void runtime.cancelJob(job.id)}
+            >
+              Cancel job
+            </button>
+          )}
+        </div>
+        {job.error && (
+          <div className="alert bad" style={{ marginTop: 12 }} data-testid="job-error">
+            {job.error}
+          </div>
+        )}
+        <div className="stats" style={{ marginTop: 16 }}>
+          <Stat
+            label="Verified"
+            value={<span data-testid="tasks-verified">{job.verified}</span>}
+            hint={
+              <span>
+                of <span data-testid="tasks-total">{job.total}</span> tasks ·{' '}
+                {formatPercent(job.verified, job.total)}
+              </span>
+            }
+          />
+          <Stat
+            label="Running"
+            value={running}
+            testId="tasks-running"
+            hint={`${job.failed} failed`}
+          />
+          <Stat
+            label="Agreements"
+            value={job.agreements}
+            testId="verify-agreements"
+            hint={`rule: ${compareText(job)}`}
+          />
+          <Stat
+            label="Disagreements"
+            value={job.disagreements}
+            testId="verify-disagreements"
+            hint={
+              <span>
+                <span data-testid="verify-excluded">{job.excluded}</span> donors excluded
+              </span>
+            }
+          />
+        </div>
+      </section>
+
+      <div className="grid-2">
+        <section className="panel">
+          <h2>Tasks</h2>
+          <TaskGrid tasks={job.tasks} />
+        </section>
+        <section className="panel">
+          <h2>Throughput</h2>
+          <ThroughputChart points={job.throughput} live={!finished} />
+        </section>
+      </div>
+
+      <section className="panel">
+        <div className="spread" style={{ marginBottom: 12 }}>
+          <h2 style={{ margin: 0 }}>Results</h2>
+          <div className="row">
+            <button
+              type="button"
+              className="btn"
+              data-testid="download-json"
+              disabled={!results || outputs.length === 0}
+              onClick={() =>
+                results &&
+                download(
+                  `${job.id.slice(0, 12)}.json`,
+                  resultsJson(job.id, results),
+                  'application/json',
+                )
+              }
+            >
+              JSON
+            </button>
+            <button
+              type="button"
+              className="btn"
+              data-testid="download-csv"
+              disabled={!results || outputs.length === 0}
+              onClick={() =>
+                results && download(`${job.id.slice(0, 12)}.csv`, resultsCsv(results), 'text/csv')
+              }
+            >
+              CSV
+            </button>
+            {outputs.map((name) => (
+              <button
+                key={name}
+                type="button"
+                className="btn"
+                data-testid="download-npy"
+                data-output={name}
+                onClick={() => {
+                  const stacked =
+                    results &&
+                    stackOutputs(
+                      results.tasks.flatMap((t) => (t.outputs?.[name] ? [t.outputs[name]] : [])),
+                    );
+                  if (stacked)
+                    download(
+                      `${job.id.slice(0, 12)}-${name}.npy`,
+                      encodeNpy(stacked),
+                      'application/octet-stream',
+                    );
+                }}
+              >
+                NPY{outputs.length > 1 ? ` · ${name}` : ''}
+              </button>
+            ))}
+          </div>
+        </div>
+        <div data-testid="results">
+          {results ? <Results results={results} /> : <p className="muted">Loading…</p>}
+        </div>
+      </section>
+
+      <div className="grid-2">
+        <section className="panel">
+          <h2>Donors</h2>
+          {job.donors.length === 0 ? (
+            <p className="empty">No donor has returned a result yet.</p>
+          ) : (
+            <div className="table-wrap">
+              <table data-testid="donor-table">
+                <thead>
+                  <tr>
+                    <th>Donor</th>
+                    <th className="num">Results</th>
+                    <th className="num">Agreed</th>
+                    <th className="num">Reputation</th>
+                    <th className="num hide-sm">Credit</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {job.donors.map((d) => (
+                    <tr key={d.id} data-testid="donor-row" data-peer={d.id}>
+                      <td>
+                        <code title={d.id}>{shortId(d.id)}</code>{' '}
+                        {d.excluded && <span className="badge bad">excluded</span>}
+                      </td>
+                      <td className="num">{d.results}</td>
+                      <td className="num">
+                        {d.agreed}
+                        {d.disagreed > 0 && (
+                          <span style={{ color: 'var(--bad)' }}> / −{d.disagreed}</span>
+                        )}
+                      </td>
+                      <td className="num">{d.reputation.toFixed(2)}</td>
+                      <td className="num hide-sm">{formatMs(d.computeMs)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <p className="muted small" style={{ marginTop: 8 }}>
+                Results: returned to this job. Agreed, reputation and credit (verified compute) are
+                kept per donor key over every job this browser coordinated.
+              </p>
+            </div>
+          )}
+        </section>
+        <section className="panel">
+          <h2>Event log</h2>
+          <div className="log" data-testid="event-log">
+            {job.events.length === 0 && <p className="muted">Nothing yet.</p>}
+            {[...job.events].reverse().map((e) => (
+              <div key={`${e.at}:${e.text}`} className={e.level}>
+                <span className="muted mono">{formatTime(e.at)}</span>
+                <span>{e.text}</span>
+              </div>
+            ))}
+          </div>
+          <p className="muted small" style={{ marginTop: 10 }}>
+            Policy: {job.policy.replicas} replicas, quorum {job.policy.quorum}, up to{' '}
+            {job.policy.maxReplicas} on disagreement, deadline {formatMs(job.policy.taskDeadlineMs)}
+            .
+          </p>
+        </section>
+      </div>
+    </>
+  );
+}

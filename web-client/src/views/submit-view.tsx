@@ -1,0 +1,300 @@
+import { useState } from 'react';
+import { customDraft } from '../lib/custom-draft.ts';
+import { checkUploads } from '../lib/custom-job.ts';
+import { mnistDraft, ocrDraft } from '../lib/fetch-samples.ts';
+import { type PolicyForm, policyFromForm } from '../lib/policy-form.ts';
+import { routeHash } from '../lib/route.ts';
+import type { PageRuntime } from '../state/runtime.ts';
+
+type Choice = 'mnist' | 'ocr' | 'custom';
+
+const CHOICES: readonly { id: Choice; title: string; desc: string }[] = [
+  {
+    id: 'mnist',
+    title: 'Digit classification',
+    desc: 'MNIST test digits through a small MLP; labels checked against the truth.',
+  },
+  {
+    id: 'ocr',
+    title: 'Text detection',
+    desc: 'PP-OCRv4 detector on sample images; text regions drawn on each image.',
+  },
+  {
+    id: 'custom',
+    title: 'Your own model',
+    desc: 'Upload an ONNX model and inputs (.npy, JSON, images): one task per input file.',
+  },
+];
+
+const DEFAULT_FORMS: Record<Choice, PolicyForm> = {
+  mnist: {
+    replicas: '2',
+    quorum: '2',
+    compare: 'argmax',
+    tolerance: '0.001',
+    axis: '1',
+    deadlineS: '30',
+  },
+  ocr: {
+    replicas: '2',
+    quorum: '2',
+    compare: 'tolerance',
+    tolerance: '0.02',
+    axis: '1',
+    deadlineS: '120',
+  },
+  custom: {
+    replicas: '2',
+    quorum: '2',
+    compare: 'tolerance',
+    tolerance: '0.001',
+    axis: '1',
+    deadlineS: '60',
+  },
+};
+
+export function SubmitView({ runtime }: { runtime: PageRuntime }) {
+  const [choice, setChoice] = useState<Choice>('mnist');
+  const [form, setForm] = useState<PolicyForm>(DEFAULT_FORMS.mnist);
+  const [digits, setDigits] = useState('200');
+  const [batch, setBatch] = useState('20');
+  const [model, setModel] = useState<File | null>(null);
+  const [inputs, setInputs] = useState<File[]>([]);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const pick = (c: Choice) => {
+    setChoice(c);
+    setForm(DEFAULT_FORMS[c]);
+    setError(null);
+  };
+  const set = (k: keyof PolicyForm) => (e: { target: { value: string } }) =>
+    setForm({ ...form, [k]: e.target.value });
+
+  async function submit() {
+    setError(null);
+    const policy = policyFromForm(form);
+    if (!policy.ok) return setError(policy.error);
+    if (choice === 'custom') {
+      const problem = checkUploads(model, inputs);
+      if (problem) return setError(problem);
+    }
+    try {
+      setBusy(choice === 'custom' ? 'Checking the model and inputs…' : 'Loading the sample…');
+      const draft =
+        choice === 'mnist'
+          ? await mnistDraft(Number(digits), Number(batch), policy.policy)
+          : choice === 'ocr'
+            ? await ocrDraft(policy.policy)
+            : await customDraft(
+                (m) => runtime.inspectModel(m),
+                model as File,
+                inputs,
+                policy.policy,
+              );
+      setBusy('Saving the job…');
+      const r = await runtime.submit(draft);
+      if (!r.ok) return setError(r.error);
+      window.location.hash = routeHash({ view: 'job', id: r.jobId });
+    } catch (e) {
+      setError((e as Error).message ?? String(e));
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  return (
+    <>
+      <section className="panel">
+        <h1>Submit a job</h1>
+        <p className="muted">
+          This tab coordinates the job: it hands tasks to donors, compares their answers and keeps
+          the results. The job is saved in this browser first, so a reload picks it up again.
+        </p>
+      </section>
+      <section className="panel stack">
+        <h2>1 · What to run</h2>
+        <div className="choices">
+          {CHOICES.map((c) => (
+            <button
+              key={c.id}
+              type="button"
+              className="choice"
+              aria-pressed={choice === c.id}
+              data-testid={`sample-${c.id}`}
+              onClick={() => pick(c.id)}
+            >
+              <span className="title">{c.title}</span>
+              <span className="desc">{c.desc}</span>
+            </button>
+          ))}
+        </div>
+        {choice === 'mnist' && (
+          <div className="policy">
+            <div className="field">
+              <label htmlFor="digits">Digits</label>
+              <select
+                id="digits"
+                value={digits}
+                data-testid="mnist-digits"
+                onChange={(e) => setDigits(e.target.value)}
+              >
+                {['20', '100', '200', '500', '1000'].map((n) => (
+                  <option key={n}>{n}</option>
+                ))}
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor="batch">Digits per task</label>
+              <select
+                id="batch"
+                value={batch}
+                data-testid="mnist-batch"
+                onChange={(e) => setBatch(e.target.value)}
+              >
+                {['10', '20', '50', '100'].map((n) => (
+                  <option key={n}>{n}</option>
+                ))}
+              </select>
+            </div>
+          </div>
+        )}
+        {choice === 'custom' && (
+          <div className="grid-2">
+            <div className="field">
+              <label htmlFor="model-file">ONNX model</label>
+              <input
+                id="model-file"
+                type="file"
+                accept=".onnx"
+                data-testid="model-file"
+                onChange={(e) => setModel(e.target.files?.[0] ?? null)}
+              />
+              <span className="hint">
+                Up to 64 MiB. Runs as data in the donors' ONNX Runtime, never as code.
+              </span>
+            </div>
+            <div className="field">
+              <label htmlFor="inputs-file">Inputs</label>
+              <input
+                id="inputs-file"
+                type="file"
+                multiple
+                accept=".npy,.json,image/*"
+                data-testid="inputs-file"
+                onChange={(e) => setInputs([...(e.target.files ?? [])])}
+              />
+              <span className="hint">
+                One task per file: .npy, JSON (<code>{'{"dtype","dims","data"}'}</code> or nested
+                arrays, or an object keyed by input name), or images.
+              </span>
+            </div>
+          </div>
+        )}
+      </section>
+      <section className="panel stack">
+        <h2>2 · How to trust the answers</h2>
+        <div className="policy">
+          <div className="field">
+            <label htmlFor="replicas">Replicas</label>
+            <input
+              id="replicas"
+              type="number"
+              min={1}
+              max={5}
+              value={form.replicas}
+              data-testid="policy-replicas"
+              onChange={set('replicas')}
+            />
+            <span className="hint">Donors that run each task.</span>
+          </div>
+          <div className="field">
+            <label htmlFor="quorum">Quorum</label>
+            <input
+              id="quorum"
+              type="number"
+              min={1}
+              max={5}
+              value={form.quorum}
+              data-testid="policy-quorum"
+              onChange={set('quorum')}
+            />
+            <span className="hint">Matching answers to accept.</span>
+          </div>
+          <div className="field">
+            <label htmlFor="compare">Comparison</label>
+            <select
+              id="compare"
+              value={form.compare}
+              data-testid="policy-compare"
+              onChange={set('compare')}
+            >
+              <option value="exact">Exact bytes</option>
+              <option value="tolerance">Numeric tolerance</option>
+              <option value="argmax">Same label (argmax)</option>
+            </select>
+            {form.compare === 'tolerance' && (
+              <span className="hint">Largest difference allowed (absolute and relative):</span>
+            )}
+            {form.compare === 'tolerance' && (
+              <input
+                type="number"
+                step="any"
+                min={0}
+                value={form.tolerance}
+                aria-label="Tolerance"
+                data-testid="policy-tolerance"
+                onChange={set('tolerance')}
+              />
+            )}
+            {form.compare === 'argmax' && <span className="hint">Axis of the class scores:</span>}
+            {form.compare === 'argmax' && (
+              <input
+                type="number"
+                step={1}
+                value={form.axis}
+                aria-label="Argmax axis"
+                data-testid="policy-axis"
+                onChange={set('axis')}
+              />
+            )}
+          </div>
+          <div className="field">
+            <label htmlFor="deadline">Deadline per task (s)</label>
+            <input
+              id="deadline"
+              type="number"
+              min={1}
+              max={3600}
+              value={form.deadlineS}
+              data-testid="policy-deadline"
+              onChange={set('deadlineS')}
+            />
+            <span className="hint">A donor past it loses the task.</span>
+          </div>
+        </div>
+        {error && (
+          <div className="alert bad" role="alert" data-testid="submit-error">
+            {error}
+          </div>
+        )}
+        <div className="row">
+          <button
+            type="button"
+            className="btn primary big"
+            data-testid="submit-job"
+            disabled={busy !== null}
+            onClick={() => void submit()}
+          >
+            {busy ? 'Working…' : 'Submit job'}
+          </button>
+          {busy && (
+            <span className="muted" data-testid="submit-busy">
+              {busy}
+            </span>
+          )}
+        </div>
+      </section>
+    </>
+  );
+}

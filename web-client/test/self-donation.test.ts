@@ -1,0 +1,238 @@
+import type {
+  Capabilities,
+  Executor,
+  GridPresence,
+  PeerInfo,
+  PeerLink,
+  PeerPool,
+  TaskState,
+  TensorMap,
+} from '@peergrid/shared';
+import {
+  createBlobExchange,
+  createDonorAgent,
+  createJobRunner,
+  createMemoryBlobCache,
+  createMemoryJobStore,
+  createMemoryPeerPair,
+  createPeerLink,
+  createReputationBook,
+  type JobEvent,
+  type JobSpec,
+  prepareJob,
+  resolvePolicy,
+  tensorFrom,
+  tensorValues,
+} from '@peergrid/shared';
+import { describe, expect, it } from 'vitest';
+import { blobify } from '../src/grid/job-host.ts';
+import { buildJobDetail } from '../src/grid/job-view-model.ts';
+import { createLoopback } from '../src/grid/loopback.ts';
+import { now, random, sha256, timers } from '../src/grid/platform.ts';
+import { createSelfView } from '../src/grid/self-presence.ts';
+import { applyTaskEvent } from '../src/grid/task-states.ts';
+
+/** An executor that doubles `x`. */
+function doubler(): Executor & { runs: number } {
+  const ex = {
+    runs: 0,
+    concurrency: 2,
+    backends: async () => ['wasm' as const],
+    close: async () => {},
+    async run(req: { feeds: TensorMap }) {
+      ex.runs++;
+      const x = tensorValues(req.feeds.x!) as Float32Array;
+      return {
+        outputs: {
+          y: tensorFrom(
+            'float32',
+            [...req.feeds.x!.dims],
+            Float32Array.from(x, (v) => v * 2),
+          ),
+        },
+        backend: 'wasm' as const,
+        computeMs: 3,
+      };
+    },
+  };
+  return ex;
+}
+
+const caps = (maxConcurrency: number): Capabilities => ({
+  runtime: 'browser',
+  backends: ['wasm'],
+  cores: 2,
+  memoryMB: 512,
+  maxConcurrency,
+});
+const model = new TextEncoder().encode('not onnx: the fake executors never parse it');
+
+/** A grid of this tab ("me", donating over its loopback) and one remote donor "A" over a memory link. */
+function grid(selfCapacity: () => number) {
+  const submitterBlobs = createBlobExchange({
+    cache: createMemoryBlobCache(),
+    sha256,
+    now,
+    timers,
+  });
+  // Remote donor A.
+  const [pa, pb] = createMemoryPeerPair();
+  const toA = createPeerLink({ peer: pa, remoteId: 'A', now, timers });
+  const aSide = createPeerLink({ peer: pb, remoteId: 'me', now, timers });
+  const aBlobs = createBlobExchange({ cache: createMemoryBlobCache(), sha256, now, timers });
+  aBlobs.attach(aSide);
+  submitterBlobs.attach(toA);
+  const aExec = doubler();
+  createDonorAgent({ executor: aExec, blobs: aBlobs, sha256 }).attach(aSide);
+  // This tab donating to itself: the donor agent shares the tab's blob exchange.
+  const loop = createLoopback('me', now, timers);
+  const selfExec = doubler();
+  createDonorAgent({ executor: selfExec, blobs: submitterBlobs, sha256 }).attach(loop.donor);
+
+  const peers = new Map<string, PeerInfo>([
+    ['A', { id: 'A', publicKey: 'a', capabilities: caps(2) }],
+  ]);
+  const signaling = {
+    selfId: 'me',
+    peers: () => peers,
+    on: () => () => {},
+    updateCapabilities: () => {},
+    close: () => {},
+  } as unknown as GridPresence;
+  const pool = {
+    selfId: 'me',
+    get: (id: string) => (id === 'A' ? toA : undefined),
+    connect: async (id: string) => {
+      if (id !== 'A') throw new Error(`no route to ${id}`);
+      return toA;
+    },
+    links: () => [toA],
+    created: 1,
+    on: () => () => {},
+    close: () => {},
+  } as unknown as PeerPool;
+  const view = createSelfView({
+    signaling,
+    pool,
+    loopback: loop.submitter as PeerLink,
+    self: () => ({ id: 'me', publicKey: 'me', capabilities: caps(selfCapacity()) }),
+  });
+  return { view, blobs: submitterBlobs, aExec, selfExec };
+}
+
+async function runJob(tasks: number, policy: JobSpec['policy'], selfCapacity: () => number) {
+  const g = grid(selfCapacity);
+  const store = createMemoryJobStore();
+  const book = createReputationBook();
+  const hash = await sha256(model);
+  const spec = await blobify({
+    name: 'doubling',
+    models: { [hash]: model },
+    tasks: Array.from({ length: tasks }, (_, i) => ({
+      id: `t${i}`,
+      model: hash,
+      feeds: { x: { tensor: tensorFrom('float32', [2], new Float32Array([i, i + 0.5])) } },
+    })),
+    ...(policy ? { policy } : {}),
+  });
+  const { jobId, engine } = await prepareJob({
+    spec,
+    store,
+    sha256,
+    now,
+    random,
+    reputation: book,
+  });
+  const states = new Map<string, TaskState>(spec.tasks.map((t) => [t.id, 'blocked']));
+  const events: JobEvent[] = [];
+  const runner = createJobRunner({
+    peer: { selfId: 'me', signaling: g.view.presence, pool: g.view.pool, blobs: g.blobs },
+    engine,
+    spec,
+    store,
+    reputation: book,
+    now,
+    timers,
+    isDonor: (p) => p.capabilities.maxConcurrency > 0,
+    onEvent: (e) => {
+      events.push(e);
+      applyTaskEvent(states, e);
+    },
+  });
+  const outcome = await runner.done;
+  return { ...g, outcome, engine, spec, jobId, states, events, book, store };
+}
+
+describe('this tab donates to its own jobs (shared job runner over the page glue)', () => {
+  it('runs a job on the loopback and a remote donor, both counted', async () => {
+    const r = await runJob(
+      4,
+      { replicas: 2, quorum: 2, adaptive: false, spotCheckRate: 0, probationSpotCheckRate: 0 },
+      () => 2,
+    );
+    expect(r.outcome.state).toBe('completed');
+    expect(r.selfExec.runs).toBe(4);
+    expect(r.aExec.runs).toBe(4);
+    expect(Array.from(tensorValues(r.outcome.results.get('t2')!.y!) as Float32Array)).toEqual([
+      4, 5,
+    ]);
+    expect([...r.states.values()]).toEqual(['verified', 'verified', 'verified', 'verified']);
+    const view = buildJobDetail({
+      jobId: r.jobId,
+      name: 'doubling',
+      kind: 'custom',
+      createdAt: 0,
+      policy: resolvePolicy(r.spec.policy),
+      taskIds: r.spec.tasks.map((t) => t.id),
+      taskStates: r.states,
+      progress: r.engine.progress(),
+      events: r.events,
+      reputation: (p) => r.book.get(p),
+    });
+    expect(view.state).toBe('completed');
+    expect(view.donors.map((d) => [d.id, d.results]).sort()).toEqual([
+      ['A', 4],
+      ['me', 4],
+    ]);
+    expect(view.throughput.at(-1)?.[1]).toBe(4);
+    expect(view.tasks.every((t) => t.replicas >= 2)).toBe(true);
+    expect((await r.store.loadSnapshot(r.jobId))?.job.state).toBe('completed');
+  });
+
+  it('a paused tab (capacity 0) gets no tasks; the grid does the work', async () => {
+    const r = await runJob(
+      3,
+      { replicas: 1, quorum: 1, spotCheckRate: 0, probationSpotCheckRate: 0 },
+      () => 0,
+    );
+    expect(r.outcome.state).toBe('completed');
+    expect(r.selfExec.runs).toBe(0);
+    expect(r.aExec.runs).toBe(3);
+  });
+});
+
+describe('applyTaskEvent', () => {
+  it('follows a task through the event log', () => {
+    const s = new Map<string, TaskState>([['t', 'blocked']]);
+    const ev = (type: JobEvent['type']): JobEvent => ({
+      jobId: 'j',
+      seq: 1,
+      at: 0,
+      type,
+      taskId: 't',
+    });
+    const seen: TaskState[] = [];
+    for (const t of [
+      'task-ready',
+      'lease-issued',
+      'task-verified',
+      'lease-issued',
+      'task-reopened',
+      'task-failed',
+    ] as const) {
+      applyTaskEvent(s, ev(t));
+      seen.push(s.get('t')!);
+    }
+    expect(seen).toEqual(['ready', 'running', 'verified', 'verified', 'running', 'failed']);
+  });
+});
