@@ -5,7 +5,7 @@
  * would otherwise keep the process alive).
  */
 import { availableParallelism, freemem } from 'node:os';
-import type { Backend, Capabilities, Executor } from '@peergrid/shared';
+import type { Backend, Capabilities, DonorCredit, Executor } from '@peergrid/shared';
 import { createDonorNode } from '@peergrid/shared';
 import { createNodeExecutor } from '../exec/node-executor.ts';
 import { createDiskBlobCache } from '../store/disk-blob-cache.ts';
@@ -18,6 +18,12 @@ import { parseWorkerArgs, WORKER_USAGE, type WorkerOptions } from './worker-args
 const STATUS_EVERY_MS = 10_000;
 
 const log = (line: string) => process.stderr.write(`[peergrid-worker] ${line}\n`);
+
+/** "verified 3 tasks, 1.25 s credit" (plus rejections, if any): what submitters' verdicts said. */
+export function creditLine(c: DonorCredit): string {
+  const rejected = c.rejected > 0 ? `, ${c.rejected} rejected` : '';
+  return `verified ${c.accepted} tasks, ${(c.verifiedMs / 1000).toFixed(2)} s credit${rejected}`;
+}
 
 /** Counts runs for the status line. */
 function counting(executor: Executor, stats: { ok: number; failed: number }): Executor {
@@ -97,7 +103,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const status = setInterval(() => {
     const l = donor.load();
     log(
-      `tasks done ${stats.ok}, failed ${stats.failed}, running ${l.running}, queued ${l.queued}, peers ${peer.pool.links().length}`,
+      `tasks done ${stats.ok}, failed ${stats.failed}, running ${l.running}, queued ${l.queued}, peers ${peer.pool.links().length}; ${creditLine(donor.credit())}`,
     );
   }, STATUS_EVERY_MS);
   status.unref();
@@ -118,7 +124,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     donor.close();
     await peer.shutdown();
     await executor.close();
-    log(`stopped after ${stats.ok} tasks`);
+    log(`stopped after ${stats.ok} tasks; ${creditLine(donor.credit())}`);
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

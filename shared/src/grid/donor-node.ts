@@ -5,8 +5,10 @@
  */
 import type { Executor } from '../contracts.ts';
 import { createDonorAgent, type DonorAgent } from '../peer/donor-agent.ts';
+import type { PeerLink } from '../peer/link.ts';
 import type { PeerLoad } from '../peer/messages.ts';
 import type { Sha256Hex, Timers } from '../platform.ts';
+import { createDonorCreditCounter, type DonorCredit } from './donor-credit.ts';
 import type { GridPeer } from './grid-peer.ts';
 
 export interface DonorNodeOptions {
@@ -31,6 +33,10 @@ export interface DonorNodeOptions {
 export interface DonorNode {
   readonly agent: DonorAgent;
   load(): PeerLoad;
+  /** Verified work so far, from submitters' `verdict` messages. */
+  credit(): DonorCredit;
+  /** Hears the new totals after each verdict. Returns an unsubscribe function. */
+  onCredit(handler: (credit: DonorCredit) => void): () => void;
   /**
    * Stops taking tasks (queued leases are handed back with `shutting-down`)
    * and waits until running ones have reported, or `timeoutMs` (default 30 000)
@@ -78,9 +84,19 @@ export function createDonorNode(opts: DonorNodeOptions): DonorNode {
     signaling.on('peers', mesh),
   ];
   mesh();
-  for (const link of pool.links()) detach.add(agent.attach(link));
+  // Verdicts are heard beside the agent: it ignores message types it does not serve.
+  const credit = createDonorCreditCounter();
+  const serve = (link: PeerLink) => {
+    const offAgent = agent.attach(link);
+    const offCredit = credit.attach(link);
+    return () => {
+      offAgent();
+      offCredit();
+    };
+  };
+  for (const link of pool.links()) detach.add(serve(link));
   const off = pool.on('link-open', (link) => {
-    const d = agent.attach(link);
+    const d = serve(link);
     detach.add(d);
     link.onClose(() => detach.delete(d));
   });
@@ -88,6 +104,8 @@ export function createDonorNode(opts: DonorNodeOptions): DonorNode {
   return {
     agent,
     load: () => agent.load(),
+    credit: () => credit.credit(),
+    onCredit: (h) => credit.onChange(h),
     drain(timeoutMs = 30_000) {
       agent.close();
       const waitedFrom = { left: timeoutMs };

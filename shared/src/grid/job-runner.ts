@@ -4,8 +4,9 @@
  * demand), feeds acks, results, errors and timeouts back into the engine,
  * maps presence and link loss into donor availability, ticks the engine,
  * serves the job's models, commits every engine delta to the job store in
- * order, and resolves when the job is done. Runtime-agnostic: the CLI and the
- * page both use it.
+ * order, tells donors how their results fared (`verdict`, see
+ * verdict-tracker.ts), and resolves when the job is done. Runtime-agnostic:
+ * the CLI and the page both use it.
  */
 import type { PeerId } from '../contracts.ts';
 import type { WireError } from '../errors.ts';
@@ -24,6 +25,7 @@ import { createCommitQueue } from './commit-queue.ts';
 import { createDonorRoster } from './donor-roster.ts';
 import type { GridPeer } from './grid-peer.ts';
 import { createModelGate } from './model-gate.ts';
+import { createVerdictTracker } from './verdict-tracker.ts';
 
 export interface JobRunnerOptions {
   /** The submitter's grid peer (presence, pool, blob exchange). Not closed by the runner. */
@@ -138,12 +140,26 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     onEvent: onTaskEvent,
   });
 
+  const rep = opts.reputation;
+  const verdicts = createVerdictTracker({
+    jobId,
+    compare: policy.compare,
+    accepted: (taskId) => engine.result(taskId),
+    ...(rep ? { isExcluded: (d: PeerId) => rep.isExcluded(d) } : {}),
+    send: (donor, msg) =>
+      void peer.pool
+        .get(donor)
+        ?.send(msg)
+        .catch(() => {}),
+  });
+
   function onTaskEvent(ev: TaskClientEvent): void {
     leaseDonor.delete(ev.leaseId);
     if (ev.type !== 'acked') gate.ended(ev.leaseId, ev.peerId);
     if (finished) return;
     if (ev.type === 'acked') input(() => engine.acked(ev.leaseId));
     else if (ev.type === 'reported') {
+      verdicts.reported(ev.leaseId, ev.peerId, ev.report.outputs, ev.report.computeMs);
       input(() => engine.reported(ev.leaseId, ev.report.outputs, ev.report.computeMs));
     } else {
       input(() => engine.errored(ev.leaseId, ev.error));
@@ -218,8 +234,10 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     let terminal = false;
     for (const ev of engine.takeEvents()) {
       if (TERMINAL.has(ev.type)) terminal = true;
+      verdicts.event(ev);
       opts.onEvent?.(ev);
     }
+    verdicts.endBatch();
     const t = now();
     if (opts.onProgress && (terminal || t - lastProgress >= progressMs)) {
       lastProgress = t;
@@ -242,6 +260,7 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     if (tickTimer !== undefined) timers.clearTimeout(tickTimer);
     roster.close();
     gate.close();
+    verdicts.close();
     // Withdraw what is still out (spot checks, late replicas): nobody will read it.
     for (const leaseId of [...leaseDonor.keys()]) taskClient.cancel(leaseId);
   }

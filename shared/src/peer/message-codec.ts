@@ -117,6 +117,20 @@ export function parsePeerMessage(
       const message = e.message.slice(0, L.maxErrorMessageLength);
       return { type: 'error', leaseId: h.leaseId, error: { code: e.code, message } };
     }
+    case 'verdict': {
+      if (!id(h.leaseId) || !id(h.jobId) || !id(h.taskId)) return null;
+      if (h.verdict !== 'accepted' && h.verdict !== 'rejected') return null;
+      if (!nonNegative(h.creditMs) || h.creditMs > L.maxVerdictCreditMs) return null;
+      if (h.verdict === 'rejected' && h.creditMs !== 0) return null;
+      return {
+        type: 'verdict',
+        leaseId: h.leaseId,
+        jobId: h.jobId,
+        taskId: h.taskId,
+        verdict: h.verdict,
+        creditMs: h.creditMs,
+      };
+    }
     case 'have': {
       const hashes = stringList(h.hashes, L.maxHaves);
       if (!hashes?.every(hash)) return null;

@@ -65,6 +65,25 @@ export interface CancelMessage {
   readonly leaseId: string;
 }
 
+/**
+ * Submitter → donor: how a result the donor reported fared in verification;
+ * no reply. Sent once per lease, when the task's result is accepted (or a
+ * spot check of it is settled). Informational: the donor's counters only.
+ */
+export interface VerdictMessage {
+  readonly type: 'verdict';
+  readonly leaseId: string;
+  readonly jobId: string;
+  readonly taskId: string;
+  /**
+   * `accepted`: the result agreed with the accepted one and was credited;
+   * `rejected`: it disagreed with the accepted one (or the donor is excluded).
+   */
+  readonly verdict: 'accepted' | 'rejected';
+  /** Compute credited for this result, ms: its reported `computeMs` when accepted, 0 when rejected. */
+  readonly creditMs: number;
+}
+
 /** "I hold these blobs (complete, verified)." */
 export interface HaveMessage {
   readonly type: 'have';
@@ -114,7 +133,8 @@ export type TaskMessage =
   | ProgressMessage
   | ResultMessage
   | ErrorMessage
-  | CancelMessage;
+  | CancelMessage
+  | VerdictMessage;
 export type BlobMessage = HaveMessage | WantMessage | ChunkMessage | BlobMissingMessage;
 export type PeerMessage = TaskMessage | BlobMessage | PingMessage | PongMessage;
 export type PeerMessageType = PeerMessage['type'];
@@ -126,6 +146,7 @@ export const PEER_MESSAGE_TYPES: readonly PeerMessageType[] = [
   'result',
   'error',
   'cancel',
+  'verdict',
   'have',
   'want',
   'chunk',
@@ -144,6 +165,8 @@ export const PEER_MESSAGE_LIMITS = {
   /** Most hashes in one `have`. */
   maxHaves: 1024,
   maxErrorMessageLength: 4096,
+  /** Most compute one `verdict` may credit, ms: one day. */
+  maxVerdictCreditMs: 86_400_000,
   /** Largest blob size a message may name: 2 GiB. */
   maxBlobBytes: 2 ** 31,
 } as const;

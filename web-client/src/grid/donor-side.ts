@@ -7,7 +7,7 @@ import type {
   Sha256Hex,
   TensorMap,
 } from '@peergrid/shared';
-import { createDonorAgent, type DonorAgent } from '@peergrid/shared';
+import { createDonorAgent, createDonorCreditCounter, type DonorAgent } from '@peergrid/shared';
 import type { CurrentTask } from '../state/types.ts';
 
 /** What the Donate view counts. */
@@ -15,6 +15,10 @@ export interface DonorCounters {
   readonly tasksDone: number;
   readonly tasksFailed: number;
   readonly computeMs: number;
+  /** Compute of results submitters verified (their `verdict` messages), ms. */
+  readonly verifiedMs: number;
+  /** Results submitters rejected (they disagreed with the accepted result). */
+  readonly rejected: number;
   readonly current: readonly CurrentTask[];
 }
 
@@ -44,6 +48,9 @@ export interface DonorSide {
 
 export function createDonorSide(o: DonorSideOptions): DonorSide {
   const links = new Map<PeerLink, () => void>();
+  // Verdicts are counted on every link, paused or not: they judge results already sent.
+  const credit = createDonorCreditCounter();
+  const creditLinks = new Map<PeerLink, () => void>();
   // Assigns by their feeds object: the agent hands `msg.feeds` to the executor as is.
   const byFeeds = new WeakMap<TensorMap, { taskId: string; jobId: string; from: PeerId }>();
   const current = new Map<ExecRequest, CurrentTask>();
@@ -55,9 +62,12 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
     tasksDone: done,
     tasksFailed: failed,
     computeMs,
+    verifiedMs: credit.credit().verifiedMs,
+    rejected: credit.credit().rejected,
     current: [...current.values()],
   });
   const changed = () => o.onChange(counters());
+  credit.onChange(changed);
 
   const executor: Executor = {
     get concurrency() {
@@ -107,11 +117,17 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
     attach(link) {
       if (links.has(link)) return;
       links.set(link, paused ? () => {} : attachAgent(link));
-      link.onClose(() => links.delete(link));
+      creditLinks.set(link, credit.attach(link));
+      link.onClose(() => {
+        links.delete(link);
+        creditLinks.delete(link);
+      });
     },
     detach(link) {
       links.get(link)?.();
       links.delete(link);
+      creditLinks.get(link)?.();
+      creditLinks.delete(link);
     },
     setPaused(p) {
       if (p === paused) return;
@@ -133,8 +149,9 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
     },
     counters,
     close() {
-      for (const off of links.values()) off();
+      for (const off of [...links.values(), ...creditLinks.values()]) off();
       links.clear();
+      creditLinks.clear();
       agent.close();
     },
   };

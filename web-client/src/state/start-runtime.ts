@@ -35,6 +35,7 @@ export function startRuntime(location: Location): PageRuntime {
     tasksDone: 0,
     tasksFailed: 0,
     verifiedMs: 0,
+    rejected: 0,
     computeMs: 0,
     current: [],
   });
@@ -80,19 +81,12 @@ export function startRuntime(location: Location): PageRuntime {
       if (!host) return;
       jobs.set(host.summaries());
       for (const [id, s] of details) s.set(host.detail(id));
-      const self = node?.identity.id;
-      if (self) {
-        // Verified compute of this tab: credit the engines gave it for accepted results.
-        donor.update((d) => ({ ...d, verifiedMs: bookCredit(self) }));
-      }
     }, 150);
   }
-  let bookCredit: (peer: string) => number = () => 0;
 
   async function boot(): Promise<void> {
     const [store, db] = await Promise.all([openIdbJobStore(), openPageDb()]);
     const book = createReputationBook(await store.reputations());
-    bookCredit = (peer) => book.get(peer).creditMs;
     node = await createGridNode({
       options,
       store,

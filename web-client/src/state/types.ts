@@ -23,8 +23,10 @@ export interface DonorView {
   readonly isolated: boolean;
   readonly tasksDone: number;
   readonly tasksFailed: number;
-  /** Compute time of results the submitter verified, ms. */
+  /** Compute time of results submitters verified (their `verdict` messages, own jobs included), ms. */
   readonly verifiedMs: number;
+  /** Results submitters rejected. */
+  readonly rejected: number;
   readonly computeMs: number;
   readonly current: readonly CurrentTask[];
 }

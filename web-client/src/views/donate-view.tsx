@@ -86,7 +86,10 @@ export function DonateView({ runtime }: { runtime: PageRuntime }) {
             label="Verified compute"
             value={formatMs(donor.verifiedMs)}
             testId="verified-time"
-            hint={`${formatMs(donor.computeMs)} computed`}
+            hint={
+              `${formatMs(donor.computeMs)} computed` +
+              (donor.rejected ? `, ${donor.rejected} rejected` : '')
+            }
           />
           <Stat
             label="Peers"

@@ -1,0 +1,224 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createBlobExchange,
+  createDonorAgent,
+  createDonorCreditCounter,
+  createDonorNode,
+  createJobRunner,
+  createMemoryBlobCache,
+  createMemoryJobStore,
+  createReputationBook,
+  createVerdictTracker,
+  type DonorNode,
+  type JobEvent,
+  type JobOutcome,
+  type JobSpec,
+  type PeerMessage,
+  prepareJob,
+  tensorFrom,
+  type VerdictMessage,
+} from '../../src/index.ts';
+import { createVirtualTime, flush, linkPair, sha256, until } from '../peer/helpers.ts';
+import { createMemoryGrid, donorCaps, plusOneExecutor } from './memory-grid.ts';
+
+const model = new Uint8Array([9, 9, 9]);
+
+async function spec(n: number): Promise<JobSpec> {
+  const hash = await sha256(model);
+  const tasks = Array.from({ length: n }, (_, i) => ({
+    id: `t${i}`,
+    model: hash,
+    feeds: { x: { tensor: tensorFrom('int32', [1], new Int32Array([i])) } },
+  }));
+  return { name: 'verdicts', models: { [hash]: model }, tasks };
+}
+
+describe('verdicts over the job runner', () => {
+  it('credits honest donors with their compute and tells a liar it was rejected', async () => {
+    const vt = createVirtualTime();
+    const grid = createMemoryGrid(vt);
+    const runs = new Map<number, number>();
+    const nodes = new Map<string, DonorNode>();
+    for (const [id, liar] of [
+      ['d0', false],
+      ['d1', false],
+      ['d2', true],
+    ] as const) {
+      const node = createDonorNode({
+        peer: grid.join(id, donorCaps),
+        executor: plusOneExecutor(runs, liar),
+        sha256,
+        timers: vt.timers,
+        meshSize: 0,
+      });
+      nodes.set(id, node);
+    }
+    const heard: string[] = [];
+    nodes.get('d0')!.onCredit((c) => heard.push(`${c.accepted}/${c.verifiedMs}`));
+    const submitter = grid.join('s', { ...donorCaps, maxConcurrency: 0 });
+    const store = createMemoryJobStore();
+    const reputation = createReputationBook();
+    const job = await spec(8);
+    const prepared = await prepareJob({
+      spec: job,
+      store,
+      sha256,
+      now: vt.now,
+      random: () => 0.5,
+      reputation,
+    });
+    const runner = createJobRunner({
+      peer: submitter,
+      engine: prepared.engine,
+      spec: job,
+      store,
+      reputation,
+      now: vt.now,
+      timers: vt.timers,
+    });
+    let outcome: JobOutcome | undefined;
+    void runner.done.then((o) => {
+      outcome = o;
+    });
+    await until(async () => {
+      await vt.advance(20);
+      expect(outcome?.state).toBe('completed');
+    });
+    const credit = (id: string) => nodes.get(id)!.credit();
+    // Every credit the engine gave reaches the donor (plusOneExecutor reports 1 ms a run).
+    await until(async () => {
+      await flush();
+      for (const id of ['d0', 'd1']) {
+        expect(credit(id).verifiedMs).toBe(reputation.get(id).creditMs);
+      }
+    });
+    const honest = credit('d0').accepted + credit('d1').accepted;
+    expect(honest).toBeGreaterThanOrEqual(8);
+    for (const id of ['d0', 'd1']) {
+      expect(credit(id).verifiedMs).toBe(credit(id).accepted);
+      expect(credit(id).rejected).toBe(0);
+    }
+    expect(heard.at(-1)).toBe(`${credit('d0').accepted}/${credit('d0').verifiedMs}`);
+    expect(credit('d2').accepted).toBe(0);
+    expect(credit('d2').verifiedMs).toBe(0);
+    expect(credit('d2').rejected).toBeGreaterThan(0);
+    expect(reputation.get('d2').creditMs).toBe(0);
+  });
+});
+
+describe('verdict tracker', () => {
+  const y = (v: number) => ({ y: tensorFrom('int32', [1], new Int32Array([v])) });
+  let seq = 0;
+  const ev = (type: JobEvent['type'], extra: Partial<JobEvent> = {}): JobEvent => ({
+    jobId: 'j',
+    seq: ++seq,
+    at: 0,
+    type,
+    ...extra,
+  });
+
+  function tracker(accepted: Record<string, number>, excluded: string[] = []) {
+    const sent: [string, VerdictMessage][] = [];
+    const t = createVerdictTracker({
+      jobId: 'j',
+      compare: { kind: 'exact' },
+      accepted: (id) => (accepted[id] === undefined ? undefined : y(accepted[id])),
+      isExcluded: (d) => excluded.includes(d),
+      send: (d, m) => sent.push([d, m]),
+    });
+    const report = (leaseId: string, donor: string, taskId: string, v: number, ms = 7) => {
+      t.reported(leaseId, donor, y(v), ms);
+      t.event(ev('lease-reported', { leaseId, donor, taskId }));
+    };
+    const short = () => sent.map(([d, m]) => `${d}:${m.leaseId}:${m.verdict}:${m.creditMs}`);
+    return { t, sent, report, short };
+  }
+
+  it('judges waiting reports when their task is verified, against the accepted outputs', () => {
+    const { t, report, short } = tracker({ a: 1 });
+    report('l1', 'p', 'a', 1, 5);
+    report('l2', 'q', 'a', 2);
+    expect(short()).toEqual([]); // nothing until the task is verified
+    t.event(ev('task-verified', { taskId: 'a' }));
+    t.event(ev('task-verified', { taskId: 'a' })); // again: nothing is judged twice
+    expect(short()).toEqual(['p:l1:accepted:5', 'q:l2:rejected:0']);
+  });
+
+  it('keeps reports of a task re-opened before its events were read, drops failed tasks', () => {
+    const accepted: Record<string, number> = {};
+    const { t, report, short } = tracker(accepted);
+    report('l1', 'p', 'a', 1);
+    report('l2', 'p', 'b', 1);
+    t.event(ev('task-verified', { taskId: 'a' })); // no accepted outputs any more
+    t.event(ev('task-failed', { taskId: 'b' }));
+    expect(short()).toEqual([]);
+    accepted.a = 1;
+    accepted.b = 1;
+    t.event(ev('task-verified', { taskId: 'a' }));
+    t.event(ev('task-verified', { taskId: 'b' }));
+    expect(short()).toEqual(['p:l1:accepted:7']);
+  });
+
+  it('settles spot checks, rejects excluded donors, ignores results the engine ignored', () => {
+    const { t, report, short } = tracker({ a: 1 }, ['old-liar']);
+    report('l1', 'p', 'a', 1);
+    t.event(ev('spot-passed', { taskId: 'a', donor: 'p' }));
+    report('l2', 'q', 'a', 3);
+    t.event(ev('spot-failed', { taskId: 'a', donor: 'q' }));
+    report('l3', 'old-liar', 'a', 1); // excluded by the book: ignored by the engine
+    t.event(ev('donor-excluded', { donor: 'r' }));
+    report('l4', 'r', 'a', 1);
+    t.event(ev('donor-reinstated', { donor: 'old-liar' }));
+    report('l5', 'old-liar', 'b', 1);
+    t.reported('late', 'p', y(1), 3); // no lease-reported follows: the engine ignored it
+    t.endBatch();
+    t.event(ev('lease-reported', { leaseId: 'late', donor: 'p', taskId: 'a' }));
+    t.event(ev('task-verified', { taskId: 'a' }));
+    expect(short()).toEqual([
+      'p:l1:accepted:7',
+      'q:l2:rejected:0',
+      'old-liar:l3:rejected:0',
+      'r:l4:rejected:0',
+    ]);
+  });
+});
+
+describe('donor credit counter', () => {
+  const verdict: VerdictMessage = {
+    type: 'verdict',
+    leaseId: 'l1',
+    jobId: 'j',
+    taskId: 't',
+    verdict: 'accepted',
+    creditMs: 12,
+  };
+
+  it('counts verdicts once per submitter and lease; the donor agent ignores them', async () => {
+    const vt = createVirtualTime();
+    const [toDonor, toSubmitter] = linkPair(vt);
+    const counter = createDonorCreditCounter();
+    counter.attach(toSubmitter);
+    const agent = createDonorAgent({
+      executor: plusOneExecutor(new Map()),
+      blobs: createBlobExchange({
+        cache: createMemoryBlobCache(),
+        sha256,
+        now: vt.now,
+        timers: vt.timers,
+      }),
+      sha256,
+    });
+    agent.attach(toSubmitter);
+    const back: PeerMessage[] = [];
+    toDonor.onMessage((m) => back.push(m));
+    await toDonor.send(verdict);
+    await toDonor.send(verdict); // duplicate
+    await toDonor.send({ ...verdict, leaseId: 'l2', verdict: 'rejected', creditMs: 0 });
+    await toDonor.send({ ...verdict, leaseId: 'l3', creditMs: 0.5 });
+    await flush();
+    expect(counter.credit()).toEqual({ accepted: 2, verifiedMs: 12.5, rejected: 1 });
+    expect(back).toEqual([]);
+    expect(toSubmitter.stats().penalties).toBe(0);
+    expect(agent.load()).toEqual({ running: 0, queued: 0, capacity: 1 });
+  });
+});

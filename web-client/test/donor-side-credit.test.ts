@@ -1,0 +1,62 @@
+import type { Executor, PeerMessage, VerdictMessage } from '@peergrid/shared';
+import { createBlobExchange, createMemoryBlobCache } from '@peergrid/shared';
+import { describe, expect, it } from 'vitest';
+import { createDonorSide, type DonorCounters } from '../src/grid/donor-side.ts';
+import { createLoopback } from '../src/grid/loopback.ts';
+import { now, sha256, timers } from '../src/grid/platform.ts';
+
+const idle: Executor = {
+  concurrency: 1,
+  backends: async () => ['wasm'],
+  close: async () => {},
+  run: () => Promise.reject(new Error('not used')),
+};
+
+const verdict = (leaseId: string, creditMs: number): VerdictMessage => ({
+  type: 'verdict',
+  leaseId,
+  jobId: 'j',
+  taskId: 't',
+  verdict: creditMs > 0 ? 'accepted' : 'rejected',
+  creditMs,
+});
+
+/** Lets the in-memory links deliver. */
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+describe('donor side: verified compute from verdicts', () => {
+  it('counts verdicts into verifiedMs and rejected, also while paused, and stops on detach', async () => {
+    const seen: DonorCounters[] = [];
+    const side = createDonorSide({
+      executor: idle,
+      blobs: createBlobExchange({ cache: createMemoryBlobCache(), sha256, now, timers }),
+      sha256,
+      now,
+      onChange: (c) => seen.push(c),
+    });
+    const loop = createLoopback('me', now, timers);
+    side.attach(loop.donor);
+    const replies: PeerMessage[] = [];
+    loop.submitter.onMessage((m) => replies.push(m));
+
+    await loop.submitter.send(verdict('l1', 1250));
+    await settle();
+    expect(side.counters()).toMatchObject({ verifiedMs: 1250, rejected: 0, tasksDone: 0 });
+    expect(seen.at(-1)?.verifiedMs).toBe(1250);
+
+    side.setPaused(true);
+    await loop.submitter.send(verdict('l2', 0));
+    await loop.submitter.send(verdict('l3', 500));
+    await settle();
+    expect(side.counters()).toMatchObject({ verifiedMs: 1750, rejected: 1 });
+
+    side.detach(loop.donor);
+    await loop.submitter.send(verdict('l4', 100));
+    await settle();
+    expect(side.counters().verifiedMs).toBe(1750);
+    expect(replies).toEqual([]); // the donor agent does not answer verdicts
+    side.close();
+    loop.submitter.close();
+    loop.donor.close();
+  });
+});
