@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Capabilities } from '../src/contracts.ts';
 import { createIdentity, type SubtleLike, verifyChallenge } from '../src/identity.ts';
 import { seededRandom } from '../src/platform.ts';
@@ -12,9 +12,6 @@ const caps: Capabilities = {
   memoryMB: 1024,
   maxConcurrency: 2,
 };
-const realTimers = globalThis as unknown as { setTimeout(fn: () => void, ms: number): unknown };
-/** Lets WebCrypto (off-thread in Node) finish signing. */
-const flush = () => new Promise<void>((r) => realTimers.setTimeout(r, 5));
 
 /** In-memory sockets and virtual timers: the test plays the server. */
 function harness() {
@@ -84,7 +81,11 @@ async function joinedClient() {
     ws.onopen?.({});
     expect(ws.sent.at(-1)).toEqual({ type: 'hello', grid: 'lab' });
     ws.deliver({ type: 'challenge', nonce: `n${h.sockets.length}`, serverId: 'srv' });
-    await flush();
+    // Signing is a WebCrypto job: on a busy machine it outlasts a few microtask turns.
+    await vi.waitFor(() => expect(ws.sent.at(-1)).toMatchObject({ type: 'join' }), {
+      timeout: 5000,
+      interval: 2,
+    });
     const join = ws.sent.at(-1) as { signature: string; publicKey: string };
     const fields = { serverId: 'srv', grid: 'lab', nonce: `n${h.sockets.length}` };
     expect(await verifyChallenge(subtle, join.publicKey, join.signature, fields)).toBe(true);
@@ -124,6 +125,34 @@ describe('signaling client', () => {
     expect(got).toEqual([['a', 'x']]);
     client.updateCapabilities({ ...caps, cores: 2 });
     expect(ws.sent.at(-1)).toMatchObject({ type: 'update', capabilities: { cores: 2 } });
+  });
+
+  it('buffers signals that arrive before any handler, then delivers them in order', async () => {
+    const { client, serve } = await joinedClient();
+    const ws = await serve([peer('a')]);
+    for (const d of ['o1', 'c1', 'c2']) ws.deliver({ type: 'signal', from: peer('a').id, data: d });
+    const got: unknown[] = [];
+    const off = client.onSignal((from, data) => got.push([from[0], data]));
+    expect(got).toEqual([]); // delivered after the subscriber's own setup returns
+    ws.deliver({ type: 'signal', from: peer('a').id, data: 'c3' }); // behind the buffered ones
+    await Promise.resolve();
+    expect(got).toEqual([
+      ['a', 'o1'],
+      ['a', 'c1'],
+      ['a', 'c2'],
+      ['a', 'c3'],
+    ]);
+    ws.deliver({ type: 'signal', from: peer('a').id, data: 'c4' }); // straight through now
+    expect(got.at(-1)).toEqual(['a', 'c4']);
+    off();
+    // With no handler again, signals wait; the buffer keeps the newest maxQueuedSignals (256).
+    for (let i = 0; i < 300; i++) ws.deliver({ type: 'signal', from: peer('a').id, data: i });
+    const later: unknown[] = [];
+    client.onSignal((_from, data) => later.push(data));
+    await Promise.resolve();
+    expect(later).toHaveLength(256);
+    expect(later[0]).toBe(44);
+    expect(later.at(-1)).toBe(299);
   });
 
   it('reconnects with decorrelated jitter and resyncs presence as events', async () => {

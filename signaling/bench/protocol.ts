@@ -2,7 +2,8 @@
 export type WorkerCommand =
   | {
       readonly cmd: 'join';
-      readonly url: string;
+      /** Server instances; peer `first + i` joins `urls[(first + i) % urls.length]`. */
+      readonly urls: readonly string[];
       /** Global index of this worker's first peer; grids are `g<index / gridSize>`. */
       readonly first: number;
       readonly count: number;

@@ -9,6 +9,7 @@ import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type RedisProcess, startRedis } from '../test/redis-process.ts';
 import type { WorkerCommand, WorkerReport } from './protocol.ts';
 
 const HELP = `npm run bench:signaling -- [options]
@@ -21,6 +22,9 @@ const HELP = `npm run bench:signaling -- [options]
   --window N         signals in flight per pair (default 32)
   --seconds N        relay measurement time per round and server (default 3)
   --rounds N         alternating relay rounds, best of each reported (default 3)
+  --instances N      signaling processes sharing one Redis (default 1; N > 1 needs --redis);
+                     peers are spread round-robin, so grids and relay pairs span instances
+  --redis            use the Redis bus: the bench starts its own redis-server
   -h, --help
 `;
 
@@ -34,6 +38,8 @@ const { values } = parseArgs({
     window: { type: 'string', default: '32' },
     seconds: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '3' },
+    instances: { type: 'string', default: '1' },
+    redis: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -46,11 +52,18 @@ const peers = num('peers');
 const workersN = num('workers');
 const gridSize = num('grid-size');
 const rounds = num('rounds');
+const instances = num('instances');
+const useRedis = values.redis === true;
+if (instances > 1 && !useRedis) {
+  process.stderr.write('--instances N > 1 needs --redis\n');
+  process.exit(2);
+}
 const pairs = Math.min(num('relay-pairs'), Math.floor(peers / 2));
 const relayOpts = { window: num('window'), warmupMs: 1000, durationMs: num('seconds') * 1000 };
 const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 const here = import.meta.dirname;
 const children: ChildProcess[] = [];
+let redis: RedisProcess | null = null;
 
 function startChild(
   args: string[],
@@ -119,33 +132,40 @@ const pct = (sorted: number[], p: number) =>
 
 async function main(): Promise<void> {
   const bin = resolve(here, '../bin/peergrid-signaling.js');
-  const { match } = await startChild(
-    [
-      bin,
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      // The relay workload runs far past a browser's needs; lift the per-peer rate limit.
-      '--messages-per-second',
-      '1000000',
-      '--message-burst',
-      '1000000',
-      '--peers-per-grid',
-      String(gridSize),
-      '--max-connections',
-      String(peers + 1000),
-      '--grids-per-server',
-      String(Math.ceil(peers / gridSize) + 10),
-      '--join-timeout-ms',
-      '60000',
-    ],
-    /listening on (http:\/\/[^\s]+)/,
+  if (useRedis) {
+    redis = await startRedis();
+    log(`redis-server at ${redis.url}`);
+  }
+  const serverArgs = [
+    bin,
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    // The relay workload runs far past a browser's needs; lift the per-peer rate limit.
+    '--messages-per-second',
+    '1000000',
+    '--message-burst',
+    '1000000',
+    '--peers-per-grid',
+    String(gridSize),
+    '--max-connections',
+    String(peers + 1000),
+    '--grids-per-server',
+    String(Math.ceil(peers / gridSize) + 10),
+    '--join-timeout-ms',
+    '60000',
+    ...(redis ? ['--redis', redis.url, '--redis-prefix', 'bench:'] : []),
+  ];
+  const httpUrls = await Promise.all(
+    Array.from({ length: instances }, async () => {
+      const { match } = await startChild(serverArgs, /listening on (http:\/\/[^\s]+)/);
+      return match[1]!;
+    }),
   );
-  const httpUrl = match[1]!;
-  const wsUrl = httpUrl.replace('http', 'ws');
+  const wsUrls = httpUrls.map((u) => u.replace('http', 'ws'));
   log(
-    `peergrid-signaling at ${httpUrl}; ${workersN} peer processes, ${peers} peers, grids of ${gridSize}`,
+    `peergrid-signaling at ${httpUrls.join(', ')}${redis ? ' (Redis bus)' : ''}; ${workersN} peer processes, ${peers} peers, grids of ${gridSize}`,
   );
   const workers = Array.from({ length: workersN }, startWorker);
 
@@ -157,7 +177,7 @@ async function main(): Promise<void> {
     const count = Math.max(0, Math.min(per, peers - first));
     w.send({
       cmd: 'join',
-      url: wsUrl,
+      urls: wsUrls,
       first,
       count,
       gridSize,
@@ -173,7 +193,9 @@ async function main(): Promise<void> {
   clearInterval(progress);
   const lat = joins.flatMap((j) => j.latenciesMs).sort((a, b) => a - b);
   const failed = joins.reduce((s, j) => s + j.failed, 0);
-  const rssJoined = await rssMB(httpUrl);
+  const rssAll = async () => Promise.all(httpUrls.map(rssMB));
+  let rssEach = await rssAll();
+  const rssJoined = Math.max(...rssEach);
   log(
     `joined ${lat.length} (failed ${failed}); join p50 ${pct(lat, 50).toFixed(1)} ms, p90 ${pct(lat, 90).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms; server RSS ${rssJoined.toFixed(0)} MB`,
   );
@@ -203,7 +225,9 @@ async function main(): Promise<void> {
   let rss = rssJoined;
   for (let r = 1; r <= rounds; r++) {
     const ours = await relayAll(workers, 'peergrid');
-    rss = Math.max(rss, await rssMB(httpUrl));
+    const now = await rssAll();
+    rssEach = rssEach.map((x, i) => Math.max(x, now[i] ?? 0));
+    rss = Math.max(rss, ...now);
     const theirs = await relayAll(workers, 'peerjs');
     log(
       `round ${r}: peergrid ${ours.toFixed(0)} msg/s, peerjs ${theirs.toFixed(0)} msg/s; server RSS ${rss.toFixed(0)} MB`,
@@ -215,6 +239,7 @@ async function main(): Promise<void> {
   for (const w of workers) w.send({ cmd: 'exit' });
   const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
   const result = {
+    ...(instances > 1 || redis ? { instances, redis: redis !== null } : {}),
     peers: lat.length,
     joinP50Ms: round(pct(lat, 50)),
     joinP99Ms: round(pct(lat, 99)),
@@ -222,12 +247,21 @@ async function main(): Promise<void> {
     peerjsRelayMsgPerSec: Math.round(peerjs),
     relayRatioVsPeerjs: round(relay / peerjs, 2),
     rssMB: round(rss, 0),
+    ...(instances > 1
+      ? {
+          rssTotalMB: round(
+            rssEach.reduce((a, b) => a + b, 0),
+            0,
+          ),
+        }
+      : {}),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 function cleanup(): void {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  redis?.proc.kill('SIGKILL');
 }
 main().then(
   () => {

@@ -78,7 +78,7 @@ async function joinAll(c: WorkerCommand & { cmd: 'join' }): Promise<void> {
         const i = started;
         const grid = `g${Math.floor((c.first + i) / c.gridSize)}`;
         const t = performance.now();
-        join(c.url, grid, identities[i]!).then(
+        join(c.urls[(c.first + i) % c.urls.length]!, grid, identities[i]!).then(
           (p) => {
             latencies.push(performance.now() - t);
             peers[i] = p;

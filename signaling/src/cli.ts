@@ -36,6 +36,9 @@ Usage: peergrid-signaling [options]
 ${Object.entries(LIMIT_FLAGS)
   .map(([flag, key]) => `  --${flag.padEnd(23)} default ${DEFAULT_LIMITS[key]}`)
   .join('\n')}
+  --redis URL              share presence and relay with other instances via Redis (env PEERGRID_REDIS)
+  --redis-prefix P         key/channel prefix in Redis (default peergrid:)
+  --redis-heartbeat-ms N   instance heartbeat; dead after 5 missed (default 1000)
   --quiet                  no log lines
   -h, --help               this text
 `;
@@ -55,6 +58,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       'ice-servers': { type: 'string' },
       'turn-secret': { type: 'string' },
       'turn-ttl': { type: 'string' },
+      redis: { type: 'string' },
+      'redis-prefix': { type: 'string' },
+      'redis-heartbeat-ms': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       ...Object.fromEntries(Object.keys(LIMIT_FLAGS).map((f) => [f, { type: 'string' as const }])),
@@ -84,6 +90,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       .map((x) => x.trim())
       .filter(Boolean);
   const quiet = values.quiet === true;
+  const redis = values.redis ?? process.env.PEERGRID_REDIS;
   const options: SignalingServerOptions = {
     port: int('port', values.port ?? process.env.PORT ?? '8787'),
     ...(values.host === undefined ? {} : { host: values.host }),
@@ -97,6 +104,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     turnSecret: values['turn-secret'] ?? process.env.PEERGRID_TURN_SECRET,
     turnTtlSeconds: int('turn-ttl', values['turn-ttl'] ?? '86400'),
     limits,
+    ...(redis === undefined ? {} : { redis }),
+    ...(values['redis-prefix'] === undefined ? {} : { redisKeyPrefix: values['redis-prefix'] }),
+    ...(values['redis-heartbeat-ms'] === undefined
+      ? {}
+      : { redisHeartbeatMs: int('redis-heartbeat-ms', values['redis-heartbeat-ms']) }),
     log: quiet ? () => {} : (line) => process.stdout.write(`${line}\n`),
   };
   let server: Awaited<ReturnType<typeof startSignalingServer>> | null = null;

@@ -13,6 +13,7 @@ import {
   type PeerInfo,
   parseClientMessage,
   peerIdFromPublicKey,
+  SIGNALING_LIMITS,
   type SignalingErrorCode,
   type SubtleLike,
   signalPayloadText,
@@ -134,7 +135,15 @@ export function handleConnection(ws: WebSocket, ctx: ConnectionContext): { alive
       return reject('unknown-type', `unknown message type ${JSON.stringify(type)?.slice(0, 40)}`);
     }
     const msg = parseClientMessage(raw);
-    if (!msg) return reject('bad-message', `malformed ${String(type)} message`);
+    if (!msg) {
+      // The parser also bounds signal payloads: an oversized one is `too-large`, not malformed.
+      const data = type === 'signal' ? (raw as { data?: unknown }).data : undefined;
+      const text = signalPayloadText(data, Number.MAX_SAFE_INTEGER);
+      if (text !== null && text.length > SIGNALING_LIMITS.signalPayloadMaxChars) {
+        return reject('too-large', 'signal payload too large');
+      }
+      return reject('bad-message', `malformed ${String(type)} message`);
+    }
     dispatch(msg, (data as Buffer).length);
   });
 

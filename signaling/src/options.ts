@@ -7,7 +7,7 @@ import type { IceServer } from '@peergrid/shared';
 export interface SignalingLimits {
   /** Largest WebSocket frame, bytes (ws `maxPayload`; larger frames close the socket with 1009). Default 65 536. */
   readonly maxMessageBytes: number;
-  /** Serialized `data` of one relayed signal, chars. Default 16 384. */
+  /** Serialized `data` of one relayed signal, chars (answered `too-large`). Default 16 384; the protocol parser caps it at 16 384 whatever is set. */
   readonly signalPayloadBytes: number;
   /**
    * Sustained messages per second per connection (token bucket). Default 200: a
@@ -63,6 +63,15 @@ export interface SignalingServerOptions {
   /** Lifetime of TURN credentials, s. Default 86 400. */
   readonly turnTtlSeconds?: number;
   readonly limits?: Partial<SignalingLimits>;
+  /**
+   * redis:// URL: share presence and relay with every instance using the same
+   * Redis and key prefix (see redis-bus.ts). Absent = the in-memory bus of one process.
+   */
+  readonly redis?: string;
+  /** Key and channel prefix in Redis. Default `peergrid:`. */
+  readonly redisKeyPrefix?: string;
+  /** Heartbeat period of this instance in Redis, ms; dead after 5 periods. Default 1 000. */
+  readonly redisHeartbeatMs?: number;
   /** Log lines (startup, refusals of whole connections). Default none. */
   readonly log?: (line: string) => void;
 }

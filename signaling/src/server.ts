@@ -11,6 +11,7 @@ import { handleConnection } from './connection.ts';
 import { iceServersFor } from './ice.ts';
 import { createMetrics } from './metrics.ts';
 import { DEFAULT_LIMITS, type SignalingServerOptions } from './options.ts';
+import { createRedisBus } from './redis-bus.ts';
 import { send, serveStatic } from './static-files.ts';
 
 export interface RunningSignalingServer {
@@ -33,7 +34,19 @@ export async function startSignalingServer(
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const staticDir = options.staticDir ?? DEFAULT_STATIC_DIR;
   const metrics = createMetrics();
-  const gridBus = bus ?? createMemoryBus(limits);
+  const gridBus =
+    bus ??
+    (options.redis
+      ? await createRedisBus({
+          url: options.redis,
+          limits,
+          ...(options.redisKeyPrefix === undefined ? {} : { keyPrefix: options.redisKeyPrefix }),
+          ...(options.redisHeartbeatMs === undefined
+            ? {}
+            : { heartbeatMs: options.redisHeartbeatMs }),
+          ...(options.log === undefined ? {} : { log: options.log }),
+        })
+      : createMemoryBus(limits));
   const allowed = options.allowedOrigins ? new Set(options.allowedOrigins) : null;
   const serverId = randomBytes(9).toString('base64url');
   const ctx = {

@@ -77,7 +77,13 @@ export interface Reassembler {
 }
 
 interface PartialFrame {
-  readonly buf: Uint8Array;
+  /**
+   * Copies of the chunks received so far, joined when the last arrives: memory
+   * follows the bytes actually received, not the size a (possibly hostile)
+   * first chunk claims (a 16 KiB chunk must not make us allocate 64 MiB).
+   */
+  readonly parts: Uint8Array[];
+  readonly total: number;
   readonly count: number;
   next: number;
   readonly startedAt: number;
@@ -117,17 +123,23 @@ export function createReassembler(now: Now, limits: Partial<ReassemblyLimits> = 
       if (index !== 0) return { kind: 'drop', reason: 'out-of-order' };
       if (partials.size >= lim.maxPartialFrames)
         return { kind: 'drop', reason: 'too-many-partials' };
-      p = { buf: new Uint8Array(total), count, next: 0, startedAt: now() };
+      p = { parts: [], total, count, next: 0, startedAt: now() };
       partials.set(id, p);
-    } else if (index !== p.next || count !== p.count || total !== p.buf.byteLength) {
+    } else if (index !== p.next || count !== p.count || total !== p.total) {
       partials.delete(id);
       return { kind: 'drop', reason: 'out-of-order' };
     }
-    p.buf.set(data, index * CHUNK_DATA_BYTES);
+    p.parts.push(new Uint8Array(data)); // a copy: `data` may view a reused buffer
     p.next++;
     if (p.next < p.count) return { kind: 'partial' };
     partials.delete(id);
-    return { kind: 'frame', frame: p.buf };
+    const frame = new Uint8Array(p.total);
+    let at = 0;
+    for (const part of p.parts) {
+      frame.set(part, at);
+      at += part.byteLength;
+    }
+    return { kind: 'frame', frame };
   }
 
   function expire(): number {
