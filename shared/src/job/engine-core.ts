@@ -13,7 +13,7 @@ import { type Policy, resolvePolicy } from './spec.ts';
 import { type JobState, type TaskState, transition } from './state.ts';
 import { createTaskGraph } from './task-graph.ts';
 import type { DonorInfo, EngineAction, JobEvent, JobEventType } from './types.ts';
-import { decide } from './verify.ts';
+import { decide, groupVotes } from './verify.ts';
 
 export type { TaskRt } from './engine-types.ts';
 
@@ -45,6 +45,7 @@ export function createEngineCore(o: JobEngineOptions) {
     disputes: 0,
     reopened: 0,
     soloAccepted: 0,
+    settled: 0,
     counts: { blocked: 0, ready: 0, running: 0, verified: 0, failed: 0 },
     failed: [],
   };
@@ -100,14 +101,18 @@ export function createEngineCore(o: JobEngineOptions) {
   };
   const validVotes = (t: TaskRt) => t.results.filter((r) => !book.isExcluded(r.donor));
   /** Replicas still to place; none while an input is being re-verified. */
-  const need = (t: TaskRt) =>
-    (t.state === 'ready' || t.state === 'running') && t.deps.every((d) => d.state === 'verified')
-      ? t.target - validVotes(t).length - t.inFlight
-      : 0;
+  const need = (t: TaskRt) => {
+    if (t.state !== 'ready' && t.state !== 'running') return 0;
+    for (const d of t.deps) if (d.state !== 'verified') return 0;
+    let valid = 0;
+    for (const r of t.results) if (!book.isExcluded(r.donor)) valid++;
+    return t.target - valid - t.inFlight;
+  };
 
   const cancelLease = (lease: LeaseRt, reason: string) => {
     const t = lease.task;
     st.leases.delete(lease.id);
+    t.leases.delete(lease);
     const d = st.donors.get(lease.donor);
     if (d) d.inFlight--;
     if (!lease.spot) t.inFlight--;
@@ -122,9 +127,7 @@ export function createEngineCore(o: JobEngineOptions) {
     actions.push({ type: 'cancel', leaseId: lease.id, donor: lease.donor, reason });
   };
   const cancelLeases = (t: TaskRt, reason: string, spotsToo: boolean) => {
-    for (const lease of [...st.leases.values()]) {
-      if (lease.task === t && (spotsToo || !lease.spot)) cancelLease(lease, reason);
-    }
+    for (const lease of [...t.leases]) if (spotsToo || !lease.spot) cancelLease(lease, reason);
   };
 
   const makeReady = (t: TaskRt) => {
@@ -162,7 +165,7 @@ export function createEngineCore(o: JobEngineOptions) {
     if (t.deps.every((d) => d.state === 'verified')) makeReady(t);
   };
 
-  const accept = (t: TaskRt, winners: VoteRt[], losers: VoteRt[], firm: boolean) => {
+  const accept = (t: TaskRt, winners: VoteRt[], losers: VoteRt[], firm: boolean, note?: string) => {
     const prev = t.accepted;
     const first = winners[0]!;
     t.accepted = {
@@ -182,15 +185,19 @@ export function createEngineCore(o: JobEngineOptions) {
       book.credit(w.donor, w.computeMs);
     }
     for (const l of losers) {
-      book.disagreed(l.donor);
+      const outlier = book.disagreed(l.donor);
       if (firm) excludeOver(l.donor, t, `outvoted by a verified result of task ${t.spec.id}`);
+      else if (outlier) {
+        excludeOver(l.donor, t, `outvoted repeatedly with no agreement, last on task ${t.spec.id}`);
+      }
     }
     cancelLeases(t, 'task verified', false);
     setTask(t, 'verified');
     dirtyResults.add(t);
     removed.delete(t.spec.id);
     (firm ? firmPool : weakPool).push(t);
-    event('task-verified', { taskId: t.spec.id, message: `${winners.length} backer(s)` });
+    const backers = `${winners.length} backer(s)`;
+    event('task-verified', { taskId: t.spec.id, message: note ? `${backers}, ${note}` : backers });
     t.escalated = false;
     if (prev && !outputsMatch(prev.outputs, first.outputs, policy.compare)) {
       // The old answer was wrong: whoever was excluded for contradicting it told the truth.
@@ -270,6 +277,39 @@ export function createEngineCore(o: JobEngineOptions) {
     }
   };
 
+  /** Could another donor on offer add a replica of `t` (capacity aside)? */
+  const canGrow = (t: TaskRt) => {
+    const strict = policy.compare.kind === 'exact' && t.backend !== undefined;
+    for (const d of st.donors.values()) {
+      if (t.used.has(d.id) || book.isExcluded(d.id)) continue;
+      if (!strict || d.backend === t.backend) return true;
+    }
+    return false;
+  };
+
+  /**
+   * A dispute that no donor on offer can add to (small grids): a group that
+   * reaches quorum and holds a strict majority of the distinct donors' votes
+   * is accepted (not firm); the losers' lost votes count towards exclusion.
+   * True when the task was settled.
+   */
+  const settleStarved = (t: TaskRt): boolean => {
+    if (t.state !== 'running' || t.inFlight > 0 || t.escalated || canGrow(t)) return false;
+    const votes = validVotes(t);
+    const groups = groupVotes(votes, policy.compare).sort((a, b) => b.length - a.length);
+    const top = groups[0];
+    if (!top || top.length < policy.quorum || top.length * 2 <= votes.length) return false;
+    st.settled++;
+    accept(
+      t,
+      top.map((i) => votes[i]!),
+      groups.slice(1).flatMap((g) => g.map((i) => votes[i]!)),
+      false,
+      `majority of ${votes.length} distinct donors, no other donor on offer`,
+    );
+    return true;
+  };
+
   const reopen = (t: TaskRt, reason: string) => {
     if (t.state !== 'verified' || st.state === 'failed' || st.state === 'cancelled') return;
     st.reopened++;
@@ -315,6 +355,7 @@ export function createEngineCore(o: JobEngineOptions) {
     fresh,
     firmPool,
     weakPool,
+    settleStarved,
   });
   const schedule = placer.schedule;
 
@@ -376,6 +417,7 @@ export function createEngineCore(o: JobEngineOptions) {
     checkDone,
     setJobState,
     drainExclusions,
+    hasPendingExclusions: () => pendingExclusions.length > 0,
     excludeOver,
     tickParked,
     indexVote(t: TaskRt, donor: PeerId) {

@@ -25,15 +25,19 @@ export interface PlaceContext {
   readonly fresh: TaskRt[];
   readonly firmPool: TaskRt[];
   readonly weakPool: TaskRt[];
+  /** An urgent task no donor could take: settle it if no donor on offer ever could. */
+  readonly settleStarved: (t: TaskRt) => boolean;
 }
 
-/** Fresh tasks skipped in one pass (no eligible donor) before placement stops. */
+/** Fresh tasks waiting for an eligible donor before fresh placement pauses. */
 const MAX_SKIPS = 32;
 
 export function createPlacer(c: PlaceContext) {
   const { o, policy, book, st, actions, event, need, setTask, urgent, fresh, firmPool, weakPool } =
     c;
   let freshHead = 0;
+  /** Fresh tasks (in order) skipped because no donor with room could take them. */
+  const waiting: TaskRt[] = [];
 
   const spotSeed = (d: DonorRt): TaskRt | null => {
     const pool = firmPool.length > 0 ? firmPool : weakPool;
@@ -66,6 +70,7 @@ export function createPlacer(c: PlaceContext) {
       state: transition('replica', 'pending', 'leased'),
     };
     st.leases.set(id, l);
+    t.leases.add(l);
     d.inFlight++;
     t.used.add(d.id);
     if (spot) st.spot.issued++;
@@ -90,11 +95,12 @@ export function createPlacer(c: PlaceContext) {
     });
   };
 
+  const excluded = (id: string) => book.isExcluded(id);
   /** Places replicas of one task; false when no donor could take one. */
   const place = (t: TaskRt): boolean => {
     while (need(t) > 0) {
-      const free = [...st.donors.values()].filter((d) => !book.isExcluded(d.id));
-      const d = pickDonor(free, {
+      const d = pickDonor(st.donors.values(), {
+        skip: excluded,
         exclude: t.used,
         strictBackend: policy.compare.kind === 'exact' && t.backend !== undefined,
         preferTrusted: t.preferTrusted,
@@ -131,24 +137,38 @@ export function createPlacer(c: PlaceContext) {
     return false;
   };
 
+  /**
+   * Urgent tasks first, then fresh tasks that no donor could take before
+   * (`waiting`, in order), then fresh tasks from `freshHead`. Every fresh task
+   * is looked at once: one that cannot be placed moves to `waiting`, so each
+   * call costs O(placements + waiting + donors), not O(tasks).
+   */
   const schedule = () => {
-    if (st.state !== 'running') return;
-    for (let i = 0; i < urgent.length && hasCapacity(); ) {
+    if (st.state !== 'running' || !hasCapacity()) return;
+    for (let i = 0; i < urgent.length; ) {
       const t = urgent[i]!;
-      if (need(t) <= 0 || place(t)) {
+      if (need(t) <= 0 || place(t) || c.settleStarved(t)) {
         t.queued = false;
         urgent.splice(i, 1);
-      } else i++;
+      } else if (!hasCapacity()) return;
+      else i++;
     }
-    let skipped = 0;
-    for (let i = freshHead; i < fresh.length && skipped < MAX_SKIPS && hasCapacity(); i++) {
-      const t = fresh[i]!;
+    for (let i = 0; i < waiting.length; ) {
+      const t = waiting[i]!;
+      if (!t.queued || need(t) <= 0 || place(t)) {
+        t.queued = false;
+        waiting.splice(i, 1);
+      } else if (!hasCapacity()) return;
+      else i++;
+    }
+    while (freshHead < fresh.length && waiting.length < MAX_SKIPS) {
+      const t = fresh[freshHead]!;
       if (t.queued && need(t) > 0 && !place(t)) {
-        skipped++;
-        continue;
-      }
-      t.queued = false;
-      if (i === freshHead) freshHead++;
+        if (!hasCapacity()) return; // out of donors, not out of luck: try it again first
+        waiting.push(t);
+      } else t.queued = false;
+      freshHead++;
+      if (!hasCapacity()) break;
     }
     if (freshHead > 4096 && freshHead * 2 > fresh.length) {
       fresh.splice(0, freshHead);

@@ -25,6 +25,8 @@ export interface TaskRt {
   results: VoteRt[];
   /** Donors holding a vote or an in-flight lease of this task. */
   used: Set<PeerId>;
+  /** Leases of this task in flight, known-answer checks included. */
+  readonly leases: Set<LeaseRt>;
   /** Non-spot leases in flight. */
   inFlight: number;
   target: number;
@@ -71,6 +73,8 @@ export interface EngineState {
   disputes: number;
   reopened: number;
   soloAccepted: number;
+  /** Disputes settled by a strict majority when no other donor was on offer. */
+  settled: number;
   readonly counts: Record<TaskState, number>;
   readonly failed: { taskId: string; reason: string }[];
 }

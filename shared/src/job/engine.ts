@@ -77,8 +77,11 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
   const { st, book, policy, actions, event } = core;
 
   const collect = (): EngineAction[] => {
-    core.drainExclusions();
-    core.schedule();
+    // Settling a starved dispute during placement may exclude a donor.
+    do {
+      core.drainExclusions();
+      core.schedule();
+    } while (core.hasPendingExclusions());
     const out = actions.splice(0);
     core.checkDone();
     return out;
@@ -88,6 +91,7 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     const lease = st.leases.get(leaseId);
     if (!lease) return undefined;
     st.leases.delete(leaseId);
+    lease.task.leases.delete(lease);
     const donor = st.donors.get(lease.donor);
     if (donor) donor.inFlight--;
     if (!lease.spot) lease.task.inFlight--;

@@ -14,6 +14,8 @@ export interface ReputationRecord {
   readonly spotPassed: number;
   /** Agreeing results in a row (reset by a lost vote). */
   readonly streak: number;
+  /** Votes lost in a row, with no agreement in between (absent in old records: 0). */
+  readonly lostInRow?: number;
   /** Caught lying: never assigned again; what it vouched for alone is re-verified. */
   readonly excluded: boolean;
   readonly excludedReason?: string;
@@ -26,6 +28,11 @@ export interface ReputationOptions {
   readonly trustAfterSpotChecks?: number;
   /** Agreeing results in a row before it is trusted. Default 10. */
   readonly trustAfterStreak?: number;
+  /**
+   * Votes lost in a row (no agreement in between) after which `disagreed`
+   * reports the donor as a persistent outlier, to be excluded. Default 3.
+   */
+  readonly excludeAfterLostInRow?: number;
 }
 
 export interface ReputationBook {
@@ -34,8 +41,11 @@ export interface ReputationBook {
   isTrusted(peer: PeerId): boolean;
   isExcluded(peer: PeerId): boolean;
   agreed(peer: PeerId, opts?: { spot?: boolean }): void;
-  /** A lost vote: the donor's trust starts over. */
-  disagreed(peer: PeerId): void;
+  /**
+   * A lost vote: the donor's trust starts over. True once it has lost
+   * `excludeAfterLostInRow` votes in a row (the engine then excludes it).
+   */
+  disagreed(peer: PeerId): boolean;
   /** Caught lying. Listeners (job engines) re-verify what the donor vouched for. */
   exclude(peer: PeerId, reason: string): void;
   /** Lifts an exclusion that rested on an answer later overturned; trust starts over. */
@@ -56,6 +66,7 @@ const blank = (peerId: PeerId): Mutable<ReputationRecord> => ({
   disagreements: 0,
   spotPassed: 0,
   streak: 0,
+  lostInRow: 0,
   excluded: false,
   creditMs: 0,
 });
@@ -66,6 +77,7 @@ export function createReputationBook(
 ): ReputationBook {
   const trustSpots = options.trustAfterSpotChecks ?? 3;
   const trustStreak = options.trustAfterStreak ?? 10;
+  const lostLimit = options.excludeAfterLostInRow ?? 3;
   const byPeer = new Map<PeerId, Mutable<ReputationRecord>>();
   for (const r of initial) byPeer.set(r.peerId, { ...r });
   const changed = new Set<PeerId>();
@@ -92,6 +104,7 @@ export function createReputationBook(
       const r = rec(peer);
       r.agreements++;
       r.streak++;
+      r.lostInRow = 0;
       if (opts?.spot) r.spotPassed++;
     },
     disagreed(peer) {
@@ -99,6 +112,8 @@ export function createReputationBook(
       r.disagreements++;
       r.streak = 0;
       r.spotPassed = 0;
+      r.lostInRow = (r.lostInRow ?? 0) + 1;
+      return r.lostInRow >= lostLimit;
     },
     exclude(peer, reason) {
       const r = rec(peer);
@@ -112,6 +127,7 @@ export function createReputationBook(
       r.excluded = false;
       delete r.excludedReason;
       r.streak = 0;
+      r.lostInRow = 0;
       r.spotPassed = 0;
     },
     credit(peer, ms) {

@@ -27,6 +27,8 @@ export interface ReplicaRequest {
   readonly preferTrusted: boolean;
   /** Only trusted donors qualify (a tie-breaker). Default false. */
   readonly requireTrusted?: boolean;
+  /** Donors that never qualify (e.g. excluded ones). Default none. */
+  readonly skip?: (id: PeerId) => boolean;
 }
 
 /**
@@ -36,32 +38,31 @@ export interface ReplicaRequest {
  */
 export function pickDonor(donors: Iterable<DonorSlot>, req: ReplicaRequest): DonorSlot | null {
   let best: DonorSlot | null = null;
-  let bestKey: number[] = [];
+  let bestRank = 0;
+  let bestLoad = 0;
   for (const d of donors) {
-    if (d.inFlight >= d.slots || req.exclude.has(d.id)) continue;
+    if (d.inFlight >= d.slots || req.exclude.has(d.id) || req.skip?.(d.id)) continue;
     const sameClass = req.backend === undefined || d.backend === req.backend;
     if (req.strictBackend && !sameClass) continue;
-    if (req.requireTrusted && !d.trusted) continue;
-    const key = [
-      req.preferTrusted && !d.trusted ? 1 : 0,
-      sameClass ? 0 : 1,
-      d.inFlight / d.slots,
-      d.inFlight,
-    ];
-    if (!best || less(key, bestKey) || (equal(key, bestKey) && d.id < best.id)) {
+    const trusted = req.preferTrusted || req.requireTrusted ? d.trusted : true;
+    if (req.requireTrusted && !trusted) continue;
+    // Lexicographic: untrusted when trust is preferred, other class, load ratio, in flight, id.
+    const rank = (req.preferTrusted && !trusted ? 2 : 0) + (sameClass ? 0 : 1);
+    const load = d.inFlight / d.slots;
+    if (
+      !best ||
+      rank < bestRank ||
+      (rank === bestRank &&
+        (load < bestLoad ||
+          (load === bestLoad &&
+            (d.inFlight < best.inFlight || (d.inFlight === best.inFlight && d.id < best.id)))))
+    ) {
       best = d;
-      bestKey = key;
+      bestRank = rank;
+      bestLoad = load;
     }
   }
   return best;
-}
-
-function less(a: number[], b: number[]): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
-  return false;
-}
-function equal(a: number[], b: number[]): boolean {
-  return !less(a, b) && !less(b, a);
 }
 
 /**

@@ -14,6 +14,7 @@ export function createTaskGraph(spec: JobSpec) {
       attempts: 0,
       results: [],
       used: new Set(),
+      leases: new Set(),
       inFlight: 0,
       target: 0,
       solo: false,

@@ -13,6 +13,13 @@
  * - a dispute without a firm group needs a group of quorum + 1 that outnumbers
  *   every other group by two; otherwise more replicas, up to `maxReplicas`,
  *   after which the task fails with the evidence.
+ *
+ * The engine adds two rules around `decide` (engine-core.ts): a dispute that
+ * no other donor on offer can add a replica to (small grids) is settled by a
+ * group that reaches quorum with a strict majority of the distinct donors'
+ * votes (not firm); and a donor that loses `excludeAfterLostInRow` votes in a
+ * row with no agreement in between (reputation.ts, default 3) is excluded,
+ * which re-verifies what it vouched for without a trusted co-backer.
  */
 import type { PeerId } from '../contracts.ts';
 import type { TensorMap } from '../tensor.ts';

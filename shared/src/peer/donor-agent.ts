@@ -3,6 +3,8 @@
  * (cache or blob exchange, verified) → Executor.run → `result` with the
  * outputs' digest, or `error` with a code. At most `executor.concurrency`
  * tasks run at once; more wait in a bounded queue. `cancel` drops a lease.
+ * No `progress` message per task: the `ack` already says the lease is held,
+ * and an extra frame per task costs the submitter more than it tells it.
  */
 import type { Executor } from '../contracts.ts';
 import { PeerGridError, toWireError } from '../errors.ts';
@@ -106,7 +108,6 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
           'timeout',
           `deadline of ${msg.deadlineMs} ms passed before the run`,
         );
-      void reply(link, { type: 'progress', leaseId: msg.leaseId, state: 'running' });
       const res = await executor.run({
         modelHash: msg.modelHash,
         model,

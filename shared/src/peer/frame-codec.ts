@@ -30,19 +30,24 @@ export interface DecodedFrame {
 
 /** Encodes a header (plain data, no tensors) and tensors into one frame. */
 export function encodeFrame(header: unknown, tensors: readonly Tensor[] = []): Uint8Array {
-  const table: [string, number[], number, number][] = [];
+  const table: [string, readonly number[], number, number][] = new Array(tensors.length);
   let offset = 0;
-  for (const t of tensors) {
-    table.push([t.dtype, [...t.dims], offset, t.data.byteLength]);
+  for (let i = 0; i < tensors.length; i++) {
+    const t = tensors[i]!;
+    table[i] = [t.dtype, t.dims, offset, t.data.byteLength];
     offset += t.data.byteLength;
   }
   // Packr reuses its buffer: copy before the next pack() call.
   const head = packr.pack({ m: header, t: table });
-  const out = new Uint8Array(PREFIX_BYTES + head.byteLength + offset);
+  const n = head.byteLength;
+  const out = new Uint8Array(PREFIX_BYTES + n + offset);
   out[0] = FRAME_VERSION;
-  new DataView(out.buffer).setUint32(1, head.byteLength, true);
+  out[1] = n & 0xff;
+  out[2] = (n >>> 8) & 0xff;
+  out[3] = (n >>> 16) & 0xff;
+  out[4] = n >>> 24;
   out.set(head, PREFIX_BYTES);
-  let at = PREFIX_BYTES + head.byteLength;
+  let at = PREFIX_BYTES + n;
   for (const t of tensors) {
     out.set(t.data, at);
     at += t.data.byteLength;
@@ -57,10 +62,7 @@ export function encodeFrame(header: unknown, tensors: readonly Tensor[] = []): U
  */
 export function decodeFrame(frame: Uint8Array): DecodedFrame | null {
   if (frame.byteLength < PREFIX_BYTES || frame[0] !== FRAME_VERSION) return null;
-  const headBytes = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(
-    1,
-    true,
-  );
+  const headBytes = (frame[1]! | (frame[2]! << 8) | (frame[3]! << 16) | (frame[4]! << 24)) >>> 0;
   if (headBytes > MAX_HEADER_BYTES || PREFIX_BYTES + headBytes > frame.byteLength) return null;
   let decoded: unknown;
   try {

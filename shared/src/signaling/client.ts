@@ -32,6 +32,11 @@ export interface WebSocketLike {
 export interface SignalingClientOptions {
   /** ws:// or wss:// URL of the signaling server. */
   readonly url: string;
+  /**
+   * Further servers of the same cluster (e.g. signaling instances sharing Redis):
+   * each reconnect attempt moves on to the next of `[url, ...fallbackUrls]`. Default none.
+   */
+  readonly fallbackUrls?: readonly string[];
   readonly grid: string;
   readonly identity: Identity;
   readonly capabilities: Capabilities;
@@ -49,7 +54,11 @@ export interface SignalingClientOptions {
   readonly pingIntervalMs?: number;
   /** A ping without a pong after this long drops the socket and reconnects, ms. Default 10 000. */
   readonly pongTimeoutMs?: number;
-  /** Signals queued while (re)connecting; older ones are dropped past it. Default 256. */
+  /**
+   * Signals queued while (re)connecting, and signals received while no
+   * `signal` handler is subscribed (delivered in order, right after the first
+   * subscribes); older ones are dropped past it. Default 256.
+   */
   readonly maxQueuedSignals?: number;
 }
 
@@ -95,6 +104,8 @@ export function createSignalingClient(opts: SignalingClientOptions): SignalingCl
   const pingMs = opts.pingIntervalMs ?? 25_000;
   const pongMs = opts.pongTimeoutMs ?? 10_000;
   const maxQueued = opts.maxQueuedSignals ?? 256;
+  const urls = [opts.url, ...(opts.fallbackUrls ?? [])];
+  let urlIndex = 0;
 
   let capabilities = opts.capabilities;
   let socket: WebSocketLike | null = null;
@@ -108,10 +119,16 @@ export function createSignalingClient(opts: SignalingClientOptions): SignalingCl
   let iceServers: readonly IceServer[] = [];
   let peers = new Map<PeerId, PeerInfo>();
   const queue: { to: PeerId; data: unknown }[] = [];
+  /** Signals received with no `signal` handler yet (or a flush still pending). */
+  const early: SignalingEvents['signal'][] = [];
   const handlers = new Map<keyof SignalingEvents, Set<(ev: never) => void>>();
 
   function emit<K extends keyof SignalingEvents>(event: K, ev: SignalingEvents[K]): void {
     for (const h of handlers.get(event) ?? []) (h as (e: SignalingEvents[K]) => void)(ev);
+  }
+
+  function flushEarly(): void {
+    while (early.length > 0 && handlers.get('signal')?.size) emit('signal', early.shift()!);
   }
 
   function send(msg: ClientMessage): boolean {
@@ -140,11 +157,12 @@ export function createSignalingClient(opts: SignalingClientOptions): SignalingCl
 
   function connect(): void {
     retryTimer = null;
+    const url = urls[urlIndex % urls.length] ?? opts.url;
     let ws: WebSocketLike;
     try {
-      ws = new opts.WebSocket(opts.url) as WebSocketLike;
+      ws = new opts.WebSocket(url) as WebSocketLike;
     } catch (err) {
-      emit('error', { code: 'internal', message: `cannot open ${opts.url}: ${String(err)}` });
+      emit('error', { code: 'internal', message: `cannot open ${url}: ${String(err)}` });
       scheduleReconnect();
       return;
     }
@@ -186,6 +204,7 @@ export function createSignalingClient(opts: SignalingClientOptions): SignalingCl
 
   function scheduleReconnect(): void {
     attempt += 1;
+    urlIndex += 1;
     // Decorrelated jitter (AWS architecture blog): min(cap, uniform(base, prev * 3)).
     lastDelay = Math.min(maxMs, baseMs + random() * (lastDelay * 3 - baseMs));
     const delayMs = Math.round(lastDelay);
@@ -246,7 +265,10 @@ export function createSignalingClient(opts: SignalingClientOptions): SignalingCl
         if (peers.delete(msg.id)) emit('peer-left', msg.id);
         return;
       case 'signal':
-        emit('signal', { from: msg.from, data: msg.data });
+        if (early.length > 0 || !handlers.get('signal')?.size) {
+          early.push({ from: msg.from, data: msg.data });
+          if (early.length > maxQueued) early.shift();
+        } else emit('signal', { from: msg.from, data: msg.data });
         return;
       case 'pong':
         if (pongTimer !== null) timers.clearTimeout(pongTimer);
@@ -280,6 +302,8 @@ export function createSignalingClient(opts: SignalingClientOptions): SignalingCl
         handlers.set(event, set);
       }
       set.add(handler as (ev: never) => void);
+      // Early signals go out after the subscriber's own setup has returned.
+      if (event === 'signal' && early.length > 0) void Promise.resolve().then(flushEarly);
       return () => set.delete(handler as (ev: never) => void);
     },
     sendSignal(to, data) {

@@ -85,7 +85,7 @@ for (const r of cases) {
 out(
   'mechanisms: 2-of-2 voting for donors on probation; spot checks with known answers (re-runs of verified tasks, ' +
     'rate 0.25 on probation, 0.1 when trusted); adaptive replication (trusted donors run tasks alone); ' +
-    'blacklisting on a contradicted firm answer; re-verification of every result an excluded donor vouched for ' +
+    'blacklisting on a contradicted firm answer, and of a donor outvoted 3 times in a row with no agreement between; re-verification of every result an excluded donor vouched for ' +
     'without a trusted co-backer. makespan = virtual makespan / (tasks / throughput of all donors, saboteurs included, always online).',
 );
 const keys = [

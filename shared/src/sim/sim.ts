@@ -5,7 +5,7 @@
  */
 import type { Capabilities } from '../contracts.ts';
 import { createJobEngine } from '../job/engine.ts';
-import { createReputationBook } from '../job/reputation.ts';
+import { createReputationBook, type ReputationOptions } from '../job/reputation.ts';
 import type { JobSpec, Policy, TaskSpec } from '../job/spec.ts';
 import type { EngineAction } from '../job/types.ts';
 import { type Random, seededRandom } from '../platform.ts';
@@ -31,6 +31,8 @@ export interface SimOptions {
   /** Share of tasks counted as warm-up. Default 0.1. */
   readonly warmup?: number;
   readonly policy?: Partial<Policy>;
+  /** Trust and exclusion thresholds. Default: the book's defaults. */
+  readonly reputation?: ReputationOptions;
   /** Called now and then with the share of tasks verified. */
   readonly onProgress?: (done: number) => void;
 }
@@ -100,7 +102,7 @@ export function runSimulation(o: SimOptions): SimResult {
     tasks.push({ id: `t${i}`, model: 'm', feeds: { x: { tensor: int32(i) } } });
   }
   const spec: JobSpec = { models: { m: model }, tasks, ...(o.policy ? { policy: o.policy } : {}) };
-  const book = createReputationBook();
+  const book = createReputationBook([], o.reputation);
   const engine = createJobEngine({
     jobId: 'sim',
     spec,

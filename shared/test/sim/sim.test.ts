@@ -39,6 +39,8 @@ describe('simulator', () => {
       colluding: true,
       seed: 3,
       policy: { adaptive: false, spotCheckRate: 0, probationSpotCheckRate: 0 },
+      // No blacklisting of persistent outliers either: plain voting only.
+      reputation: { excludeAfterLostInRow: Number.POSITIVE_INFINITY },
     });
     expect(r.acceptedWrongRate).toBeGreaterThan(0.01);
     expect(r.resultsPerTask).toBeGreaterThan(2);
