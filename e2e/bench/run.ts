@@ -1,0 +1,167 @@
+/**
+ * `npm run bench:e2e`: a 16-tab + 4-node-worker grid on this machine.
+ * Prints progress lines, then one JSON line:
+ *   {"tabs","nodeWorkers","formationMs","jobMs","resumeKeptRatio", …baselines}
+ * formationMs: all members started at once → every tab lists every other member.
+ * jobMs: MNIST sample (replicas 2) submitted through the page → completed.
+ * resumeKeptRatio: tasks shown verified at an immediate mid-job reload that are
+ * still verified after it (IndexedDB resume), over those shown.
+ * Baselines from the same run: one tab alone joining (joinMs), and the same
+ * job run locally on one WASM executor (localJobMs).
+ */
+import { rmSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { chromium } from '@playwright/test';
+import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { killAllChildren } from '../harness/children.ts';
+import { preparePage } from '../harness/global-setup.ts';
+import { type Grid, startGrid } from '../harness/grid.ts';
+import { jobDetail, storedResults, submitMnist, waitCompleted, waitJob } from '../harness/jobs.ts';
+import { mnistReference } from '../harness/reference.ts';
+import { startSignaling } from '../harness/signaling.ts';
+import { openTab, waitJoined } from '../harness/tabs.ts';
+
+const HELP = `npm run bench:e2e -- [--tabs N] [--node-workers N] [--digits D]
+
+A grid of N tabs (one browser, one context each; the first submits) and node
+workers on this machine. Prints progress, then one JSON line.
+
+  --tabs N           tabs, the submitter included   default 16
+  --node-workers N   peergrid-worker processes      default 4
+  --digits D         MNIST digits in the timed job  default 200 (20|100|200|500|1000)
+  -h, --help         this text`;
+
+const { values } = parseArgs({
+  options: {
+    tabs: { type: 'string', default: '16' },
+    'node-workers': { type: 'string', default: '4' },
+    digits: { type: 'string', default: '200' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write(`${HELP}\n`);
+  process.exit(0);
+}
+const tabs = Number(values.tabs);
+const nodeWorkers = Number(values['node-workers']);
+const digits = Number(values.digits) as 20 | 100 | 200 | 500 | 1000;
+if (!(tabs >= 1) || !(nodeWorkers >= 0) || ![20, 100, 200, 500, 1000].includes(digits)) {
+  process.stderr.write(`bad arguments\n\n${HELP}\n`);
+  process.exit(2);
+}
+
+const t0 = Date.now();
+const progress = (line: string) =>
+  process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${line}\n`);
+
+async function main(): Promise<Record<string, unknown>> {
+  progress('checking the page build');
+  const page = preparePage(progress);
+  process.env.PEERGRID_E2E_STATIC = page;
+  const browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  let grid: Grid | null = null;
+  try {
+    // Baseline: one tab alone opening the page and joining.
+    const solo = await startSignaling();
+    const s0 = Date.now();
+    const lone = await openTab(browser, solo.httpUrl, { grid: 'bench-solo', name: 'solo' });
+    const joinMs = Date.now() - s0;
+    await lone.close();
+    await solo.stop();
+    progress(`baseline: one tab joins in ${joinMs} ms`);
+
+    progress(`starting ${tabs} tabs and ${nodeWorkers} node workers`);
+    grid = await startGrid(browser, { donorTabs: tabs - 1, nodeWorkers, openAtOnce: tabs });
+    const formationMs = grid.formationMs;
+    progress(
+      `grid formed: ${grid.ids().length} members joined after ${grid.joinedMs} ms, all see each other after ${formationMs} ms`,
+    );
+
+    const sub = grid.submitter!;
+    const r0 = Date.now();
+    await mnistReference(digits, 10);
+    const localJobMs = Date.now() - r0;
+    progress(
+      `baseline: the job on one local WASM executor (process start included) ${localJobMs} ms`,
+    );
+
+    // A failed phase still yields the figures of the others (null for its own).
+    const errors: string[] = [];
+    let jobMs: number | null = null;
+    try {
+      const j0 = Date.now();
+      const jobId = await submitMnist(sub.page, { digits, batch: 10 });
+      await waitCompleted(sub.page, jobId, 600_000);
+      jobMs = Date.now() - j0;
+      progress(
+        `job of ${digits} digits (${digits / 10} tasks × 2 replicas) completed in ${jobMs} ms`,
+      );
+    } catch (e) {
+      errors.push(`job: ${(e as Error).message.split('\n')[0]}`);
+      progress(`job failed: ${errors.at(-1)}`);
+    }
+
+    // Resume: a second job (different digits per task, so a different job), reloaded mid-way
+    // with no grace: what the page shows as verified at that instant, against what it resumes.
+    let resumeKeptRatio: number | null = null;
+    try {
+      const resumeId = await submitMnist(sub.page, { digits: 1000, batch: 20 });
+      await waitJob(sub.page, resumeId, (d) => d.verified >= d.total * 0.3, 600_000);
+      const shown = await jobDetail(sub.page, resumeId);
+      const accepted = new Set(
+        (shown?.tasks ?? []).filter((t) => t.state === 'verified').map((t) => t.id),
+      );
+      const storedBefore = await storedResults(sub.page, resumeId);
+      await sub.page.reload();
+      await waitJoined(sub.page);
+      const resumed = await waitJob(sub.page, resumeId, () => true, 60_000);
+      const storedAfter = await storedResults(sub.page, resumeId);
+      progress(
+        `IndexedDB held ${storedBefore} accepted results at the reload, ${storedAfter} after it; resumed with ${resumed.verified} verified`,
+      );
+      const kept = resumed.tasks.filter((t) => t.state === 'verified' && accepted.has(t.id)).length;
+      resumeKeptRatio = accepted.size === 0 ? null : Number((kept / accepted.size).toFixed(4));
+      progress(`reload at ${accepted.size}/${resumed.total} verified: ${kept} kept`);
+      await waitCompleted(sub.page, resumeId, 600_000);
+      progress('the resumed job completed');
+    } catch (e) {
+      errors.push(`resume: ${(e as Error).message.split('\n')[0]}`);
+      progress(`resume phase failed: ${errors.at(-1)}`);
+    }
+
+    return {
+      tabs,
+      nodeWorkers,
+      formationMs,
+      jobMs,
+      resumeKeptRatio,
+      joinedMs: grid.joinedMs,
+      joinMs,
+      formationVsJoin: Number((formationMs / joinMs).toFixed(2)),
+      localJobMs,
+      jobVsLocal: jobMs === null ? null : Number((jobMs / localJobMs).toFixed(2)),
+      ...(errors.length > 0 ? { errors } : {}),
+    };
+  } finally {
+    await grid?.close();
+    await browser.close();
+    await killAllChildren();
+    rmSync(page, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (result) => {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.exit(result.errors ? 1 : 0);
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench:e2e failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,49 @@
+import { expect, test } from '../harness/fixtures.ts';
+import { donorLog, maxAbsDiff, mnistOutput, submitMnist, waitCompleted } from '../harness/jobs.ts';
+import { mnistReference } from '../harness/reference.ts';
+
+/** WASM in the page and onnxruntime-node agree on these logits to about 1e-5; labels exactly. */
+const LOGIT_TOLERANCE = 1e-3;
+
+test('mesh: 6 donor tabs and 2 node workers run the MNIST sample to the local reference', async ({
+  startGrid,
+}) => {
+  const grid = await startGrid({ donorTabs: 6, nodeWorkers: 2 });
+  const sub = grid.submitter!;
+  const reference = mnistReference(500, 10);
+
+  const jobId = await submitMnist(sub.page, { digits: 500, batch: 10, replicas: 2, quorum: 2 });
+  const detail = await waitCompleted(sub.page, jobId, 150_000);
+
+  // The output equals the local reference.
+  const ref = await reference;
+  const out = await mnistOutput(sub.page, jobId);
+  expect(out.missing).toEqual([]);
+  expect(out.taskIds).toHaveLength(50);
+  expect(out.labels).toEqual(ref.labels);
+  expect(maxAbsDiff(out.logits, ref.logits)).toBeLessThan(LOGIT_TOLERANCE);
+
+  // The page shows the job complete, every task verified by agreement.
+  await expect(sub.page.getByTestId('tasks-verified')).toHaveText('50');
+  await expect(sub.page.getByTestId('tasks-total')).toHaveText('50');
+  await expect(sub.page.locator('[data-testid="task-cell"][data-state="verified"]')).toHaveCount(
+    50,
+  );
+  await expect(sub.page.getByTestId('result-summary')).toContainText('500 digits');
+  expect(detail.tasks.every((t) => t.state === 'verified' && t.replicas >= 2)).toBe(true);
+
+  // Every donor did work: the submitter's donor table and each donor's own counter say so.
+  const worked = new Map(detail.donors.map((d) => [d.id, d.results]));
+  for (const t of grid.donors) {
+    const log = `${t.name} returned results:\n${donorLog(detail, t.id)}`;
+    expect(worked.get(t.id) ?? 0, log).toBeGreaterThan(0);
+    expect(Number(await t.page.getByTestId('tasks-done').textContent())).toBeGreaterThan(0);
+  }
+  for (const w of grid.workers)
+    expect(
+      worked.get(w.id) ?? 0,
+      `${w.child.name} returned results:\n${donorLog(detail, w.id)}`,
+    ).toBeGreaterThan(0);
+  expect(detail.disagreements).toBe(0);
+  expect(grid.problems()).toEqual([]);
+});
