@@ -3,7 +3,7 @@
  * the generated workloads (MatMul/Add/Relu/Tanh/Cast/Mul/ArgMax/Identity).
  */
 import { createHash } from 'node:crypto';
-import type { DType } from '@peergrid/shared';
+import { type DType, type Random, seededRandom } from '@peergrid/shared';
 import onnxProto from 'onnx-proto';
 
 const { onnx } = onnxProto;
@@ -113,14 +113,9 @@ export function modelHash(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Deterministic uniform [0, 1) source (mulberry32) for weights and data. */
-export function createSeededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/**
+ * Deterministic uniform [0, 1) source (mulberry32) for weights and data: shared's
+ * `seededRandom`, kept under this name for existing importers. Fixture models are
+ * generated from it, so its stream must not change.
+ */
+export const createSeededRandom: (seed: number) => Random = seededRandom;

@@ -1,5 +1,5 @@
 import type { Tensor } from '@peergrid/shared';
-import { tensorValues } from '@peergrid/shared';
+import { findTextRegions } from '@peergrid/shared';
 
 /** An axis-aligned box in the coordinates of the original image. */
 export interface Box {
@@ -31,61 +31,24 @@ export interface BoxOptions {
 export function textBoxes(map: Tensor, opts: BoxOptions = {}): Box[] {
   const h = map.dims.at(-2) ?? 0;
   const w = map.dims.at(-1) ?? 0;
-  const p = tensorValues(map) as Float32Array;
-  const threshold = opts.threshold ?? 0.3;
   const minScore = opts.minScore ?? 0.5;
   const minArea = opts.minArea ?? 12;
   const sx = opts.scaleX ?? 1;
   const sy = opts.scaleY ?? 1;
-  const seen = new Uint8Array(w * h);
-  const stack: number[] = [];
   const boxes: Box[] = [];
-  for (let start = 0; start < w * h; start++) {
-    if (seen[start] || (p[start] ?? 0) <= threshold) continue;
-    let x0 = w;
-    let y0 = h;
-    let x1 = -1;
-    let y1 = -1;
-    let area = 0;
-    let sum = 0;
-    seen[start] = 1;
-    stack.push(start);
-    while (stack.length > 0) {
-      const i = stack.pop() as number;
-      const x = i % w;
-      const y = (i - x) / w;
-      area++;
-      sum += p[i] ?? 0;
-      if (x < x0) x0 = x;
-      if (x > x1) x1 = x;
-      if (y < y0) y0 = y;
-      if (y > y1) y1 = y;
-      const next = [
-        x > 0 ? i - 1 : -1,
-        x < w - 1 ? i + 1 : -1,
-        y > 0 ? i - w : -1,
-        y < h - 1 ? i + w : -1,
-      ];
-      for (const j of next) {
-        if (j >= 0 && !seen[j] && (p[j] ?? 0) > threshold) {
-          seen[j] = 1;
-          stack.push(j);
-        }
-      }
-    }
-    const score = sum / area;
-    if (area < minArea || score < minScore) continue;
+  for (const r of findTextRegions(map, opts.threshold ?? 0.3)) {
+    if (r.pixels < minArea || r.score < minScore) continue;
     // DB maps shrink text regions; grow the box back a little (PP-OCR unclips by ~1.5x area).
-    const padX = Math.max(1, (x1 - x0 + 1) * 0.1);
-    const padY = Math.max(1, (y1 - y0 + 1) * 0.3);
-    const bx = Math.max(0, x0 - padX);
-    const by = Math.max(0, y0 - padY);
+    const padX = Math.max(1, (r.maxX - r.minX + 1) * 0.1);
+    const padY = Math.max(1, (r.maxY - r.minY + 1) * 0.3);
+    const bx = Math.max(0, r.minX - padX);
+    const by = Math.max(0, r.minY - padY);
     boxes.push({
       x: bx * sx,
       y: by * sy,
-      w: (Math.min(w, x1 + 1 + padX) - bx) * sx,
-      h: (Math.min(h, y1 + 1 + padY) - by) * sy,
-      score,
+      w: (Math.min(w, r.maxX + 1 + padX) - bx) * sx,
+      h: (Math.min(h, r.maxY + 1 + padY) - by) * sy,
+      score: r.score,
     });
   }
   return boxes;
