@@ -21,6 +21,8 @@ export interface TaskRt {
   readonly dependents: TaskRt[];
   state: TaskState;
   attempts: number;
+  /** Leases lost because their donor left (not persisted: a resume starts afresh). */
+  departures: number;
   failReason?: string;
   results: VoteRt[];
   /** Donors holding a vote or an in-flight lease of this task. */

@@ -68,6 +68,9 @@ export interface JobEngine {
 }
 
 /** Throws `invalid-job` (with every `validateJob` error in the message) for a spec that does not validate. */
+/** Donor departures a task absorbs per attempt of `maxAttempts` before it fails. */
+export const DEPARTURES_PER_ATTEMPT = 4;
+
 export function createJobEngine(options: JobEngineOptions): JobEngine {
   const errors = validateJob(options.spec);
   if (errors.length > 0) {
@@ -98,8 +101,19 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     return lease;
   };
 
-  /** A lease ended without a result. */
-  const lost = (leaseId: string, to: 'expired' | 'errored', reason: string, notify: boolean) => {
+  /**
+   * A lease ended without a result. A donor that left (closed tab, dropped
+   * link) says nothing about the task, so such losses count against a budget
+   * `DEPARTURES_PER_ATTEMPT` times larger than `maxAttempts`: churn alone must
+   * not fail a task, while a task that kills every donor it touches still ends.
+   */
+  const lost = (
+    leaseId: string,
+    to: 'expired' | 'errored',
+    reason: string,
+    notify: boolean,
+    departed = false,
+  ) => {
     const lease = finishLease(leaseId);
     if (!lease) return;
     lease.state = transition('replica', lease.state, to);
@@ -113,10 +127,13 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     });
     if (notify) actions.push({ type: 'cancel', leaseId, donor: lease.donor, reason });
     if (lease.spot || task.state !== 'running') return;
-    task.attempts++;
+    if (departed) task.departures++;
+    else task.attempts++;
     core.dirty(task);
     if (task.attempts >= policy.maxAttempts) {
       core.failTask(task, `${task.attempts} attempts ended without a result; last: ${reason}`);
+    } else if (task.departures >= policy.maxAttempts * DEPARTURES_PER_ATTEMPT) {
+      core.failTask(task, `${task.departures} donors left while running it; last: ${reason}`);
     } else core.enqueue(task, true);
   };
 
@@ -154,7 +171,7 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     },
     donorGone(id) {
       for (const lease of [...st.leases.values()]) {
-        if (lease.donor === id) lost(lease.id, 'expired', 'donor gone', false);
+        if (lease.donor === id) lost(lease.id, 'expired', 'donor gone', false, true);
       }
       st.donors.delete(id);
       return collect();

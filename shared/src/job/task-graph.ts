@@ -12,6 +12,7 @@ export function createTaskGraph(spec: JobSpec) {
       dependents: [],
       state: 'blocked',
       attempts: 0,
+      departures: 0,
       results: [],
       used: new Set(),
       leases: new Set(),

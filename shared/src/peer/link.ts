@@ -26,7 +26,7 @@ export interface PeerLinkOptions {
   readonly timers: Timers;
   /** Ping period, ms. Default 1000. */
   readonly heartbeatIntervalMs?: number;
-  /** Nothing heard for this long → the link closes with `peer-timeout`. Default 4000 ms. */
+  /** Nothing heard for this long → the link closes with `peer-timeout`. Default 8000 ms (a busy tab can stall its main thread for seconds). */
   readonly deadAfterMs?: number;
   /** Sending pauses while the channel buffers more than this. Default 1 MiB. */
   readonly highWaterBytes?: number;
@@ -72,7 +72,7 @@ export interface PeerLink {
 export function createPeerLink(opts: PeerLinkOptions): PeerLink {
   const { peer, now, timers } = opts;
   const heartbeatMs = opts.heartbeatIntervalMs ?? 1000;
-  const deadAfterMs = opts.deadAfterMs ?? 4000;
+  const deadAfterMs = opts.deadAfterMs ?? 8000;
   const highWater = opts.highWaterBytes ?? 1 << 20;
   const lowWater = opts.lowWaterBytes ?? 256 * 1024;
   const pollMs = opts.pollMs ?? 2;

@@ -70,7 +70,10 @@ describe('job engine: leases and the DAG', () => {
     expect(l2).toMatchObject({ taskId: 't0', donor: 'd2' });
     const [l3] = assigns(engine.errored(l2!.leaseId, { code: 'bad-input', message: 'no feed x' }));
     expect(l3!.donor).toBe('d2');
-    engine.errored(l3!.leaseId, { code: 'bad-input', message: 'no feed x' });
+    // The donor leaving did not spend an attempt: two errors leave one more.
+    const [l4] = assigns(engine.errored(l3!.leaseId, { code: 'bad-input', message: 'no feed x' }));
+    expect(engine.progress().tasks.failed).toBe(0);
+    engine.errored(l4!.leaseId, { code: 'bad-input', message: 'no feed x' });
     expect(engine.progress().failed[0]!.reason).toMatch(/3 attempts.*bad-input: no feed x/);
     expect(l1!.leaseId).not.toBe(l2!.leaseId);
   });
