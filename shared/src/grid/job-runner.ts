@@ -4,7 +4,7 @@
  * demand), feeds acks, results, errors and timeouts back into the engine,
  * maps presence and link loss into donor availability, ticks the engine,
  * serves the job's models, commits every engine delta to the job store in
- * order, tells donors how their results fared (`verdict`, see
+ * order (a burst of inputs shares one commit), tells donors how their results fared (`verdict`, see
  * verdict-tracker.ts), and resolves when the job is done. Runtime-agnostic:
  * the CLI and the page both use it.
  */
@@ -104,8 +104,10 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
   const pipeline = Math.max(1, opts.pipeline ?? 2);
   const isDonor =
     opts.isDonor ?? ((p: PeerInfo) => p.capabilities.maxConcurrency > 0 && p.id !== peer.selfId);
-  const commits = createCommitQueue(() =>
-    opts.store.commit(jobId, engine.takeDelta(), opts.reputation?.takeChanged() ?? []),
+  // One commit per burst of inputs (a 0 ms timer), not one per input; `finish`/`stop` flush.
+  const commits = createCommitQueue(
+    () => opts.store.commit(jobId, engine.takeDelta(), opts.reputation?.takeChanged() ?? []),
+    { defer: (run) => void timers.setTimeout(run, 0) },
   );
   const leaseDonor = new Map<string, PeerId>();
   const inbox: (() => EngineAction[])[] = [];

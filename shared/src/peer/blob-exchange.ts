@@ -286,7 +286,9 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
       return hash;
     },
     holders(hash) {
-      return [...haves].flatMap(([l, hs]) => (hs.has(hash) && !l.closed ? [l.remoteId] : []));
+      const out: PeerId[] = [];
+      for (const [l, hs] of haves) if (hs.has(hash) && !l.closed) out.push(l.remoteId);
+      return out;
     },
     stats: () => ({ ...s }),
   };

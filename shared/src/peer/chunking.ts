@@ -53,18 +53,44 @@ export function chunkFrame(frame: Uint8Array, messageId: number): Uint8Array[] {
 /** Like `chunkFrame`, one chunk at a time (a sender under backpressure holds one chunk, not a copy of the frame). */
 export function* iterateChunks(frame: Uint8Array, messageId: number): Generator<Uint8Array> {
   const count = Math.max(1, Math.ceil(frame.byteLength / CHUNK_DATA_BYTES));
-  for (let i = 0; i < count; i++) {
-    const data = frame.subarray(i * CHUNK_DATA_BYTES, (i + 1) * CHUNK_DATA_BYTES);
-    const chunk = new Uint8Array(CHUNK_HEADER_BYTES + data.byteLength);
-    const view = new DataView(chunk.buffer);
-    chunk[0] = CHUNK_MAGIC;
-    view.setUint32(1, messageId >>> 0, true);
-    view.setUint32(5, i, true);
-    view.setUint32(9, count, true);
-    view.setUint32(13, frame.byteLength, true);
-    chunk.set(data, CHUNK_HEADER_BYTES);
-    yield chunk;
-  }
+  for (let i = 0; i < count; i++) yield buildChunk(frame, messageId, i, count);
+}
+
+/** The one chunk of a frame of at most CHUNK_DATA_BYTES (as `chunkFrame` would give), without a generator. */
+export function singleChunk(frame: Uint8Array, messageId: number): Uint8Array {
+  if (frame.byteLength > CHUNK_DATA_BYTES) throw new RangeError('frame needs several chunks');
+  return buildChunk(frame, messageId, 0, 1);
+}
+
+function buildChunk(frame: Uint8Array, messageId: number, i: number, count: number): Uint8Array {
+  const data = frame.subarray(i * CHUNK_DATA_BYTES, (i + 1) * CHUNK_DATA_BYTES);
+  const chunk = new Uint8Array(CHUNK_HEADER_BYTES + data.byteLength);
+  chunk[0] = CHUNK_MAGIC;
+  putU32le(chunk, 1, messageId >>> 0);
+  putU32le(chunk, 5, i);
+  putU32le(chunk, 9, count);
+  putU32le(chunk, 13, frame.byteLength);
+  chunk.set(data, CHUNK_HEADER_BYTES);
+  return chunk;
+}
+
+/** Writes `v` (a u32) little-endian at `at`: cheaper than a DataView per small chunk. */
+function putU32le(b: Uint8Array, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = (v >>> 24) & 0xff;
+}
+
+/** Reads a little-endian u32 at `at` (the caller checked the length). */
+function getU32le(b: Uint8Array, at: number): number {
+  return (
+    ((b[at] ?? 0) |
+      ((b[at + 1] ?? 0) << 8) |
+      ((b[at + 2] ?? 0) << 16) |
+      ((b[at + 3] ?? 0) << 24)) >>>
+    0
+  );
 }
 
 export interface Reassembler {
@@ -97,11 +123,10 @@ export function createReassembler(now: Now, limits: Partial<ReassemblyLimits> = 
     if (chunk.byteLength < CHUNK_HEADER_BYTES || chunk[0] !== CHUNK_MAGIC) {
       return { kind: 'drop', reason: 'bad-chunk' };
     }
-    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const id = view.getUint32(1, true);
-    const index = view.getUint32(5, true);
-    const count = view.getUint32(9, true);
-    const total = view.getUint32(13, true);
+    const id = getU32le(chunk, 1);
+    const index = getU32le(chunk, 5);
+    const count = getU32le(chunk, 9);
+    const total = getU32le(chunk, 13);
     const data = chunk.subarray(CHUNK_HEADER_BYTES);
     if (count !== Math.max(1, Math.ceil(total / CHUNK_DATA_BYTES)) || index >= count) {
       partials.delete(id);

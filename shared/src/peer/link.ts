@@ -9,11 +9,13 @@ import { PeerGridError, type WireError } from '../errors.ts';
 import type { Now, Timers } from '../platform.ts';
 import {
   CHUNK_BYTES,
+  CHUNK_DATA_BYTES,
   chunkFrame,
   createReassembler,
   DEFAULT_MAX_FRAME_BYTES,
   iterateChunks,
   type ReassemblyLimits,
+  singleChunk,
 } from './chunking.ts';
 import { decodePeerMessage, encodePeerMessage } from './message-codec.ts';
 import type { PeerLoad, PeerMessage } from './messages.ts';
@@ -69,6 +71,8 @@ export interface PeerLink {
   close(reason?: WireError): void;
 }
 
+const SENT: Promise<void> = Promise.resolve();
+
 export function createPeerLink(opts: PeerLinkOptions): PeerLink {
   const { peer, now, timers } = opts;
   const heartbeatMs = opts.heartbeatIntervalMs ?? 1000;
@@ -84,7 +88,9 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
   const s = { bytesSent: 0, bytesReceived: 0, framesSent: 0, framesReceived: 0, penalties: 0 };
   let closed = false;
   let nextMessageId = 1;
-  let tail: Promise<void> = Promise.resolve();
+  let tail: Promise<void> = SENT;
+  /** Frames in `tail` not sent yet: while any are, new frames queue behind them. */
+  let queued = 0;
   let lastHeard = now();
   let pingSeq = 0;
   let pingSentAt = new Map<number, number>();
@@ -135,9 +141,14 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
     s.bytesSent += chunk.byteLength;
   }
 
-  async function sendFrame(frame: Uint8Array): Promise<void> {
+  function takeMessageId(): number {
     const id = nextMessageId;
     nextMessageId = (nextMessageId + 1) >>> 0 || 1;
+    return id;
+  }
+
+  async function sendFrame(frame: Uint8Array): Promise<void> {
+    const id = takeMessageId();
     for (const chunk of iterateChunks(frame, id)) {
       while (!closed && buffered() > highWater) await waitForDrain();
       if (closed) throw new PeerGridError('link-closed', `link to ${opts.remoteId} is closed`);
@@ -159,8 +170,23 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
         ),
       );
     }
+    // Fast path: nothing queued ahead, one chunk, room in the buffer: send now, no promise chain.
+    if (queued === 0 && frame.byteLength <= CHUNK_DATA_BYTES && buffered() <= highWater) {
+      try {
+        rawSend(singleChunk(frame, takeMessageId()));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      s.framesSent++;
+      return SENT;
+    }
+    queued++;
     const p = tail.then(() => sendFrame(frame));
-    tail = p.catch(() => {});
+    tail = p
+      .catch(() => {})
+      .then(() => {
+        queued--;
+      });
     return p;
   }
 
