@@ -26,7 +26,7 @@ export function JobView({ runtime, id }: { runtime: PageRuntime; id: string }) {
   const ready = useStore(runtime.jobsReady);
   const [results, setResults] = useState<JobResults | null>(null);
   const verified = job?.verified ?? 0;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: results are re-read as more tasks are verified
+  // `verified` is a dependency on purpose: results are re-read as more tasks are verified.
   useEffect(() => {
     let live = true;
     void runtime.jobResults(id).then((r) => {
