@@ -4,6 +4,5 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: ['shared', 'signaling', 'node-worker', 'web-client'],
-    reporters: process.env.CI ? ['default'] : ['default'],
   },
 });
