@@ -7,20 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  createJobRunner,
-  createMemoryBlobCache,
-  createMemoryJobStore,
-  createReputationBook,
-  type JobOutcome,
-  type JobSpec,
-  prepareJob,
-} from '@peergrid/shared';
+import { createMemoryBlobCache, type JobOutcome, type JobSpec } from '@peergrid/shared';
 import { type RunningSignalingServer, startSignalingServer } from '@peergrid/signaling';
-import { nodeSha256, nodeTimers } from '../src/transport/node-peer-pool.ts';
 import type { NodeWrtc } from '../src/transport/node-wrtc.ts';
 import { connectNodeGridPeer, type NodeGridPeer } from '../src/worker/node-grid-peer.ts';
 import { loadOrCreateIdentity } from '../src/worker/node-identity.ts';
+import { prepareNodeJob } from '../src/worker/node-job.ts';
 
 const WORKER_BIN = fileURLToPath(new URL('../bin/peergrid-worker.js', import.meta.url));
 
@@ -114,26 +106,10 @@ export async function timeJob(
   pipeline: number,
   log: (line: string) => void,
 ): Promise<TimedRun> {
-  const store = createMemoryJobStore();
-  const reputation = createReputationBook();
-  const { engine } = await prepareJob({
-    spec,
-    store,
-    sha256: nodeSha256,
-    now: Date.now,
-    random: Math.random,
-    reputation,
-  });
+  const job = await prepareNodeJob({ spec });
   const t0 = performance.now();
   let lastLog = 0;
-  const runner = createJobRunner({
-    peer,
-    engine,
-    spec,
-    store,
-    reputation,
-    now: Date.now,
-    timers: nodeTimers,
+  const runner = job.run(peer, {
     pipeline,
     onProgress: (p) => {
       if (performance.now() - lastLog > 1000) {

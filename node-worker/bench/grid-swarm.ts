@@ -5,14 +5,9 @@
  * capped (a home uplink). The model is a real ONNX matmul model (one shared
  * size×size weight), so donors fetch, verify, cache and run it.
  */
-import {
-  createJobRunner,
-  createMemoryJobStore,
-  createReputationBook,
-  type JobSpec,
-  prepareJob,
-} from '@peergrid/shared';
-import { nodeSha256, nodeTimers } from '../src/transport/node-peer-pool.ts';
+import type { JobSpec } from '@peergrid/shared';
+import { nodeSha256 } from '../src/transport/node-peer-pool.ts';
+import { prepareNodeJob } from '../src/worker/node-job.ts';
 import { createMatmulInput, createMatmulModel } from '../src/workloads/index.ts';
 import { startCluster } from './grid-cluster.ts';
 
@@ -51,27 +46,9 @@ async function distribute(o: SwarmOptions, swarm: boolean, log: (l: string) => v
     await new Promise((r) => setTimeout(r, swarm ? 3000 : 500));
     const spec = await modelJob(o.modelMB, o.donors * 40);
     const hash = Object.keys(spec.models)[0]!;
-    const store = createMemoryJobStore();
-    const reputation = createReputationBook();
-    const { engine } = await prepareJob({
-      spec,
-      store,
-      sha256: nodeSha256,
-      now: Date.now,
-      random: Math.random,
-      reputation,
-    });
+    const job = await prepareNodeJob({ spec });
     const t0 = performance.now();
-    const runner = createJobRunner({
-      peer,
-      engine,
-      spec,
-      store,
-      reputation,
-      now: Date.now,
-      timers: nodeTimers,
-      seedModels: swarm,
-    });
+    const runner = job.run(peer, { seedModels: swarm });
     let seconds = 0;
     for (let last = -1; ; ) {
       const held = peer.blobs.holders(hash).length;

@@ -18,7 +18,7 @@ import { decodePeerMessage, encodePeerMessage } from '../src/peer/message-codec.
 import { type Sha256Hex, seededRandom, type Timers } from '../src/platform.ts';
 import { createMemoryJobStore } from '../src/store/memory-store.ts';
 import { tensorFrom } from '../src/tensor.ts';
-import { createBenchGrid } from './memory-grid.ts';
+import { createMemoryGrid } from '../test/grid/memory-grid.ts';
 
 declare const process: {
   argv: string[];
@@ -145,7 +145,7 @@ function codecRun() {
 
 /** Submitter runner → memory links → donor nodes with a zero-cost executor. */
 async function gridRun(n: number) {
-  const grid = createBenchGrid({ now: () => performance.now(), timers, sha256 });
+  const grid = createMemoryGrid({ now: () => performance.now(), timers, sha256 });
   const executor: Executor = {
     concurrency: 4,
     backends: async () => ['cpu'],

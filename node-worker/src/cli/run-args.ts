@@ -1,11 +1,11 @@
 /** `peergrid run` flags → options, with the usage text. */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { CompareRule, Policy } from '@peergrid/shared';
-import { type NodeWrtcKind, parseNodeWrtcKind } from '../transport/node-wrtc.ts';
+import type { NodeWrtcKind } from '../transport/node-wrtc.ts';
 import { MATMUL_PRESETS } from '../workloads/index.ts';
 import { WORKLOADS, type WorkloadName } from './build-job.ts';
+import { parseGridFlags } from './grid-flags.ts';
 
 export interface RunOptions {
   readonly signal: string;
@@ -78,40 +78,26 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function parseRunArgs(argv: readonly string[]): Parsed<RunOptions> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        signal: { type: 'string' },
-        grid: { type: 'string', default: 'default' },
-        token: { type: 'string' },
-        model: { type: 'string' },
-        inputs: { type: 'string' },
-        'input-name': { type: 'string' },
-        batch: { type: 'string' },
-        workload: { type: 'string' },
-        preset: { type: 'string' },
-        tasks: { type: 'string' },
-        check: { type: 'boolean', default: false },
-        replicas: { type: 'string' },
-        quorum: { type: 'string' },
-        compare: { type: 'string' },
-        'deadline-s': { type: 'string' },
-        out: { type: 'string' },
-        state: { type: 'string' },
-        'trust-streak': { type: 'string', default: '10' },
-        'trust-spot-checks': { type: 'string', default: '3' },
-        webrtc: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    return { kind: 'error', message: (err as Error).message };
-  }
-  if (values.help) return { kind: 'help' };
-  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const parsed = parseGridFlags(argv, {
+    model: { type: 'string' },
+    inputs: { type: 'string' },
+    'input-name': { type: 'string' },
+    batch: { type: 'string' },
+    workload: { type: 'string' },
+    preset: { type: 'string' },
+    tasks: { type: 'string' },
+    check: { type: 'boolean', default: false },
+    replicas: { type: 'string' },
+    quorum: { type: 'string' },
+    compare: { type: 'string' },
+    'deadline-s': { type: 'string' },
+    out: { type: 'string' },
+    state: { type: 'string' },
+    'trust-streak': { type: 'string', default: '10' },
+    'trust-spot-checks': { type: 'string', default: '3' },
+  });
+  if (parsed.kind !== 'ok') return parsed;
+  const { values, str, signal, webrtc } = parsed;
   const err = (message: string) => ({ kind: 'error' as const, message });
   const int = (k: string, min: number): number | undefined | null => {
     const s = str(k);
@@ -119,8 +105,6 @@ export function parseRunArgs(argv: readonly string[]): Parsed<RunOptions> {
     const n = Number(s);
     return Number.isInteger(n) && n >= min ? n : null;
   };
-  const signal = str('signal');
-  if (!signal || !/^wss?:\/\//.test(signal)) return err('--signal ws://HOST:PORT is required');
   const workloadText = str('workload');
   const workload = WORKLOADS.find((w) => w === workloadText);
   if (workloadText !== undefined && !workload) {
@@ -148,8 +132,6 @@ export function parseRunArgs(argv: readonly string[]): Parsed<RunOptions> {
   const compareText = str('compare');
   const compare = compareText === undefined ? undefined : parseCompare(compareText);
   if (compare === null) return err('--compare must be exact, tolerance:ABS[,REL] or argmax[:AXIS]');
-  const webrtcText = str('webrtc');
-  const webrtc = webrtcText === undefined ? undefined : parseNodeWrtcKind(webrtcText);
   if (webrtc === null) return err('--webrtc must be ndc or wrtc');
   const replicas = nums.replicas ?? undefined;
   const quorum = nums.quorum ?? (replicas !== undefined ? Math.min(2, replicas) : undefined);

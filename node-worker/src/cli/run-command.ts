@@ -6,19 +6,17 @@
  */
 import { availableParallelism } from 'node:os';
 import {
-  createJobRunner,
   createMemoryBlobCache,
   createReputationBook,
   type JobOutcome,
   type JobSpec,
   outputsMatch,
-  prepareJob,
   resolvePolicy,
 } from '@peergrid/shared';
 import { createNodeExecutor } from '../exec/node-executor.ts';
 import { openDiskJobStore } from '../store/disk-job-store.ts';
-import { nodeSha256, nodeTimers } from '../transport/node-peer-pool.ts';
 import { connectNodeGridPeer } from '../worker/node-grid-peer.ts';
+import { prepareNodeJob } from '../worker/node-job.ts';
 import type { Workload } from '../workloads/index.ts';
 import { buildModelJob, buildWorkload } from './build-job.ts';
 import { importIdentityOrNew } from './cli-identity.ts';
@@ -73,14 +71,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     trustAfterStreak: o.trustStreak,
     trustAfterSpotChecks: o.trustSpotChecks,
   });
-  const { jobId, engine, resumed } = await prepareJob({
-    spec,
-    store,
-    sha256: nodeSha256,
-    now: Date.now,
-    random: Math.random,
-    reputation,
-  });
+  const { jobId, engine, resumed, run } = await prepareNodeJob({ spec, store, reputation });
   const start = engine.progress();
   const resumedVerified = resumed ? start.tasks.verified : 0;
   say(
@@ -105,14 +96,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     ...(o.webrtc ? { webrtc: o.webrtc } : {}),
   });
   const view = createProgressView(process.stderr, startedAt, resumedVerified);
-  const runner = createJobRunner({
-    peer,
-    engine,
-    spec,
-    store,
-    reputation,
-    now: Date.now,
-    timers: nodeTimers,
+  const runner = run(peer, {
     onProgress: (p) => view.update(p),
     onEvent: (e) => {
       if (e.type === 'donor-excluded') view.note(`donor ${e.donor} excluded: ${e.message ?? ''}`);

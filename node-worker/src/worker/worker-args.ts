@@ -1,9 +1,9 @@
 /** `peergrid-worker` flags → options, with the usage text. */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Backend } from '@peergrid/shared';
-import { type NodeWrtcKind, parseNodeWrtcKind } from '../transport/node-wrtc.ts';
+import { parseGridFlags } from '../cli/grid-flags.ts';
+import type { NodeWrtcKind } from '../transport/node-wrtc.ts';
 
 export interface WorkerOptions {
   readonly signal: string;
@@ -61,37 +61,19 @@ export function parseWorkerArgs(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): ParsedWorkerArgs {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        signal: { type: 'string' },
-        grid: { type: 'string', default: 'default' },
-        token: { type: 'string' },
-        concurrency: { type: 'string' },
-        backend: { type: 'string', default: 'auto' },
-        cache: { type: 'string' },
-        'max-model-mb': { type: 'string', default: '256' },
-        'max-queued': { type: 'string' },
-        mesh: { type: 'string', default: '3' },
-        webrtc: { type: 'string' },
-        identity: { type: 'string' },
-        'drain-s': { type: 'string', default: '30' },
-        'test-only-sabotage': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    return { kind: 'error', message: (err as Error).message };
-  }
-  if (values.help) return { kind: 'help' };
-  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
-  const signal = str('signal');
-  if (!signal || !/^wss?:\/\//.test(signal)) {
-    return { kind: 'error', message: '--signal ws://HOST:PORT is required' };
-  }
+  const parsed = parseGridFlags(argv, {
+    concurrency: { type: 'string' },
+    backend: { type: 'string', default: 'auto' },
+    cache: { type: 'string' },
+    'max-model-mb': { type: 'string', default: '256' },
+    'max-queued': { type: 'string' },
+    mesh: { type: 'string', default: '3' },
+    identity: { type: 'string' },
+    'drain-s': { type: 'string', default: '30' },
+    'test-only-sabotage': { type: 'boolean', default: false },
+  });
+  if (parsed.kind !== 'ok') return parsed;
+  const { values, str, signal, webrtc } = parsed;
   const num = (k: string, min: number): number | null | undefined => {
     const s = str(k);
     if (s === undefined) return undefined;
@@ -119,8 +101,6 @@ export function parseWorkerArgs(
   const backend = BACKENDS.find((b) => b === str('backend'));
   if (!backend)
     return { kind: 'error', message: `--backend must be one of ${BACKENDS.join(', ')}` };
-  const webrtcText = str('webrtc');
-  const webrtc = webrtcText === undefined ? undefined : parseNodeWrtcKind(webrtcText);
   if (webrtc === null) return { kind: 'error', message: '--webrtc must be ndc or wrtc' };
   const sabotage = values['test-only-sabotage'] === true;
   if (sabotage && env.PEERGRID_TEST_SABOTAGE !== '1') {

@@ -9,22 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  createJobRunner,
   createMemoryBlobCache,
-  createMemoryJobStore,
-  createReputationBook,
   type JobOutcome,
   type JobProgress,
   type JobSpec,
   type JobStore,
-  prepareJob,
   type ReputationBook,
   type TensorMap,
 } from '@peergrid/shared';
 import { type RunningSignalingServer, startSignalingServer } from '@peergrid/signaling';
-import { nodeSha256, nodeTimers } from '../../src/transport/node-peer-pool.ts';
 import { connectNodeGridPeer, type NodeGridPeer } from '../../src/worker/node-grid-peer.ts';
 import { loadOrCreateIdentity } from '../../src/worker/node-identity.ts';
+import { prepareNodeJob } from '../../src/worker/node-job.ts';
 
 export const WORKER_BIN = fileURLToPath(new URL('../../bin/peergrid-worker.js', import.meta.url));
 
@@ -169,24 +165,12 @@ export async function runJob(
   spec: JobSpec,
   o: RunOptions = {},
 ): Promise<JobOutcome> {
-  const store = o.store ?? createMemoryJobStore();
-  const reputation = o.reputation ?? createReputationBook();
-  const { engine } = await prepareJob({
+  const job = await prepareNodeJob({
     spec,
-    store,
-    sha256: nodeSha256,
-    now: Date.now,
-    random: Math.random,
-    reputation,
+    ...(o.store ? { store: o.store } : {}),
+    ...(o.reputation ? { reputation: o.reputation } : {}),
   });
-  const runner = createJobRunner({
-    peer,
-    engine,
-    spec,
-    store,
-    reputation,
-    now: Date.now,
-    timers: nodeTimers,
+  const runner = job.run(peer, {
     progressMs: 0,
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });

@@ -30,7 +30,7 @@ async function chainSpec(n: number): Promise<JobSpec> {
 
 function setup(donors: number) {
   const vt = createVirtualTime();
-  const grid = createMemoryGrid(vt);
+  const grid = createMemoryGrid({ ...vt, sha256 });
   const runs = new Map<number, number>();
   for (let i = 0; i < donors; i++) {
     const peer = grid.join(`d${i}`, donorCaps);

@@ -1,6 +1,7 @@
 /**
- * An in-memory grid for runner tests: pools whose connect() joins two
- * PeerLinks over memory peers, a presence list, on virtual time.
+ * An in-memory grid for runner tests and benchmarks: pools whose connect()
+ * joins two PeerLinks over memory peers, and a presence list. Tests pass
+ * virtual time, benchmarks real timers. No vitest import: benches load it.
  */
 import {
   type Capabilities,
@@ -11,24 +12,33 @@ import {
   type Executor,
   type GridPeer,
   type GridPresence,
+  type Now,
   PeerGridError,
   type PeerInfo,
   type PeerLink,
   type PeerPool,
+  type Sha256Hex,
+  type Timers,
   tensorFrom,
   tensorValues,
 } from '../../src/index.ts';
-import { type createVirtualTime, sha256 } from '../peer/helpers.ts';
 
-type VT = ReturnType<typeof createVirtualTime>;
+/** Clock, timers and hash of every peer on the grid (virtual time in tests). */
+export interface MemoryGridEnv {
+  readonly now: Now;
+  readonly timers: Timers;
+  readonly sha256: Sha256Hex;
+}
 
-export function createMemoryGrid(vt: VT) {
+/** `join` adds a grid peer; `close` closes every link made so far. */
+export function createMemoryGrid(env: MemoryGridEnv) {
   const pools = new Map<string, { pool: PeerPool; add(l: PeerLink): void }>();
   const infos = new Map<string, PeerInfo>();
   const presenceHandlers = new Set<{ event: string; h: (x: never) => void }>();
   const emit = (event: string, x: unknown) => {
     for (const p of presenceHandlers) if (p.event === event) (p.h as (v: unknown) => void)(x);
   };
+  const allLinks: PeerLink[] = [];
 
   function makePool(selfId: string) {
     const links = new Map<string, PeerLink>();
@@ -38,6 +48,7 @@ export function createMemoryGrid(vt: VT) {
     };
     const add = (l: PeerLink) => {
       links.set(l.remoteId, l);
+      allLinks.push(l);
       l.onClose((r) => {
         links.delete(l.remoteId);
         for (const h of handlers.closed) h(l.remoteId);
@@ -56,8 +67,8 @@ export function createMemoryGrid(vt: VT) {
         const other = pools.get(id);
         if (!other) throw new PeerGridError('connect-failed', `${id} is not there`);
         const [a, b] = createMemoryPeerPair();
-        const la = createPeerLink({ peer: a, remoteId: id, now: vt.now, timers: vt.timers });
-        const lb = createPeerLink({ peer: b, remoteId: selfId, now: vt.now, timers: vt.timers });
+        const la = createPeerLink({ peer: a, remoteId: id, now: env.now, timers: env.timers });
+        const lb = createPeerLink({ peer: b, remoteId: selfId, now: env.now, timers: env.timers });
         add(la);
         other.add(lb);
         return la;
@@ -94,9 +105,9 @@ export function createMemoryGrid(vt: VT) {
       signaling: presence,
       pool: makePool(id),
       cache: createMemoryBlobCache(),
-      sha256,
-      now: vt.now,
-      timers: vt.timers,
+      sha256: env.sha256,
+      now: env.now,
+      timers: env.timers,
     });
     const info: PeerInfo = { id, publicKey: 'k', capabilities };
     infos.set(id, info);
@@ -104,7 +115,10 @@ export function createMemoryGrid(vt: VT) {
     return peer;
   }
 
-  return { join };
+  const close = () => {
+    for (const l of allLinks) l.close();
+  };
+  return { join, close };
 }
 
 export const donorCaps: Capabilities = {

@@ -36,7 +36,7 @@ async function spec(n: number): Promise<JobSpec> {
 describe('verdicts over the job runner', () => {
   it('credits honest donors with their compute and tells a liar it was rejected', async () => {
     const vt = createVirtualTime();
-    const grid = createMemoryGrid(vt);
+    const grid = createMemoryGrid({ ...vt, sha256 });
     const runs = new Map<number, number>();
     const nodes = new Map<string, DonorNode>();
     for (const [id, liar] of [

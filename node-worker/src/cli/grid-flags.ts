@@ -1,0 +1,58 @@
+/**
+ * Flags `peergrid run` and `peergrid-worker` share: `--signal`, `--grid`,
+ * `--token`, `--webrtc`, `--help`, and the parse step around node:util's
+ * parseArgs (strict: unknown flags are errors).
+ */
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { type NodeWrtcKind, parseNodeWrtcKind } from '../transport/node-wrtc.ts';
+
+/** Parsed flag values by name. */
+export type FlagValues = Record<string, string | boolean | undefined>;
+
+const GRID_FLAGS = {
+  signal: { type: 'string' },
+  grid: { type: 'string', default: 'default' },
+  token: { type: 'string' },
+  webrtc: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+export type ParsedFlags =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'error'; readonly message: string }
+  | {
+      readonly kind: 'ok';
+      readonly values: FlagValues;
+      /** A string flag's value; undefined when absent. */
+      readonly str: (k: string) => string | undefined;
+      /** `--signal`, checked to be a ws:// or wss:// URL. */
+      readonly signal: string;
+      /** `--webrtc` (undefined: the default library; null: not a known one). */
+      readonly webrtc: NodeWrtcKind | undefined | null;
+    };
+
+/** Parses `argv` with the grid flags plus `options`; help and parse errors come back as kinds. */
+export function parseGridFlags(
+  argv: readonly string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+): ParsedFlags {
+  let values: FlagValues;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: { ...GRID_FLAGS, ...options },
+      strict: true,
+    }));
+  } catch (err) {
+    return { kind: 'error', message: (err as Error).message };
+  }
+  if (values.help) return { kind: 'help' };
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const signal = str('signal');
+  if (!signal || !/^wss?:\/\//.test(signal)) {
+    return { kind: 'error', message: '--signal ws://HOST:PORT is required' };
+  }
+  const webrtcText = str('webrtc');
+  const webrtc = webrtcText === undefined ? undefined : parseNodeWrtcKind(webrtcText);
+  return { kind: 'ok', values, str, signal, webrtc };
+}
