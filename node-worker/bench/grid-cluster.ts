@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMemoryBlobCache, type JobOutcome, type JobSpec } from '@peergrid/shared';
 import { type RunningSignalingServer, startSignalingServer } from '@peergrid/signaling';
-import type { NodeWrtc } from '../src/transport/node-wrtc.ts';
+import type { NodeWrtc, NodeWrtcKind } from '../src/transport/node-wrtc.ts';
 import { connectNodeGridPeer, type NodeGridPeer } from '../src/worker/node-grid-peer.ts';
 import { loadOrCreateIdentity } from '../src/worker/node-identity.ts';
 import { prepareNodeJob } from '../src/worker/node-job.ts';
@@ -32,6 +32,10 @@ export interface ClusterOptions {
   readonly native?: NodeWrtc;
   /** Donor mesh size (`--mesh`). Default: the worker's. */
   readonly mesh?: number;
+  /** The donors' WebRTC library (`--webrtc`). Default: the worker's. */
+  readonly webrtc?: NodeWrtcKind;
+  /** Extra Node flags for the donor processes (e.g. `--cpu-prof`). Default none. */
+  readonly nodeArgs?: readonly string[];
   /** Cap on the submitter's upload, bytes/s. Default none. */
   readonly uploadBytesPerSec?: number;
 }
@@ -44,11 +48,13 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     spawn(
       process.execPath,
       [
+        ...(o.nodeArgs ?? []),
         WORKER_BIN,
         ...['--signal', signalUrl, '--grid', 'bench', '--backend', 'cpu'],
         ...['--concurrency', String(o.concurrency), '--max-queued', String(o.maxQueued)],
         ...['--cache', join(dir, `w${i}`)],
         ...(o.mesh !== undefined ? ['--mesh', String(o.mesh)] : []),
+        ...(o.webrtc !== undefined ? ['--webrtc', o.webrtc] : []),
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     ),

@@ -56,6 +56,7 @@ export function createDonorNode(opts: DonorNodeOptions): DonorNode {
     executor: opts.executor,
     blobs,
     sha256: opts.sha256,
+    timers: opts.timers,
     ...(opts.maxModelBytes !== undefined ? { maxModelBytes: opts.maxModelBytes } : {}),
     ...(opts.maxQueued !== undefined ? { maxQueued: opts.maxQueued } : {}),
     ...(opts.testOnlySabotage ? { testOnlySabotage: true } : {}),

@@ -4,6 +4,9 @@
  * frame arrive in order; frames may interleave by message id.
  *
  * Chunk layout: `u8 0xC1 | u32le messageId | u32le index | u32le count | u32le frameBytes | data`.
+ * A chunk's data length follows from its header, so one data-channel message
+ * may carry several chunks back to back (`splitMessage`): a sender packs the
+ * small frames of one burst into one message.
  */
 import type { Now } from '../platform.ts';
 
@@ -74,6 +77,33 @@ function buildChunk(frame: Uint8Array, messageId: number, i: number, count: numb
   return chunk;
 }
 
+/** Data bytes of chunk `index` of `count` in a frame of `total` bytes. */
+function chunkDataBytes(index: number, count: number, total: number): number {
+  return index === count - 1 ? total - index * CHUNK_DATA_BYTES : CHUNK_DATA_BYTES;
+}
+
+/**
+ * The chunks one data-channel message carries, as views into it; null when
+ * a header is malformed or a chunk runs past the end (the whole message is
+ * then dropped and counts against the sender).
+ */
+export function splitMessage(message: Uint8Array): Uint8Array[] | null {
+  const out: Uint8Array[] = [];
+  let at = 0;
+  while (at < message.byteLength) {
+    if (message.byteLength - at < CHUNK_HEADER_BYTES || message[at] !== CHUNK_MAGIC) return null;
+    const index = getU32le(message, at + 5);
+    const count = getU32le(message, at + 9);
+    const total = getU32le(message, at + 13);
+    if (count !== Math.max(1, Math.ceil(total / CHUNK_DATA_BYTES)) || index >= count) return null;
+    const end = at + CHUNK_HEADER_BYTES + chunkDataBytes(index, count, total);
+    if (end > message.byteLength) return null;
+    out.push(at === 0 && end === message.byteLength ? message : message.subarray(at, end));
+    at = end;
+  }
+  return out.length > 0 ? out : null;
+}
+
 /** Writes `v` (a u32) little-endian at `at`: cheaper than a DataView per small chunk. */
 function putU32le(b: Uint8Array, at: number, v: number): void {
   b[at] = v & 0xff;
@@ -102,12 +132,18 @@ export interface Reassembler {
   readonly partials: number;
 }
 
+/**
+ * Frames up to this size are written into one buffer allocated at their first
+ * chunk (one copy); bigger ones keep their chunks until the last arrives, so
+ * memory follows the bytes actually received, not the size a (possibly
+ * hostile) first chunk claims. 1 MiB.
+ */
+export const PREALLOCATE_FRAME_BYTES = 1 << 20;
+
 interface PartialFrame {
-  /**
-   * Copies of the chunks received so far, joined when the last arrives: memory
-   * follows the bytes actually received, not the size a (possibly hostile)
-   * first chunk claims (a 16 KiB chunk must not make us allocate 64 MiB).
-   */
+  /** The whole frame, filled as chunks arrive (frames up to PREALLOCATE_FRAME_BYTES)… */
+  readonly frame: Uint8Array | null;
+  /** …or copies of the chunks received so far, joined when the last arrives. */
   readonly parts: Uint8Array[];
   readonly total: number;
   readonly count: number;
@@ -132,7 +168,7 @@ export function createReassembler(now: Now, limits: Partial<ReassemblyLimits> = 
       partials.delete(id);
       return { kind: 'drop', reason: 'bad-chunk' };
     }
-    const expected = index === count - 1 ? total - index * CHUNK_DATA_BYTES : CHUNK_DATA_BYTES;
+    const expected = chunkDataBytes(index, count, total);
     if (data.byteLength !== expected) {
       partials.delete(id);
       return { kind: 'drop', reason: 'bad-chunk' };
@@ -148,16 +184,20 @@ export function createReassembler(now: Now, limits: Partial<ReassemblyLimits> = 
       if (index !== 0) return { kind: 'drop', reason: 'out-of-order' };
       if (partials.size >= lim.maxPartialFrames)
         return { kind: 'drop', reason: 'too-many-partials' };
-      p = { parts: [], total, count, next: 0, startedAt: now() };
+      const frame = total <= PREALLOCATE_FRAME_BYTES ? new Uint8Array(total) : null;
+      p = { frame, parts: [], total, count, next: 0, startedAt: now() };
       partials.set(id, p);
     } else if (index !== p.next || count !== p.count || total !== p.total) {
       partials.delete(id);
       return { kind: 'drop', reason: 'out-of-order' };
     }
-    p.parts.push(new Uint8Array(data)); // a copy: `data` may view a reused buffer
+    // Copies: `data` may view a buffer the channel reuses.
+    if (p.frame) p.frame.set(data, index * CHUNK_DATA_BYTES);
+    else p.parts.push(new Uint8Array(data));
     p.next++;
     if (p.next < p.count) return { kind: 'partial' };
     partials.delete(id);
+    if (p.frame) return { kind: 'frame', frame: p.frame };
     const frame = new Uint8Array(p.total);
     let at = 0;
     for (const part of p.parts) {

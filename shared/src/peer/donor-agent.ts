@@ -5,10 +5,13 @@
  * tasks run at once; more wait in a bounded queue. `cancel` drops a lease.
  * No `progress` message per task: the `ack` already says the lease is held,
  * and an extra frame per task costs the submitter more than it tells it.
+ * With `timers`, the ack waits `ackDelayMs` and is not sent at all when the
+ * result (or error) goes first: a result implies the ack, and short tasks
+ * then cost one message each way instead of two.
  */
 import type { Executor } from '../contracts.ts';
 import { PeerGridError, toWireError } from '../errors.ts';
-import type { Now, Sha256Hex } from '../platform.ts';
+import type { Now, Sha256Hex, Timers } from '../platform.ts';
 import type { TensorMap } from '../tensor.ts';
 import type { BlobExchange } from './blob-exchange.ts';
 import { digestTensorMap } from './digest.ts';
@@ -23,6 +26,13 @@ export interface DonorAgentOptions {
   readonly now?: Now;
   /** Leases waiting beyond the running ones before new ones get `busy`. Default 2 × concurrency. */
   readonly maxQueued?: number;
+  /** Defers acks (see `ackDelayMs`). Without it every lease is acked on arrival. */
+  readonly timers?: Timers;
+  /**
+   * How long an ack waits for the lease's result to make it unneeded, ms.
+   * Far below the submitters' ack timeout (10 s by default). Default 100.
+   */
+  readonly ackDelayMs?: number;
   /** Largest model accepted, bytes. Default 512 MiB. */
   readonly maxModelBytes?: number;
   /**
@@ -45,7 +55,13 @@ interface Lease {
   readonly msg: AssignMessage;
   cancelled: boolean;
   readonly receivedAt: number;
+  /** The ack went out, or is no longer needed (an answer went out). */
+  answered: boolean;
+  ackTimer: unknown;
 }
+
+/** Default of `DonorAgentOptions.ackDelayMs`. */
+export const DEFAULT_ACK_DELAY_MS = 100;
 
 export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
   const { executor, blobs, sha256 } = opts;
@@ -58,6 +74,22 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
   let closed = false;
 
   const reply = (link: PeerLink, msg: PeerMessage) => link.send(msg).catch(() => {});
+  const ackDelayMs = opts.ackDelayMs ?? DEFAULT_ACK_DELAY_MS;
+
+  function ack(lease: Lease): void {
+    lease.ackTimer = undefined;
+    if (lease.answered || lease.cancelled) return;
+    lease.answered = true;
+    void reply(lease.link, { type: 'ack', leaseId: lease.msg.leaseId });
+  }
+
+  /** The lease's result or error goes out now: no ack needed any more. */
+  function answer(lease: Lease, msg: PeerMessage): Promise<void> {
+    lease.answered = true;
+    if (lease.ackTimer !== undefined) opts.timers?.clearTimeout(lease.ackTimer);
+    lease.ackTimer = undefined;
+    return reply(lease.link, msg);
+  }
   const key = (link: PeerLink, leaseId: string) => `${link.remoteId}\u0000${leaseId}`;
 
   function onAssign(link: PeerLink, msg: AssignMessage): void {
@@ -77,9 +109,18 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
       fail('busy', `${running} running and ${queue.length} queued`);
       return;
     }
-    const lease: Lease = { link, msg, cancelled: false, receivedAt: opts.now?.() ?? 0 };
+    const lease: Lease = {
+      link,
+      msg,
+      cancelled: false,
+      receivedAt: opts.now?.() ?? 0,
+      answered: false,
+      ackTimer: undefined,
+    };
     active.set(k, lease);
-    void reply(link, { type: 'ack', leaseId: msg.leaseId });
+    if (opts.timers && ackDelayMs > 0)
+      lease.ackTimer = opts.timers.setTimeout(() => ack(lease), ackDelayMs);
+    else ack(lease);
     queue.push(lease);
     pump();
   }
@@ -119,7 +160,7 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
       if (lease.cancelled || link.closed) return;
       const outputs = opts.testOnlySabotage ? sabotage(res.outputs) : res.outputs;
       const digest = await digestTensorMap(outputs, sha256);
-      await reply(link, {
+      await answer(lease, {
         type: 'result',
         leaseId: msg.leaseId,
         outputs,
@@ -129,7 +170,7 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
       });
     } catch (err) {
       if (lease.cancelled || link.closed) return;
-      await reply(link, { type: 'error', leaseId: msg.leaseId, error: toWireError(err) });
+      await answer(lease, { type: 'error', leaseId: msg.leaseId, error: toWireError(err) });
     }
   }
 
@@ -137,6 +178,7 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
     const lease = active.get(key(link, leaseId));
     if (!lease) return;
     lease.cancelled = true;
+    if (lease.ackTimer !== undefined) opts.timers?.clearTimeout(lease.ackTimer);
     const i = queue.indexOf(lease);
     if (i >= 0) {
       queue.splice(i, 1);
@@ -169,7 +211,7 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
       for (const lease of queue.splice(0)) {
         lease.cancelled = true;
         active.delete(key(lease.link, lease.msg.leaseId));
-        void reply(lease.link, {
+        void answer(lease, {
           type: 'error',
           leaseId: lease.msg.leaseId,
           error: { code: 'shutting-down', message: 'this donor is shutting down' },

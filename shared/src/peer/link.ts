@@ -1,7 +1,10 @@
 /**
  * PeerLink: typed messages over one connected simple-peer. Frames are chunked
  * to ≤ 16 KiB, sent one after another with backpressure on the channel's
- * `bufferedAmount`, reassembled and parsed on receipt. Heartbeats notice a
+ * `bufferedAmount`, reassembled and parsed on receipt. The one-chunk frames
+ * of one burst (everything sent before the next microtask) share data-channel
+ * messages of ≤ 16 KiB: each message sent costs the native stack far more
+ * than its bytes do. Heartbeats notice a
  * silent peer; malformed input is dropped and penalized, never thrown.
  */
 import type { PeerId } from '../contracts.ts';
@@ -16,6 +19,7 @@ import {
   iterateChunks,
   type ReassemblyLimits,
   singleChunk,
+  splitMessage,
 } from './chunking.ts';
 import { decodePeerMessage, encodePeerMessage } from './message-codec.ts';
 import type { PeerLoad, PeerMessage } from './messages.ts';
@@ -58,7 +62,11 @@ export interface PeerLink {
   readonly rttMs: number | undefined;
   /** Load the peer last reported in a heartbeat. */
   readonly remoteLoad: PeerLoad | undefined;
-  /** Queues a message; resolves when its last chunk is handed to the channel. Rejects `link-closed`. */
+  /**
+   * Queues a message; resolves when its last chunk is handed to the channel
+   * (a one-chunk frame: at once, it leaves with its burst). Rejects
+   * `link-closed`; a channel that refuses a burst closes the link (`send-failed`).
+   */
   send(msg: PeerMessage): Promise<void>;
   /** Hears every parsed message except ping/pong. Returns an unsubscribe function. */
   onMessage(handler: (msg: PeerMessage) => void): () => void;
@@ -99,6 +107,9 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
   let loadSource: (() => PeerLoad) | undefined;
   let heartbeat: unknown;
   let lowWaiters: (() => void)[] = [];
+  /** One-chunk frames waiting for the end of this burst, and their bytes. */
+  let burst: Uint8Array[] = [];
+  let burstBytes = 0;
 
   const channel = () => peer._channel ?? undefined;
   const buffered = () => channel()?.bufferedAmount ?? 0;
@@ -141,6 +152,37 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
     s.bytesSent += chunk.byteLength;
   }
 
+  /** Sends the burst's chunks, packed into as few ≤ CHUNK_BYTES messages as they fit. */
+  function flushBurst(): void {
+    if (burst.length === 0) return;
+    const parts = burst;
+    const n = burstBytes;
+    burst = [];
+    burstBytes = 0;
+    if (closed) return;
+    let message = parts[0]!;
+    if (parts.length > 1) {
+      message = new Uint8Array(n);
+      let at = 0;
+      for (const part of parts) {
+        message.set(part, at);
+        at += part.byteLength;
+      }
+    }
+    try {
+      rawSend(message);
+    } catch (err) {
+      close({ code: 'send-failed', message: String(err) });
+    }
+  }
+
+  function addToBurst(chunk: Uint8Array): void {
+    if (burstBytes + chunk.byteLength > CHUNK_BYTES) flushBurst();
+    if (burst.length === 0) void SENT.then(flushBurst);
+    burst.push(chunk);
+    burstBytes += chunk.byteLength;
+  }
+
   function takeMessageId(): number {
     const id = nextMessageId;
     nextMessageId = (nextMessageId + 1) >>> 0 || 1;
@@ -170,16 +212,13 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
         ),
       );
     }
-    // Fast path: nothing queued ahead, one chunk, room in the buffer: send now, no promise chain.
+    // Fast path: nothing queued ahead, one chunk, room in the buffer: out with this burst, no promise chain.
     if (queued === 0 && frame.byteLength <= CHUNK_DATA_BYTES && buffered() <= highWater) {
-      try {
-        rawSend(singleChunk(frame, takeMessageId()));
-      } catch (err) {
-        return Promise.reject(err);
-      }
+      addToBurst(singleChunk(frame, takeMessageId()));
       s.framesSent++;
       return SENT;
     }
+    flushBurst(); // what this burst sent so far goes first
     queued++;
     const p = tail.then(() => sendFrame(frame));
     tail = p
@@ -201,7 +240,19 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
     if (closed) return;
     lastHeard = now();
     s.bytesReceived += raw.byteLength;
-    const r = reassembler.push(raw);
+    const chunks = splitMessage(raw);
+    if (!chunks) {
+      penalize();
+      return;
+    }
+    for (const chunk of chunks) {
+      if (closed) return;
+      onChunk(chunk);
+    }
+  }
+
+  function onChunk(chunk: Uint8Array): void {
+    const r = reassembler.push(chunk);
     if (r.kind === 'partial') return;
     if (r.kind === 'drop') {
       penalize();

@@ -5,6 +5,7 @@ import {
   createDonorAgent,
   createMemoryBlobCache,
   createTaskClient,
+  DEFAULT_ACK_DELAY_MS,
   digestTensorMap,
   type ExecRequest,
   type ExecResult,
@@ -49,7 +50,7 @@ function fakeExecutor(concurrency: number) {
   return { executor, runs, maxRunning: () => maxRunning };
 }
 
-async function setup(opts: { concurrency?: number; sabotage?: boolean } = {}) {
+async function setup(opts: { concurrency?: number; sabotage?: boolean; deferAcks?: boolean } = {}) {
   const vt = createVirtualTime();
   const [toDonor, toSubmitter] = linkPair(vt, {
     deadAfterMs: 600_000,
@@ -79,6 +80,7 @@ async function setup(opts: { concurrency?: number; sabotage?: boolean } = {}) {
     sha256,
     now: vt.now,
     testOnlySabotage: opts.sabotage ?? false,
+    ...(opts.deferAcks ? { timers: vt.timers } : {}),
   });
   agent.attach(toSubmitter);
   const events: TaskClientEvent[] = [];
@@ -113,6 +115,30 @@ async function setup(opts: { concurrency?: number; sabotage?: boolean } = {}) {
     model,
   };
 }
+
+describe('deferred acks', () => {
+  it('a result within the ack delay goes alone; a longer run is acked after the delay', async () => {
+    const s = await setup({ deferAcks: true });
+    const fast = s.assign('fast');
+    await until(() => expect(s.fake.runs).toHaveLength(1));
+    s.fake.runs[0]?.release();
+    expect((await fast).type).toBe('reported');
+    await s.vt.advance(DEFAULT_ACK_DELAY_MS * 2);
+    expect(s.events.map((e) => `${e.type} ${e.leaseId}`)).toEqual(['reported fast']);
+
+    const slow = s.assign('slow');
+    await until(() => expect(s.fake.runs).toHaveLength(2));
+    await s.vt.advance(DEFAULT_ACK_DELAY_MS - 1);
+    expect(s.events.map((e) => e.type)).toEqual(['reported']);
+    await s.vt.advance(1);
+    await until(() =>
+      expect(s.events.map((e) => `${e.type} ${e.leaseId}`).at(-1)).toBe('acked slow'),
+    );
+    s.fake.runs[1]?.release();
+    expect((await slow).type).toBe('reported');
+    expect(s.events.filter((e) => e.type === 'acked')).toHaveLength(1);
+  });
+});
 
 describe('donor agent + task client', () => {
   it('acks, fetches the model by hash, runs, and reports outputs with their digest', async () => {

@@ -9,6 +9,7 @@ import type {
 } from '@peergrid/shared';
 import { createDonorAgent, createDonorCreditCounter, type DonorAgent } from '@peergrid/shared';
 import type { CurrentTask } from '../state/types.ts';
+import { timers } from './platform.ts';
 
 /** What the Donate view counts. */
 export interface DonorCounters {
@@ -99,7 +100,7 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
     },
   };
 
-  let agent: DonorAgent = createDonorAgent({ executor, blobs: o.blobs, sha256: o.sha256 });
+  let agent: DonorAgent = createDonorAgent({ executor, blobs: o.blobs, sha256: o.sha256, timers });
 
   function attachAgent(link: PeerLink): () => void {
     const offAssign = link.onMessage((msg) => {
@@ -140,7 +141,7 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
     },
     refresh() {
       const old = agent;
-      agent = createDonorAgent({ executor, blobs: o.blobs, sha256: o.sha256 });
+      agent = createDonorAgent({ executor, blobs: o.blobs, sha256: o.sha256, timers });
       for (const [link, off] of links) {
         off();
         links.set(link, paused ? () => {} : attachAgent(link));
