@@ -1,8 +1,8 @@
 /**
  * swarmVsStarModelTime: time until N donor processes hold a ~M MB model
- * when donors also serve each other (donor mesh + the runner's model
- * seeding) ÷ when only the submitter serves, with the submitter's upload
- * capped (a home uplink). The model is a real ONNX matmul model (one shared
+ * when donors also serve each other (the donor mesh; pieces pass on while
+ * they still arrive) ÷ when only the submitter serves, with the submitter's
+ * upload capped (a home uplink). Also logs what the submitter uploaded. The model is a real ONNX matmul model (one shared
  * size×size weight), so donors fetch, verify, cache and run it.
  */
 import type { JobSpec } from '@peergrid/shared';
@@ -48,7 +48,7 @@ async function distribute(o: SwarmOptions, swarm: boolean, log: (l: string) => v
     const hash = Object.keys(spec.models)[0]!;
     const job = await prepareNodeJob({ spec });
     const t0 = performance.now();
-    const runner = job.run(peer, { seedModels: swarm });
+    const runner = job.run(peer, {});
     let seconds = 0;
     for (let last = -1; ; ) {
       const held = peer.blobs.holders(hash).length;
@@ -61,6 +61,9 @@ async function distribute(o: SwarmOptions, swarm: boolean, log: (l: string) => v
       }
       if (held >= o.donors) {
         seconds = at;
+        log(
+          `  ${swarm ? 'swarm' : 'star'}: the submitter uploaded ${(peer.blobs.stats().uploadedBytes / 1e6).toFixed(1)} MB`,
+        );
         break;
       }
       if (at > 180) throw new Error('model distribution timed out');

@@ -101,7 +101,7 @@ export async function connectNodeGridPeer(o: NodeGridPeerOptions): Promise<NodeG
     sha256: nodeSha256,
     now: nodeNow,
     timers: nodeTimers,
-    ...(o.blobOptions ? { blobOptions: o.blobOptions } : {}),
+    blobOptions: { random: Math.random, ...o.blobOptions },
   });
   return {
     ...peer,

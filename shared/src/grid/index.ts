@@ -4,6 +4,5 @@ export * from './donor-node.ts';
 export * from './donor-roster.ts';
 export * from './grid-peer.ts';
 export * from './job-runner.ts';
-export * from './model-gate.ts';
 export * from './prepare-job.ts';
 export * from './verdict-tracker.ts';

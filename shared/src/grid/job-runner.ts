@@ -24,7 +24,6 @@ import type { TensorMap } from '../tensor.ts';
 import { createCommitQueue } from './commit-queue.ts';
 import { createDonorRoster } from './donor-roster.ts';
 import type { GridPeer } from './grid-peer.ts';
-import { createModelGate } from './model-gate.ts';
 import { createVerdictTracker } from './verdict-tracker.ts';
 
 export interface JobRunnerOptions {
@@ -50,11 +49,6 @@ export interface JobRunnerOptions {
    * task waits in the donor's queue while one runs (hides the round trip). Default 2.
    */
   readonly pipeline?: number;
-  /**
-   * Let only as many donors start fetching a model as there are peers holding
-   * it, so models spread donor to donor (see model-gate.ts). Default true.
-   */
-  readonly seedModels?: boolean;
   /** Which peers to use as donors. Default: `maxConcurrency > 0`, not ourselves. */
   readonly isDonor?: (peer: PeerInfo) => boolean;
   readonly onProgress?: (progress: JobProgress) => void;
@@ -135,7 +129,6 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
   const setAside = (id: PeerId) => {
     if (!finished) roster.setAside(id);
   };
-  const gate = createModelGate(peer.blobs, peer.pool, opts.seedModels ?? true);
   const taskClient = createTaskClient({
     timers,
     ackTimeoutMs: policy.ackTimeoutMs,
@@ -157,7 +150,6 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
 
   function onTaskEvent(ev: TaskClientEvent): void {
     leaseDonor.delete(ev.leaseId);
-    if (ev.type !== 'acked') gate.ended(ev.leaseId, ev.peerId);
     if (finished) return;
     if (ev.type === 'acked') input(() => engine.acked(ev.leaseId));
     else if (ev.type === 'reported') {
@@ -186,10 +178,8 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
 
   function act(actions: readonly EngineAction[]): void {
     for (const a of actions) {
-      if (a.type === 'cancel') {
-        gate.ended(a.leaseId, a.donor);
-        taskClient.cancel(a.leaseId);
-      } else void assign(a);
+      if (a.type === 'cancel') taskClient.cancel(a.leaseId);
+      else void assign(a);
     }
   }
 
@@ -211,13 +201,7 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
       });
     }
     if (finished) return;
-    const now = gate.admit(a.leaseId, a.donor, a.modelHash, () => send(link, a, model.byteLength));
-    // Held back while the model spreads: we hold the lease, so it is not an ack timeout.
-    if (!now) input(() => engine.acked(a.leaseId));
-  }
-
-  function send(link: PeerLink, a: Extract<EngineAction, { type: 'assign' }>, modelBytes: number) {
-    if (finished) return;
+    const modelBytes = model.byteLength;
     leaseDonor.set(a.leaseId, a.donor);
     void taskClient.assign(link, {
       leaseId: a.leaseId,
@@ -261,7 +245,6 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     finished = true;
     if (tickTimer !== undefined) timers.clearTimeout(tickTimer);
     roster.close();
-    gate.close();
     verdicts.close();
     // Withdraw what is still out (spot checks, late replicas): nobody will read it.
     for (const leaseId of [...leaseDonor.keys()]) taskClient.cancel(leaseId);

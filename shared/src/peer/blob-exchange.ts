@@ -4,13 +4,23 @@
  * parallel (`want` → `chunk`), so donors that already hold a model serve it to
  * others (a swarm, not a star). Bytes are checked against the hash before they
  * are cached or used.
+ *
+ * A peer still fetching announces each piece it got (`pieces`) and serves it
+ * at once, so a model spreads while it is still arriving. Each fetch starts
+ * at its own piece (pieces spread over fetchers), asks peers first, and asks
+ * the `sources` it was given (the submitter) only for pieces no peer
+ * announced: the scarce uplink sends each piece about once. Pieces from
+ * peers still fetching are unverified: a blob that then fails its hash check
+ * is fetched again from complete holders only.
  */
 import type { PeerId } from '../contracts.ts';
 import { PeerGridError } from '../errors.ts';
-import type { Now, Sha256Hex, Timers } from '../platform.ts';
+import type { Now, Random, Sha256Hex, Timers } from '../platform.ts';
 import type { BlobCache } from './blob-cache.ts';
+import { createPieceBook } from './blob-pieces.ts';
+import { createBlobUpload, sendQuietly } from './blob-upload.ts';
 import type { PeerLink } from './link.ts';
-import type { ChunkMessage, PeerMessage } from './messages.ts';
+import type { ChunkMessage, PeerMessage, PiecesMessage } from './messages.ts';
 
 export interface BlobExchangeOptions {
   readonly cache: BlobCache;
@@ -29,6 +39,8 @@ export interface BlobExchangeOptions {
   readonly uploadBytesPerSec?: number;
   /** `want`s queued for upload before more are refused with `blob-missing`. Default 256. */
   readonly maxQueuedWants?: number;
+  /** Picks where a fetch starts in the blob (spreads pieces over fetchers). Default: at piece 0. */
+  readonly random?: Random;
 }
 
 export interface BlobExchangeStats {
@@ -59,10 +71,23 @@ interface Fetch {
   readonly inflight: Map<number, { link: PeerLink; timer: unknown }>;
   readonly failed: Set<PeerLink>;
   readonly extra: readonly PeerLink[];
+  /** Pieces received (1) so far, by number. */
+  readonly got: Uint8Array;
+  /** Take pieces from complete holders only (after a failed hash check). */
+  readonly completeOnly: boolean;
+  /** Some piece came from a peer still fetching. */
+  usedPartial: boolean;
   done: number;
   readonly count: number;
   settle(err: Error | null): void;
+  /** A timer to look again at pieces left to peers that said they were getting them. */
+  retry: unknown;
+  /** Ends this fetch with the outcome of another (a retry). */
+  adopt(next: Promise<Uint8Array>): void;
 }
+
+/** Pieces asked of a fetch's own source at once while other peers are linked. */
+const SOURCE_IN_FLIGHT_WITH_PEERS = 1;
 
 export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
   const { cache, sha256, now, timers } = opts;
@@ -70,33 +95,73 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
   const maxInFlight = opts.maxInFlightPerPeer ?? 4;
   const pieceTimeoutMs = opts.pieceTimeoutMs ?? 15_000;
   const maxBlobBytes = opts.maxBlobBytes ?? 512 * 1024 * 1024;
-  const maxQueuedWants = opts.maxQueuedWants ?? 256;
   const links = new Set<PeerLink>();
   const haves = new Map<PeerLink, Set<string>>();
+  /** Pieces peers announced of blobs they are still fetching. */
+  const pieces = createPieceBook(now, pieceTimeoutMs);
   const held = new Set<string>();
   const fetches = new Map<string, Fetch>();
   const pending = new Map<string, Promise<Uint8Array>>();
-  const s = { uploadedBytes: 0, downloadedBytes: 0, rejectedBlobs: 0 };
-  let uploadTail: Promise<void> = Promise.resolve();
-  let queuedWants = 0;
-  let nextFreeAt = 0;
+  const s = { downloadedBytes: 0, rejectedBlobs: 0 };
+  const upload = createBlobUpload({
+    cache,
+    now,
+    timers,
+    pieceBytes,
+    maxQueuedWants: opts.maxQueuedWants ?? 256,
+    arrived: arrivedPiece,
+    ...(opts.uploadBytesPerSec ? { uploadBytesPerSec: opts.uploadBytesPerSec } : {}),
+  });
 
-  const sendQuietly = (link: PeerLink, msg: PeerMessage) => link.send(msg).catch(() => {});
+  const usable = (f: Fetch, l: PeerLink) => !l.closed && !f.failed.has(l);
 
-  function holdersOf(f: Fetch): PeerLink[] {
+  /** Links holding the whole blob: peers first, then the fetch's own sources. */
+  function completeHolders(f: Fetch): PeerLink[] {
     const out = new Set<PeerLink>();
+    for (const [l, hs] of haves) if (hs.has(f.hash) && !f.extra.includes(l)) out.add(l);
     for (const l of f.extra) out.add(l);
-    for (const [l, hs] of haves) if (hs.has(f.hash)) out.add(l);
-    return [...out].filter((l) => !l.closed && !f.failed.has(l));
+    return [...out].filter((l) => usable(f, l));
+  }
+
+  function partialHolders(f: Fetch): PeerLink[] {
+    return f.completeOnly ? [] : pieces.links(f.hash).filter((l) => usable(f, l));
+  }
+
+  /**
+   * The next piece to ask `link` for, or undefined. The fetch's own sources
+   * (the submitter's uplink) get only pieces no other peer holds or is getting.
+   */
+  function pick(f: Fetch, link: PeerLink): number | undefined {
+    const source = f.extra.includes(link);
+    const whole = source || haves.get(link)?.has(f.hash) === true;
+    // After a failed hash check, peers' claims count for nothing.
+    const others = source && !f.completeOnly ? [...links].filter((l) => l !== link) : [];
+    for (let i = 0; i < f.todo.length; i++) {
+      const piece = f.todo[i]!;
+      if (!whole && !pieces.holds(link, f.hash, piece)) continue;
+      if (source && pieces.claimed(others, f.hash, piece)) continue;
+      f.todo.splice(i, 1);
+      return piece;
+    }
+    return undefined;
   }
 
   function pump(f: Fetch): void {
-    const holders = holdersOf(f);
-    for (const link of holders) {
+    const peers = partialHolders(f);
+    const complete = completeHolders(f);
+    const order = [...peers.filter((l) => !complete.includes(l)), ...complete];
+    // With other peers around, a source gets few wants at a time: pieces then
+    // come from it once each and spread from peer to peer.
+    const sourceCap = links.size > f.extra.length ? SOURCE_IN_FLIGHT_WITH_PEERS : maxInFlight;
+    const coming: number[] = [];
+    for (const link of order) {
       let inflight = 0;
       for (const p of f.inflight.values()) if (p.link === link) inflight++;
-      while (inflight < maxInFlight && f.todo.length > 0) {
-        const piece = f.todo.shift()!;
+      const cap = f.extra.includes(link) ? Math.min(sourceCap, maxInFlight) : maxInFlight;
+      while (inflight < cap && f.todo.length > 0) {
+        const piece = pick(f, link);
+        if (piece === undefined) break;
+        if (f.extra.includes(link)) coming.push(piece);
         const offset = piece * pieceBytes;
         const length = Math.min(pieceBytes, f.buf.byteLength - offset);
         const timer = timers.setTimeout(() => giveUp(f, link), pieceTimeoutMs);
@@ -105,9 +170,33 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
         link.send({ type: 'want', hash: f.hash, offset, length }).catch(() => giveUp(f, link));
       }
     }
-    if (f.todo.length > 0 && f.inflight.size === 0 && holders.length === 0) {
-      f.settle(new PeerGridError('blob-unavailable', `no peer could serve blob ${f.hash}`));
+    if (coming.length > 0) announcePieces(f, coming, true);
+    if (f.todo.length === 0 || f.inflight.size > 0) return;
+    if (complete.length > 0) {
+      // Pieces left to peers that said they are getting them: look again when those marks expire.
+      if (f.retry === undefined)
+        f.retry = timers.setTimeout(() => {
+          f.retry = undefined;
+          if (fetches.get(f.hash) === f) pump(f);
+        }, pieceTimeoutMs);
+      return;
     }
+    // Nobody holds the whole blob: wait for peers' pieces only while some peer has a piece we lack.
+    if (!f.todo.some((piece) => peers.some((p) => pieces.holds(p, f.hash, piece))))
+      f.settle(new PeerGridError('blob-unavailable', `no peer could serve blob ${f.hash}`));
+  }
+
+  /** Tells peers (not the fetch's sources, not complete holders) about pieces held or coming. */
+  function announcePieces(f: Fetch, list: number[], coming: boolean): void {
+    const msg: PeerMessage = {
+      type: 'pieces',
+      hash: f.hash,
+      total: f.buf.byteLength,
+      pieces: list,
+      ...(coming ? { coming: true } : {}),
+    };
+    for (const l of links)
+      if (!f.extra.includes(l) && !haves.get(l)?.has(f.hash)) void sendQuietly(l, msg);
   }
 
   /** Stops asking `link` for this blob and puts its pieces back in the queue. */
@@ -137,16 +226,25 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
     timers.clearTimeout(p.timer);
     f.inflight.delete(piece);
     f.buf.set(msg.data, msg.offset);
+    f.got[piece] = 1;
+    if (!f.extra.includes(link) && !haves.get(link)?.has(f.hash)) f.usedPartial = true;
     s.downloadedBytes += length;
     f.done++;
     if (f.done === f.count) void finish(f);
-    else pump(f);
+    else {
+      announcePieces(f, [piece], false);
+      pump(f);
+    }
   }
 
   async function finish(f: Fetch): Promise<void> {
     const actual = await sha256(f.buf);
     if (actual !== f.hash) {
       s.rejectedBlobs++;
+      if (f.usedPartial && !f.completeOnly) {
+        // Some peer still fetching passed on bad bytes: again, from complete holders only.
+        return f.adopt(startFetch(f.hash, f.buf.byteLength, f.extra, true));
+      }
       return f.settle(
         new PeerGridError('hash-mismatch', `blob ${f.hash} arrived with hash ${actual}`),
       );
@@ -161,27 +259,18 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
     for (const l of links) void sendQuietly(l, { type: 'have', hashes: [hash] });
   }
 
-  async function serve(
-    link: PeerLink,
-    hash: string,
-    offset: number,
-    length: number,
-  ): Promise<void> {
-    // The cache holds verified blobs only: serve any of them, not just this session's.
-    const blob = await cache.get(hash);
-    if (!blob || offset >= blob.byteLength || length > pieceBytes * 4) {
-      return sendQuietly(link, { type: 'blob-missing', hash, offset });
-    }
-    const data = blob.subarray(offset, Math.min(blob.byteLength, offset + length));
-    if (opts.uploadBytesPerSec) {
-      const start = Math.max(now(), nextFreeAt);
-      nextFreeAt = start + (data.byteLength / opts.uploadBytesPerSec) * 1000;
-      const wait = start - now();
-      if (wait > 0) await new Promise<void>((r) => timers.setTimeout(r, wait));
-    }
-    if (link.closed) return;
-    await sendQuietly(link, { type: 'chunk', hash, offset, total: blob.byteLength, data });
-    s.uploadedBytes += data.byteLength;
+  /** The buffer of a fetch in progress when it holds the piece at `offset` (`length` within it). */
+  function arrivedPiece(hash: string, offset: number, length: number): Uint8Array | undefined {
+    const f = fetches.get(hash);
+    if (!f || offset % pieceBytes !== 0 || length > pieceBytes) return undefined;
+    return f.got[offset / pieceBytes] === 1 ? f.buf : undefined;
+  }
+
+  function onPieces(link: PeerLink, msg: PiecesMessage): void {
+    if (held.has(msg.hash) || haves.get(link)?.has(msg.hash)) return;
+    pieces.note(link, msg);
+    const f = fetches.get(msg.hash);
+    if (f && !msg.coming) pump(f);
   }
 
   function onMessage(link: PeerLink, msg: PeerMessage): void {
@@ -193,21 +282,14 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
       }
       for (const h of msg.hashes) {
         set.add(h);
+        pieces.forget(link, h);
         const f = fetches.get(h);
         if (f) pump(f);
       }
+    } else if (msg.type === 'pieces') {
+      onPieces(link, msg);
     } else if (msg.type === 'want') {
-      if (queuedWants >= maxQueuedWants) {
-        void sendQuietly(link, { type: 'blob-missing', hash: msg.hash, offset: msg.offset });
-        return;
-      }
-      queuedWants++;
-      uploadTail = uploadTail
-        .then(() => serve(link, msg.hash, msg.offset, msg.length))
-        .catch(() => {})
-        .finally(() => {
-          queuedWants--;
-        });
+      upload.want(link, msg);
     } else if (msg.type === 'chunk') {
       onChunk(link, msg);
     } else if (msg.type === 'blob-missing') {
@@ -220,24 +302,36 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
     hash: string,
     total: number,
     extra: readonly PeerLink[],
+    completeOnly = false,
   ): Promise<Uint8Array> {
     return new Promise<Uint8Array>((resolve, reject) => {
       const count = Math.max(1, Math.ceil(total / pieceBytes));
+      const first = opts.random ? Math.floor(opts.random() * count) % count : 0;
       const f: Fetch = {
         hash,
         buf: new Uint8Array(total),
-        todo: Array.from({ length: count }, (_, i) => i),
+        todo: Array.from({ length: count }, (_, i) => (first + i) % count),
         inflight: new Map(),
         failed: new Set(),
         extra,
+        got: new Uint8Array(count),
+        completeOnly,
+        usedPartial: false,
+        retry: undefined,
         done: 0,
         count,
         settle(err) {
           if (fetches.get(hash) !== f) return;
           fetches.delete(hash);
           for (const p of f.inflight.values()) timers.clearTimeout(p.timer);
+          if (f.retry !== undefined) timers.clearTimeout(f.retry);
           if (err) reject(err);
           else resolve(f.buf);
+        },
+        adopt(next) {
+          if (fetches.get(hash) === f) fetches.delete(hash);
+          if (f.retry !== undefined) timers.clearTimeout(f.retry);
+          next.then(resolve, reject);
         },
       };
       fetches.set(hash, f);
@@ -272,10 +366,16 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
         offClose();
         links.delete(link);
         haves.delete(link);
+        pieces.forget(link);
         for (const f of fetches.values()) giveUp(f, link);
       };
       const offClose = link.onClose(detach);
       if (held.size > 0) void sendQuietly(link, { type: 'have', hashes: [...held].slice(-1024) });
+      for (const f of fetches.values()) {
+        const pieces = [...f.got.keys()].filter((i) => f.got[i] === 1);
+        if (pieces.length > 0)
+          void sendQuietly(link, { type: 'pieces', hash: f.hash, total: f.buf.byteLength, pieces });
+      }
       return detach;
     },
     fetch,
@@ -290,6 +390,6 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
       for (const [l, hs] of haves) if (hs.has(hash) && !l.closed) out.push(l.remoteId);
       return out;
     },
-    stats: () => ({ ...s }),
+    stats: () => ({ ...s, uploadedBytes: upload.uploadedBytes }),
   };
 }

@@ -136,6 +136,15 @@ export function parsePeerMessage(
       if (!hashes?.every(hash)) return null;
       return { type: 'have', hashes };
     }
+    case 'pieces': {
+      if (!hash(h.hash) || !size(h.total) || !Array.isArray(h.pieces)) return null;
+      if (h.pieces.length === 0 || h.pieces.length > L.maxPieces) return null;
+      const total = h.total;
+      if (!h.pieces.every((n) => size(n) && n < total)) return null;
+      if (h.coming !== undefined && typeof h.coming !== 'boolean') return null;
+      const pieces = h.pieces as number[];
+      return { type: 'pieces', hash: h.hash, total, pieces, ...(h.coming ? { coming: true } : {}) };
+    }
     case 'want':
       if (!hash(h.hash) || !size(h.offset) || !positive(h.length)) return null;
       if (!Number.isSafeInteger(h.length)) return null;

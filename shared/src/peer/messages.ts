@@ -90,6 +90,23 @@ export interface HaveMessage {
   readonly hashes: readonly string[];
 }
 
+/**
+ * "I hold these pieces of a blob I am still fetching" (or, with `coming`,
+ * "am getting them from a source"): others may ask for held pieces before
+ * the blob is whole, and leave coming ones to the peer getting them. Unverified (the blob's hash is checked when
+ * it is whole), so a fetch that fails its hash check is redone from complete
+ * holders only. Pieces are `pieceBytes`-sized ranges, numbered from 0.
+ */
+export interface PiecesMessage {
+  readonly type: 'pieces';
+  readonly hash: string;
+  /** Size of the whole blob. */
+  readonly total: number;
+  readonly pieces: readonly number[];
+  /** The pieces are on their way (asked of a source), not held yet. */
+  readonly coming?: boolean;
+}
+
 /** Asks for a byte range of a blob. */
 export interface WantMessage {
   readonly type: 'want';
@@ -135,7 +152,12 @@ export type TaskMessage =
   | ErrorMessage
   | CancelMessage
   | VerdictMessage;
-export type BlobMessage = HaveMessage | WantMessage | ChunkMessage | BlobMissingMessage;
+export type BlobMessage =
+  | HaveMessage
+  | PiecesMessage
+  | WantMessage
+  | ChunkMessage
+  | BlobMissingMessage;
 export type PeerMessage = TaskMessage | BlobMessage | PingMessage | PongMessage;
 export type PeerMessageType = PeerMessage['type'];
 
@@ -148,6 +170,7 @@ export const PEER_MESSAGE_TYPES: readonly PeerMessageType[] = [
   'cancel',
   'verdict',
   'have',
+  'pieces',
   'want',
   'chunk',
   'blob-missing',
@@ -164,6 +187,8 @@ export const PEER_MESSAGE_LIMITS = {
   maxNameLength: 256,
   /** Most hashes in one `have`. */
   maxHaves: 1024,
+  /** Most piece numbers in one `pieces`. */
+  maxPieces: 8192,
   maxErrorMessageLength: 4096,
   /** Most compute one `verdict` may credit, ms: one day. */
   maxVerdictCreditMs: 86_400_000,
