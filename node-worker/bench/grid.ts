@@ -12,8 +12,9 @@
 import { parseArgs } from 'node:util';
 import type { JobSpec, Policy } from '@peergrid/shared';
 import { createMatmulJob } from '../src/workloads/index.ts';
+import { snapshot, split } from './cpu-split.ts';
 import { baselineTasksPerSec } from './grid-baseline.ts';
-import { startCluster, timeJob } from './grid-cluster.ts';
+import { type Cluster, startCluster, type TimedRun, timeJob } from './grid-cluster.ts';
 import { measureSwarm } from './grid-swarm.ts';
 import { measureTransfer } from './transfer.ts';
 
@@ -33,6 +34,35 @@ const USAGE = `npm run bench:grid -- [options]
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/**
+ * A timed grid run, with the CPU it took per task by role (Linux): what the
+ * submitter (with signaling), the donor processes and their ORT runners spent.
+ */
+async function timedWithCpu(
+  cluster: Cluster,
+  spec: JobSpec,
+  pipeline: number,
+): Promise<{ run: TimedRun; cpu: Record<string, number> }> {
+  const before = snapshot();
+  const run = await timeJob(cluster.submitter, spec, pipeline, log);
+  const after = snapshot();
+  if (!before || !after) return { run, cpu: {} };
+  const pids = cluster.workers.flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
+  const c = split(before, after, pids);
+  const per = (ms: number) => r3(ms / spec.tasks.length);
+  return {
+    run,
+    cpu: {
+      SubmitterCpuMsPerTask: per(c.submitterMs),
+      DonorsCpuMsPerTask: per(c.donorsMs),
+      RunnersCpuMsPerTask: per(c.runnersMs),
+    },
+  };
+}
+
+const prefixed = (prefix: string, o: Record<string, number>) =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [`${prefix}${k}`, v]));
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -92,21 +122,24 @@ async function main(): Promise<void> {
       // load on a shared machine then hurts both sides alike.
       let base = 0;
       let grid = { tasksPerSec: 0 };
+      let cpu: Record<string, number> = {};
       for (let round = 1; round <= n('rounds'); round++) {
         log(`${preset} round ${round}: baseline, ${count} tasks from a local queue …`);
         base = Math.max(base, await baselineTasksPerSec(job, donors, concurrency));
         log(`${preset} round ${round}: grid, ${count} tasks, replicas 1 …`);
-        const g = await timeJob(
-          cluster.submitter,
+        const g = await timedWithCpu(
+          cluster,
           withPolicy(
             createMatmulJob({ preset, tasks: count, seed: 1 + round * 100_000 }).spec,
             solo,
           ),
           n('pipeline'),
-          log,
         );
-        if (g.tasksPerSec > grid.tasksPerSec) grid = g;
+        if (g.run.tasksPerSec > grid.tasksPerSec) ({ run: grid, cpu } = g);
       }
+      const x = job.tasks[0]?.feeds.x;
+      figures[`${preset}TaskInputBytes`] = x && 'tensor' in x ? x.tensor.data.byteLength : 0;
+      Object.assign(figures, prefixed(preset, cpu));
       figures[`baseline${preset}TasksPerSec`] = r3(base);
       figures[`grid${preset}TasksPerSec`] = r3(grid.tasksPerSec);
       figures[`efficiency${preset.slice(2)}ms`] = r3(grid.tasksPerSec / base);
@@ -137,14 +170,22 @@ async function main(): Promise<void> {
       tinyPipeline,
       log,
     );
-    const tiny = await timeJob(
-      cluster.submitter,
+    const tiny = await timedWithCpu(
+      cluster,
       withPolicy(createMatmulJob({ preset: 'tiny', tasks: n('tiny'), seed: 1 }).spec, solo),
       tinyPipeline,
-      log,
     );
-    figures.tinyTasksPerSec = Math.round(tiny.tasksPerSec);
-    log(`tiny: ${tiny.tasksPerSec.toFixed(0)} tasks/s`);
+    figures.tinyTasksPerSec = Math.round(tiny.run.tasksPerSec);
+    Object.assign(figures, prefixed('tiny', tiny.cpu));
+    log(`tiny: ${tiny.run.tasksPerSec.toFixed(0)} tasks/s; the same tasks from a local queue …`);
+    const tinyBase = await baselineTasksPerSec(
+      createMatmulJob({ preset: 'tiny', tasks: n('tiny'), seed: 1 }).spec,
+      donors,
+      concurrency,
+    );
+    figures.baselineTinyTasksPerSec = Math.round(tinyBase);
+    figures.tinyVsBaseline = r3(tiny.run.tasksPerSec / tinyBase);
+    log(`tiny: baseline ${tinyBase.toFixed(0)} tasks/s (no network, no verification)`);
   } finally {
     await cluster.close();
   }
