@@ -21,7 +21,7 @@ import {
   singleChunk,
   splitMessage,
 } from './chunking.ts';
-import { decodePeerMessage, encodePeerMessage } from './message-codec.ts';
+import { decodePeerMessage, encodePeerMessage, unknownMessageType } from './message-codec.ts';
 import type { PeerLoad, PeerMessage } from './messages.ts';
 import { destroyPeer, type SimplePeerLike } from './simple-peer-like.ts';
 
@@ -53,6 +53,8 @@ export interface PeerLinkStats {
   readonly framesReceived: number;
   /** Chunks, frames or messages dropped as malformed or over a limit. */
   readonly penalties: number;
+  /** Well-formed messages of a type this version does not know (a newer peer's), ignored. */
+  readonly ignored: number;
 }
 
 export interface PeerLink {
@@ -93,7 +95,14 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
   const maxFrameBytes = opts.reassembly?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   const messageHandlers = new Set<(msg: PeerMessage) => void>();
   const closeHandlers = new Set<(reason: WireError) => void>();
-  const s = { bytesSent: 0, bytesReceived: 0, framesSent: 0, framesReceived: 0, penalties: 0 };
+  const s = {
+    bytesSent: 0,
+    bytesReceived: 0,
+    framesSent: 0,
+    framesReceived: 0,
+    penalties: 0,
+    ignored: 0,
+  };
   let closed = false;
   let nextMessageId = 1;
   let tail: Promise<void> = SENT;
@@ -260,7 +269,8 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
     }
     const msg = decodePeerMessage(r.frame);
     if (!msg) {
-      penalize();
+      if (unknownMessageType(r.frame) === null) penalize();
+      else s.ignored++;
       return;
     }
     s.framesReceived++;

@@ -6,7 +6,12 @@
 import type { Backend } from '../contracts.ts';
 import type { Tensor, TensorMap } from '../tensor.ts';
 import { decodeFrame, encodeFrame } from './frame-codec.ts';
-import { PEER_MESSAGE_LIMITS as L, type PeerLoad, type PeerMessage } from './messages.ts';
+import {
+  PEER_MESSAGE_LIMITS as L,
+  PEER_MESSAGE_TYPES,
+  type PeerLoad,
+  type PeerMessage,
+} from './messages.ts';
 
 const BACKENDS: readonly Backend[] = ['wasm', 'webgpu', 'cpu', 'cuda'];
 const HASH_RE = /^[0-9a-f]{64}$/;
@@ -34,6 +39,18 @@ export function encodePeerMessage(msg: PeerMessage): Uint8Array {
     default:
       return encodeFrame(msg);
   }
+}
+
+/**
+ * The message type a well-formed frame names when this version does not know
+ * it (a newer peer's message), else null. Such frames are ignored, not
+ * counted against the sender: peers of different versions share a grid.
+ */
+export function unknownMessageType(frame: Uint8Array): string | null {
+  const header = decodeFrame(frame)?.header as { type?: unknown } | null | undefined;
+  const type = header?.type;
+  if (typeof type !== 'string' || type.length === 0 || type.length > L.maxIdLength) return null;
+  return (PEER_MESSAGE_TYPES as readonly string[]).includes(type) ? null : type;
 }
 
 /** Decodes and parses one frame; null when malformed. */

@@ -101,6 +101,32 @@ describe('PeerLink over an in-memory pair', () => {
     expect(reasons).toEqual(['peer-misbehaving']);
   });
 
+  it("ignores a newer peer's message types without counting them against it", async () => {
+    const vt = createVirtualTime();
+    const [pa, pb] = createMemoryPeerPair();
+    const a = createPeerLink({
+      peer: pa,
+      remoteId: 'b',
+      now: vt.now,
+      timers: vt.timers,
+      penaltyThreshold: 3,
+    });
+    const got: PeerMessage[] = [];
+    a.onMessage((m) => got.push(m));
+    for (let i = 0; i < 10; i++)
+      pb.send(chunkFrame(encodeFrame({ type: 'from-the-future', n: i }), i + 1)[0]!);
+    pb.send(chunkFrame(encodeFrame({ type: 'ack', leaseId: 'ok' }), 20)[0]!);
+    await flush();
+    expect(got).toEqual([{ type: 'ack', leaseId: 'ok' }]);
+    expect(a.stats()).toMatchObject({ ignored: 10, penalties: 0 });
+    expect(a.closed).toBe(false);
+    // A known type with bad fields is still malformed.
+    pb.send(chunkFrame(encodeFrame({ type: 'pieces', hash: 'x' }), 21)[0]!);
+    await flush();
+    expect(a.stats().penalties).toBe(1);
+    a.close();
+  });
+
   it('refuses to send a frame over maxFrameBytes', async () => {
     const vt = createVirtualTime();
     const [a, b] = linkPair(vt, { reassembly: { maxFrameBytes: 10_000 } });
