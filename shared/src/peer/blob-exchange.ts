@@ -17,10 +17,10 @@ import type { PeerId } from '../contracts.ts';
 import { PeerGridError } from '../errors.ts';
 import type { Now, Random, Sha256Hex, Timers } from '../platform.ts';
 import type { BlobCache } from './blob-cache.ts';
-import { createPieceBook } from './blob-pieces.ts';
+import { createBlobHolders, type FetchPlan } from './blob-pieces.ts';
 import { createBlobUpload, sendQuietly } from './blob-upload.ts';
 import type { PeerLink } from './link.ts';
-import type { ChunkMessage, PeerMessage, PiecesMessage } from './messages.ts';
+import type { ChunkMessage, PeerMessage } from './messages.ts';
 
 export interface BlobExchangeOptions {
   readonly cache: BlobCache;
@@ -64,17 +64,12 @@ export interface BlobExchange {
   stats(): BlobExchangeStats;
 }
 
-interface Fetch {
-  readonly hash: string;
+interface Fetch extends FetchPlan {
   readonly buf: Uint8Array;
-  readonly todo: number[];
   readonly inflight: Map<number, { link: PeerLink; timer: unknown }>;
   readonly failed: Set<PeerLink>;
-  readonly extra: readonly PeerLink[];
   /** Pieces received (1) so far, by number. */
   readonly got: Uint8Array;
-  /** Take pieces from complete holders only (after a failed hash check). */
-  readonly completeOnly: boolean;
   /** Some piece came from a peer still fetching. */
   usedPartial: boolean;
   done: number;
@@ -95,10 +90,8 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
   const maxInFlight = opts.maxInFlightPerPeer ?? 4;
   const pieceTimeoutMs = opts.pieceTimeoutMs ?? 15_000;
   const maxBlobBytes = opts.maxBlobBytes ?? 512 * 1024 * 1024;
-  const links = new Set<PeerLink>();
-  const haves = new Map<PeerLink, Set<string>>();
-  /** Pieces peers announced of blobs they are still fetching. */
-  const pieces = createPieceBook(now, pieceTimeoutMs);
+  const holders = createBlobHolders(now, pieceTimeoutMs);
+  const { links } = holders;
   const held = new Set<string>();
   const fetches = new Map<string, Fetch>();
   const pending = new Map<string, Promise<Uint8Array>>();
@@ -113,42 +106,9 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
     ...(opts.uploadBytesPerSec ? { uploadBytesPerSec: opts.uploadBytesPerSec } : {}),
   });
 
-  const usable = (f: Fetch, l: PeerLink) => !l.closed && !f.failed.has(l);
-
-  /** Links holding the whole blob: peers first, then the fetch's own sources. */
-  function completeHolders(f: Fetch): PeerLink[] {
-    const out = new Set<PeerLink>();
-    for (const [l, hs] of haves) if (hs.has(f.hash) && !f.extra.includes(l)) out.add(l);
-    for (const l of f.extra) out.add(l);
-    return [...out].filter((l) => usable(f, l));
-  }
-
-  function partialHolders(f: Fetch): PeerLink[] {
-    return f.completeOnly ? [] : pieces.links(f.hash).filter((l) => usable(f, l));
-  }
-
-  /**
-   * The next piece to ask `link` for, or undefined. The fetch's own sources
-   * (the submitter's uplink) get only pieces no other peer holds or is getting.
-   */
-  function pick(f: Fetch, link: PeerLink): number | undefined {
-    const source = f.extra.includes(link);
-    const whole = source || haves.get(link)?.has(f.hash) === true;
-    // After a failed hash check, peers' claims count for nothing.
-    const others = source && !f.completeOnly ? [...links].filter((l) => l !== link) : [];
-    for (let i = 0; i < f.todo.length; i++) {
-      const piece = f.todo[i]!;
-      if (!whole && !pieces.holds(link, f.hash, piece)) continue;
-      if (source && pieces.claimed(others, f.hash, piece)) continue;
-      f.todo.splice(i, 1);
-      return piece;
-    }
-    return undefined;
-  }
-
   function pump(f: Fetch): void {
-    const peers = partialHolders(f);
-    const complete = completeHolders(f);
+    const peers = holders.partial(f);
+    const complete = holders.complete(f);
     const order = [...peers.filter((l) => !complete.includes(l)), ...complete];
     // With other peers around, a source gets few wants at a time: pieces then
     // come from it once each and spread from peer to peer.
@@ -159,7 +119,7 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
       for (const p of f.inflight.values()) if (p.link === link) inflight++;
       const cap = f.extra.includes(link) ? Math.min(sourceCap, maxInFlight) : maxInFlight;
       while (inflight < cap && f.todo.length > 0) {
-        const piece = pick(f, link);
+        const piece = holders.pick(f, link);
         if (piece === undefined) break;
         if (f.extra.includes(link)) coming.push(piece);
         const offset = piece * pieceBytes;
@@ -182,7 +142,7 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
       return;
     }
     // Nobody holds the whole blob: wait for peers' pieces only while some peer has a piece we lack.
-    if (!f.todo.some((piece) => peers.some((p) => pieces.holds(p, f.hash, piece))))
+    if (!f.todo.some((piece) => peers.some((p) => holders.holds(p, f.hash, piece))))
       f.settle(new PeerGridError('blob-unavailable', `no peer could serve blob ${f.hash}`));
   }
 
@@ -196,7 +156,7 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
       ...(coming ? { coming: true } : {}),
     };
     for (const l of links)
-      if (!f.extra.includes(l) && !haves.get(l)?.has(f.hash)) void sendQuietly(l, msg);
+      if (!f.extra.includes(l) && !holders.hasWhole(l, f.hash)) void sendQuietly(l, msg);
   }
 
   /** Stops asking `link` for this blob and puts its pieces back in the queue. */
@@ -227,7 +187,7 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
     f.inflight.delete(piece);
     f.buf.set(msg.data, msg.offset);
     f.got[piece] = 1;
-    if (!f.extra.includes(link) && !haves.get(link)?.has(f.hash)) f.usedPartial = true;
+    if (!f.extra.includes(link) && !holders.hasWhole(link, f.hash)) f.usedPartial = true;
     s.downloadedBytes += length;
     f.done++;
     if (f.done === f.count) void finish(f);
@@ -266,28 +226,18 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
     return f.got[offset / pieceBytes] === 1 ? f.buf : undefined;
   }
 
-  function onPieces(link: PeerLink, msg: PiecesMessage): void {
-    if (held.has(msg.hash) || haves.get(link)?.has(msg.hash)) return;
-    pieces.note(link, msg);
-    const f = fetches.get(msg.hash);
-    if (f && !msg.coming) pump(f);
-  }
-
   function onMessage(link: PeerLink, msg: PeerMessage): void {
     if (msg.type === 'have') {
-      let set = haves.get(link);
-      if (!set) {
-        set = new Set();
-        haves.set(link, set);
-      }
+      holders.noteHave(link, msg.hashes);
       for (const h of msg.hashes) {
-        set.add(h);
-        pieces.forget(link, h);
         const f = fetches.get(h);
         if (f) pump(f);
       }
     } else if (msg.type === 'pieces') {
-      onPieces(link, msg);
+      if (held.has(msg.hash)) return;
+      holders.notePieces(link, msg);
+      const f = fetches.get(msg.hash);
+      if (f && !msg.coming) pump(f);
     } else if (msg.type === 'want') {
       upload.want(link, msg);
     } else if (msg.type === 'chunk') {
@@ -359,14 +309,12 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
 
   return {
     attach(link) {
-      links.add(link);
+      holders.attach(link);
       const offMsg = link.onMessage((msg) => onMessage(link, msg));
       const detach = () => {
         offMsg();
         offClose();
-        links.delete(link);
-        haves.delete(link);
-        pieces.forget(link);
+        holders.detach(link);
         for (const f of fetches.values()) giveUp(f, link);
       };
       const offClose = link.onClose(detach);
@@ -385,11 +333,7 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
       announce(hash);
       return hash;
     },
-    holders(hash) {
-      const out: PeerId[] = [];
-      for (const [l, hs] of haves) if (hs.has(hash) && !l.closed) out.push(l.remoteId);
-      return out;
-    },
+    holders: (hash) => holders.holders(hash),
     stats: () => ({ ...s, uploadedBytes: upload.uploadedBytes }),
   };
 }
