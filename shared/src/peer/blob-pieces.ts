@@ -5,8 +5,9 @@
  * to it from a source. From that, which piece to ask which link for: peers
  * first; a fetch's own sources (the submitter's uplink) only for pieces
  * nobody holds or is already getting, so that uplink sends each piece about
- * once. "On the way" marks expire, so a peer that never gets its piece does
- * not hold the others back.
+ * once. "On the way" marks expire and are not renewed, so a peer that never
+ * gets its piece (or says so falsely) holds the others back once, for
+ * `comingTtlMs`, at most.
  */
 import type { PeerId } from '../contracts.ts';
 import type { Now } from '../platform.ts';
@@ -114,7 +115,7 @@ export function createBlobHolders(now: Now, comingTtlMs: number): BlobHolders {
         if (!msg.coming) {
           a.held.add(piece);
           a.coming.delete(piece);
-        } else if (!a.held.has(piece)) a.coming.set(piece, until);
+        } else if (!a.held.has(piece) && !a.coming.has(piece)) a.coming.set(piece, until);
       }
     },
     hasWhole,

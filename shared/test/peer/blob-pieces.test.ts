@@ -109,6 +109,38 @@ describe('blob pieces', () => {
     expect(source.stats().uploadedBytes).toBe(bytes.byteLength);
   });
 
+  it('a peer that says it is getting every piece and never does delays the fetch once, not forever', async () => {
+    const vt = createVirtualTime();
+    const bytes = blob(8 * PIECE);
+    const ttl = 200;
+    const source = exchange(vt, 1);
+    const hash = await source.add(bytes);
+    const fetcher = exchange(vt, 2, { pieceTimeoutMs: ttl });
+    const [s, toSource] = linkPair(vt);
+    source.attach(s);
+    fetcher.attach(toSource);
+    const [liar, toLiar] = linkPair(vt);
+    fetcher.attach(toLiar);
+    const pieces = Array.from({ length: 8 }, (_, i) => i);
+    const claim = () =>
+      liar.send({ type: 'pieces', hash, total: bytes.byteLength, pieces, coming: true });
+    await claim();
+    await vt.advance(1);
+    const fetching = fetcher.fetch(hash, bytes.byteLength, [toSource]);
+    // The claims are renewed all along: they must not count again.
+    let done = false;
+    fetching.then(() => {
+      done = true;
+    });
+    for (let i = 0; i < 400 && !done; i++) {
+      if (i % 10 === 0) await claim();
+      await vt.advance(5);
+    }
+    expect(await sha256(await fetching)).toBe(hash);
+    expect(vt.now()).toBeGreaterThanOrEqual(ttl);
+    expect(source.stats().uploadedBytes).toBe(bytes.byteLength);
+  });
+
   it('parses `pieces` strictly', () => {
     const hash = 'a'.repeat(64);
     expect(parsePeerMessage({ type: 'pieces', hash, total: 10, pieces: [0, 9] })).toEqual({
