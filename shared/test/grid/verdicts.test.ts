@@ -221,4 +221,20 @@ describe('donor credit counter', () => {
     expect(toSubmitter.stats().penalties).toBe(0);
     expect(agent.load()).toEqual({ running: 0, queued: 0, capacity: 1 });
   });
+
+  it('counts on from the totals of an earlier session', async () => {
+    const vt = createVirtualTime();
+    const [toDonor, toSubmitter] = linkPair(vt);
+    const counter = createDonorCreditCounter({
+      initial: { accepted: 7, verifiedMs: 100, rejected: 2 },
+    });
+    counter.attach(toSubmitter);
+    await toDonor.send(verdict);
+    await flush();
+    expect(counter.credit()).toEqual({
+      accepted: 8,
+      verifiedMs: 100 + verdict.creditMs,
+      rejected: 2,
+    });
+  });
 });
