@@ -81,7 +81,7 @@ interface Fetch extends FetchPlan {
   adopt(next: Promise<Uint8Array>): void;
 }
 
-/** Pieces asked of a fetch's own source at once while other peers are linked. */
+/** Pieces asked of a fetch's own source at once while other peers fetch the blob too. */
 const SOURCE_IN_FLIGHT_WITH_PEERS = 1;
 
 export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
@@ -110,9 +110,9 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
     const peers = holders.partial(f);
     const complete = holders.complete(f);
     const order = [...peers.filter((l) => !complete.includes(l)), ...complete];
-    // With other peers around, a source gets few wants at a time: pieces then
-    // come from it once each and spread from peer to peer.
-    const sourceCap = links.size > f.extra.length ? SOURCE_IN_FLIGHT_WITH_PEERS : maxInFlight;
+    // While other peers fetch it too, a source gets few wants at a time:
+    // pieces then come from it once each and spread from peer to peer.
+    const sourceCap = holders.shared(f.hash) ? SOURCE_IN_FLIGHT_WITH_PEERS : maxInFlight;
     const coming: number[] = [];
     for (const link of order) {
       let inflight = 0;

@@ -56,6 +56,8 @@ export interface BlobHolders {
   partial(f: FetchPlan): PeerLink[];
   /** Whether `link` announced holding `piece` of `hash`. */
   holds(link: PeerLink, hash: string, piece: number): boolean;
+  /** Whether some peer said it holds or is getting pieces of `hash` (others fetch it too). */
+  shared(hash: string): boolean;
   /** Takes the next piece of `f.todo` to ask `link` for, or undefined. */
   pick(f: FetchPlan, link: PeerLink): number | undefined;
 }
@@ -137,6 +139,10 @@ export function createBlobHolders(now: Now, comingTtlMs: number): BlobHolders {
       return out;
     },
     holds: (link, hash, piece) => entry(link, hash)?.held.has(piece) === true,
+    shared(hash) {
+      for (const blobs of book.values()) if (blobs.has(hash)) return true;
+      return false;
+    },
     pick(f, link) {
       const source = f.extra.includes(link);
       const whole = source || hasWhole(link, f.hash);

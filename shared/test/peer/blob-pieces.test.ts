@@ -141,6 +141,40 @@ describe('blob pieces', () => {
     expect(source.stats().uploadedBytes).toBe(bytes.byteLength);
   });
 
+  it('asks a source for several pieces at once when fetching alone, one at a time when others fetch too', async () => {
+    for (const others of [false, true]) {
+      const vt = createVirtualTime();
+      const bytes = blob(16 * PIECE);
+      const source = exchange(vt, 1, { uploadBytesPerSec: PIECE }); // a piece a second
+      const hash = await source.add(bytes);
+      const fetcher = exchange(vt, 2);
+      const [s, toSource] = linkPair(vt);
+      const wants: number[] = [];
+      s.onMessage((m) => {
+        if (m.type === 'want') wants.push(m.offset);
+      });
+      source.attach(s);
+      fetcher.attach(toSource);
+      const [peer, toPeer] = linkPair(vt);
+      fetcher.attach(toPeer);
+      if (others)
+        await peer.send({
+          type: 'pieces',
+          hash,
+          total: bytes.byteLength,
+          pieces: [0],
+          coming: true,
+        });
+      await vt.advance(1);
+      void fetcher.fetch(hash, bytes.byteLength, [toSource]).catch(() => {});
+      await vt.advance(1);
+      // The first piece leaves at once (and one more is asked for); the rest wait a second each.
+      if (others) expect(wants.length).toBeLessThanOrEqual(2);
+      else expect(wants.length).toBeGreaterThanOrEqual(4);
+      toSource.close();
+    }
+  });
+
   it('parses `pieces` strictly', () => {
     const hash = 'a'.repeat(64);
     expect(parsePeerMessage({ type: 'pieces', hash, total: 10, pieces: [0, 9] })).toEqual({
