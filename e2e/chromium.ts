@@ -1,5 +1,36 @@
 import { existsSync } from 'node:fs';
 
+/**
+ * Features Playwright (1.65) turns off itself. Chromium keeps only the last
+ * `--disable-features` it is given, so ours must repeat Playwright's list.
+ */
+const PLAYWRIGHT_DISABLED_FEATURES = [
+  'AvoidUnnecessaryBeforeUnloadCheckSync',
+  'DestroyProfileOnBrowserClose',
+  'HttpsUpgrades',
+  'HttpsFirstBalancedModeAutoEnable',
+  'LensOverlay',
+  'MediaRouter',
+  'PaintHolding',
+  'ThirdPartyStoragePartitioning',
+  'AvoidCorsURLLoaderRestartOnRedirect',
+  'TcpPortRandomizationWin',
+  'OptimizationHints',
+  'NetworkTimeServiceQuerying',
+  'AimEnabled',
+  'PreconnectToSearch',
+];
+/**
+ * Every browser context is a window of its own, and each window starts the
+ * WebUI omnibox popup in a renderer of its own (~0.7 s of CPU apiece, a whole
+ * core-second per tab under load): nothing a page needs.
+ */
+const OMNIBOX_POPUP_FEATURES = [
+  'WebUIOmniboxAimPopup',
+  'WebUIOmniboxFullPopup',
+  'WebUIOmniboxPopup',
+];
+
 /** Flags every PeerGrid e2e browser runs with (no network but loopback here). */
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -8,6 +39,7 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  `--disable-features=${[...PLAYWRIGHT_DISABLED_FEATURES, ...OMNIBOX_POPUP_FEATURES].join(',')}`,
 ];
 
 /**

@@ -17,9 +17,10 @@ import { killAllChildren } from '../harness/children.ts';
 import { preparePage } from '../harness/global-setup.ts';
 import { type Grid, startGrid } from '../harness/grid.ts';
 import { jobDetail, storedResults, submitMnist, waitCompleted, waitJob } from '../harness/jobs.ts';
+import { warmNodeWorker } from '../harness/node-workers.ts';
 import { mnistReference } from '../harness/reference.ts';
 import { startSignaling } from '../harness/signaling.ts';
-import { openTab, waitJoined } from '../harness/tabs.ts';
+import { openTab, pageMarks, type Tab, waitJoined } from '../harness/tabs.ts';
 
 const HELP = `npm run bench:e2e -- [--tabs N] [--node-workers N] [--digits D]
 
@@ -29,6 +30,8 @@ workers on this machine. Prints progress, then one JSON line.
   --tabs N           tabs, the submitter included   default 16
   --node-workers N   peergrid-worker processes      default 4
   --digits D         MNIST digits in the timed job  default 200 (20|100|200|500|1000)
+  --formation-only   stop after the grid formed (jobMs, resumeKeptRatio null)
+  -v, --verbose      where each tab's opening went (ms after it started opening)
   -h, --help         this text`;
 
 const { values } = parseArgs({
@@ -36,6 +39,8 @@ const { values } = parseArgs({
     tabs: { type: 'string', default: '16' },
     'node-workers': { type: 'string', default: '4' },
     digits: { type: 'string', default: '200' },
+    'formation-only': { type: 'boolean', default: false },
+    verbose: { type: 'boolean', short: 'v', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -51,6 +56,15 @@ if (!(tabs >= 1) || !(nodeWorkers >= 0) || ![20, 100, 200, 500, 1000].includes(d
   process.exit(2);
 }
 
+/** One line of where a tab's opening went: the harness' steps and the page's own marks. */
+async function tabTimeline(t: Tab): Promise<string> {
+  const all = { ...t.timings, ...(await pageMarks(t.page, t.openedAt)) };
+  return `  ${t.name}: ${Object.entries(all)
+    .sort((a, b) => a[1] - b[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`;
+}
+
 const t0 = Date.now();
 const progress = (line: string) =>
   process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${line}\n`);
@@ -58,6 +72,7 @@ const progress = (line: string) =>
 async function main(): Promise<Record<string, unknown>> {
   progress('checking the page build');
   const page = preparePage(progress);
+  warmNodeWorker();
   process.env.PEERGRID_E2E_STATIC = page;
   const browser = await chromium.launch({
     executablePath: chromiumPath(),
@@ -71,16 +86,32 @@ async function main(): Promise<Record<string, unknown>> {
     const s0 = Date.now();
     const lone = await openTab(browser, solo.httpUrl, { grid: 'bench-solo', name: 'solo' });
     const joinMs = Date.now() - s0;
+    const loneTimeline = values.verbose ? await tabTimeline(lone) : '';
     await lone.close();
     await solo.stop();
     progress(`baseline: one tab joins in ${joinMs} ms`);
+    if (values.verbose) progress(loneTimeline);
 
     progress(`starting ${tabs} tabs and ${nodeWorkers} node workers`);
     grid = await startGrid(browser, { donorTabs: tabs - 1, nodeWorkers, openAtOnce: tabs });
     const formationMs = grid.formationMs;
+    progress(`joined at (ms): ${grid.joins.map((j) => `${j.name} ${j.ms}`).join(', ')}`);
+    if (values.verbose) for (const t of grid.tabs()) progress(await tabTimeline(t));
     progress(
       `grid formed: ${grid.ids().length} members joined after ${grid.joinedMs} ms, all see each other after ${formationMs} ms`,
     );
+
+    if (values['formation-only'])
+      return {
+        tabs,
+        nodeWorkers,
+        formationMs,
+        jobMs: null,
+        resumeKeptRatio: null,
+        joinedMs: grid.joinedMs,
+        joinMs,
+        formationVsJoin: Number((formationMs / joinMs).toFixed(2)),
+      };
 
     const sub = grid.submitter!;
     const r0 = Date.now();

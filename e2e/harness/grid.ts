@@ -46,6 +46,8 @@ export interface Grid {
   readonly formationMs: number;
   /** Time from the first member starting to the last one joined (online, with its id), ms. */
   readonly joinedMs: number;
+  /** When each member joined (online, with its id), ms after the first started; in join order. */
+  readonly joins: { readonly name: string; readonly ms: number }[];
   /** Problems the pages reported (page errors, console errors). */
   problems(): string[];
   /** Ends everything: contexts, workers, the server. Never throws. */
@@ -96,6 +98,7 @@ export async function startGrid(browser: Browser, o: GridOptions): Promise<Grid>
     ],
     formationMs: 0,
     joinedMs: 0,
+    joins: [],
     problems: () => [...(submitter ? [submitter] : []), ...donors].flatMap((t) => t.problems),
     async close() {
       await Promise.allSettled(tabs().map((t) => t.close()));
@@ -116,32 +119,38 @@ export async function startGrid(browser: Browser, o: GridOptions): Promise<Grid>
   };
   try {
     const t0 = Date.now();
+    const joined = <T>(x: T, n: string): T => {
+      grid.joins.push({ name: n, ms: Date.now() - t0 });
+      return x;
+    };
     const base = { signal: signaling.wsUrl, grid: name, ...o.workerOptions };
     const starting = Promise.all([
       ...Array.from({ length: o.nodeWorkers }, (_, i) =>
-        startNodeWorker({ ...base, name: `worker-${i}` }).then((w) => workers.push(w)),
+        startNodeWorker({ ...base, name: `worker-${i}` }).then((w) =>
+          workers.push(joined(w, `worker-${i}`)),
+        ),
       ),
       ...Array.from({ length: o.saboteurs ?? 0 }, (_, i) =>
         startNodeWorker({ ...base, sabotage: true, name: `saboteur-${i}` }).then((w) =>
-          saboteurs.push(w),
+          saboteurs.push(joined(w, `saboteur-${i}`)),
         ),
       ),
     ]);
     starting.catch(() => {}); // awaited below; not unhandled while the tabs open
-    if (o.submitter !== false)
-      submitter = track(
-        await openTab(browser, signaling.httpUrl, {
-          grid: name,
-          view: 'submit',
-          name: 'submitter',
-        }),
+    // The submitter is one more tab: it opens beside the donors, not before them.
+    const specs: { name: string; view?: 'submit' }[] = [
+      ...(o.submitter !== false ? [{ name: 'submitter', view: 'submit' as const }] : []),
+      ...Array.from({ length: o.donorTabs }, (_, i) => ({ name: `donor-${i}` })),
+    ];
+    await inBatches(specs.length, o.openAtOnce ?? OPEN_AT_ONCE, async (i) => {
+      const spec = specs[i] as (typeof specs)[number];
+      const t = track(
+        joined(await openTab(browser, signaling.httpUrl, { grid: name, ...spec }), spec.name),
       );
-    await inBatches(o.donorTabs, o.openAtOnce ?? OPEN_AT_ONCE, (i) =>
-      openTab(browser, signaling.httpUrl, { grid: name, name: `donor-${i}` }).then((t) => {
-        donors.push(track(t));
-        return t;
-      }),
-    );
+      if (spec.view === 'submit') submitter = t;
+      else donors.push(t);
+      return t;
+    });
     await starting;
     (grid as { joinedMs: number }).joinedMs = Date.now() - t0;
     if (o.waitForMesh !== false) await waitForMesh(tabs(), grid.ids(), FORMATION_MS);

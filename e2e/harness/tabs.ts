@@ -31,6 +31,13 @@ export interface Tab {
   id: string;
   /** Page errors and console errors seen so far. */
   readonly problems: string[];
+  /** When {@link openTab} was called (epoch ms). */
+  readonly openedAt: number;
+  /**
+   * Where its opening went, ms after `openedAt`: `context`, `page`, `loaded`
+   * (goto returned), `joined`. The page's own marks: {@link pageMarks}.
+   */
+  readonly timings: Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -46,8 +53,12 @@ export function pageUrl(httpUrl: string, o: TabOptions): string {
 
 /** Opens a tab in a new context and waits until it is online in the grid with an id. */
 export async function openTab(browser: Browser, httpUrl: string, o: TabOptions): Promise<Tab> {
+  const t0 = Date.now();
+  const timings: Record<string, number> = {};
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  timings.context = Date.now() - t0;
   const page = await context.newPage();
+  timings.page = Date.now() - t0;
   const name = o.name ?? 'tab';
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`[${name}] pageerror: ${e.message}`));
@@ -63,11 +74,15 @@ export async function openTab(browser: Browser, httpUrl: string, o: TabOptions):
     url,
     id: '',
     problems,
+    openedAt: t0,
+    timings,
     close: () => context.close(),
   };
   try {
     await page.goto(`${url}#/${o.view ?? 'donate'}`);
+    timings.loaded = Date.now() - t0;
     tab.id = await waitJoined(page);
+    timings.joined = Date.now() - t0;
   } catch (e) {
     await context.close().catch(() => {});
     throw new Error(`${name} did not join: ${(e as Error).message}\n${problems.join('\n')}`);
@@ -75,15 +90,40 @@ export async function openTab(browser: Browser, httpUrl: string, o: TabOptions):
   return tab;
 }
 
+/** The page's navigation timing and `peergrid:*` marks, as ms after `since` (epoch ms). */
+export function pageMarks(page: Page, since: number): Promise<Record<string, number>> {
+  // No named helpers inside: tsx would wrap them in a `__name` call the page does not have.
+  return page.evaluate((since) => {
+    const origin = performance.timeOrigin - since;
+    const out: Record<string, number> = {};
+    const nav = performance.getEntriesByType('navigation')[0] as
+      | PerformanceNavigationTiming
+      | undefined;
+    if (nav) {
+      out.navStart = Math.round(origin + nav.startTime);
+      out.responseEnd = Math.round(origin + nav.responseEnd);
+      out.domContentLoaded = Math.round(origin + nav.domContentLoadedEventEnd);
+      out.loadEvent = Math.round(origin + nav.loadEventEnd);
+    }
+    for (const m of performance.getEntriesByType('mark'))
+      if (m.name.startsWith('peergrid:')) out[m.name.slice(9)] = Math.round(origin + m.startTime);
+    return out;
+  }, since);
+}
+
+/** How often the harness polls a page while it waits, ms. Default 100. */
+export const POLL_MS = 100;
+
 /** Waits until the page is online and knows its peer id; returns the id. */
 export async function waitJoined(page: Page, timeoutMs = TAB_JOIN_MS): Promise<string> {
-  await page
-    .locator('[data-testid="signal-status"][data-status="online"]')
-    .waitFor({ timeout: timeoutMs });
+  // One poll inside the page for both: no extra round trip per condition.
   const handle = await page.waitForFunction(
-    () => window.peergrid?.grid.get().selfId ?? null,
+    () =>
+      document.querySelector('[data-testid="signal-status"][data-status="online"]')
+        ? (window.peergrid?.grid.get().selfId ?? null)
+        : null,
     undefined,
-    { timeout: timeoutMs },
+    { timeout: timeoutMs, polling: POLL_MS },
   );
   return (await handle.jsonValue()) as string;
 }
@@ -113,12 +153,14 @@ export async function waitForMesh(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    // Every tab at once: one slow page does not hold up the others' checks.
+    const known = await Promise.all(tabs.map((t) => peerIds(t.page)));
     const missing: string[] = [];
-    for (const t of tabs) {
-      const known = new Set(await peerIds(t.page));
-      const lack = ids.filter((id) => id !== t.id && !known.has(id));
+    tabs.forEach((t, i) => {
+      const has = new Set(known[i]);
+      const lack = ids.filter((id) => id !== t.id && !has.has(id));
       if (lack.length > 0) missing.push(`${t.name} lacks ${lack.length}`);
-    }
+    });
     if (missing.length === 0) return;
     if (Date.now() > deadline)
       throw new Error(`grid did not form in ${timeoutMs} ms: ${missing.join(', ')}`);

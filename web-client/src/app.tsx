@@ -1,11 +1,17 @@
+import { lazy, Suspense } from 'react';
 import { routeHash } from './lib/route.ts';
 import { useRoute, useStore } from './state/hooks.ts';
 import type { PageRuntime } from './state/runtime.ts';
 import { DonateView } from './views/donate-view.tsx';
-import { JobView } from './views/job-view.tsx';
-import { JobsView } from './views/jobs-view.tsx';
-import { MeshView } from './views/mesh-view.tsx';
-import { SubmitView } from './views/submit-view.tsx';
+
+// The Donate view is where a volunteer lands; the others load when first shown, so a
+// joining tab compiles only what it shows.
+const SubmitView = lazy(() =>
+  import('./views/submit-view.tsx').then((m) => ({ default: m.SubmitView })),
+);
+const JobsView = lazy(() => import('./views/jobs-view.tsx').then((m) => ({ default: m.JobsView })));
+const JobView = lazy(() => import('./views/job-view.tsx').then((m) => ({ default: m.JobView })));
+const MeshView = lazy(() => import('./views/mesh-view.tsx').then((m) => ({ default: m.MeshView })));
 
 const TABS = [
   { view: 'donate', label: 'Donate' },
@@ -56,11 +62,13 @@ export function App({ runtime }: { runtime: PageRuntime }) {
         </div>
       </header>
       <main>
-        {route.view === 'donate' && <DonateView runtime={runtime} />}
-        {route.view === 'submit' && <SubmitView runtime={runtime} />}
-        {route.view === 'jobs' && <JobsView runtime={runtime} />}
-        {route.view === 'job' && <JobView runtime={runtime} id={route.id} />}
-        {route.view === 'mesh' && <MeshView runtime={runtime} />}
+        <Suspense fallback={<p className="muted">Loading…</p>}>
+          {route.view === 'donate' && <DonateView runtime={runtime} />}
+          {route.view === 'submit' && <SubmitView runtime={runtime} />}
+          {route.view === 'jobs' && <JobsView runtime={runtime} />}
+          {route.view === 'job' && <JobView runtime={runtime} id={route.id} />}
+          {route.view === 'mesh' && <MeshView runtime={runtime} />}
+        </Suspense>
       </main>
     </div>
   );

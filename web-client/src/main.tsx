@@ -4,6 +4,7 @@ import { App } from './app.tsx';
 import { startRuntime } from './state/start-runtime.ts';
 import './styles.css';
 
+performance.mark('peergrid:script-start');
 const runtime = startRuntime(window.location);
 (window as unknown as { peergrid: unknown }).peergrid = runtime;
 const root = document.getElementById('root');

@@ -59,6 +59,8 @@ export interface GridNodeOptions {
   readonly executor: WorkerPool;
   readonly paused: () => boolean;
   readonly events: GridEvents;
+  /** This tab's identity slot, when claimed ahead (beside opening storage). Default: claimed here. */
+  readonly identitySlot?: Promise<number>;
 }
 
 /**
@@ -66,9 +68,13 @@ export interface GridNodeOptions {
  * tabs open at once get keys of their own (kept in the page database), so
  * each tab is its own peer with its own reputation.
  */
-export async function loadIdentity(store: JobStore, db: PageDb): Promise<Identity> {
+export async function loadIdentity(
+  store: JobStore,
+  db: PageDb,
+  identitySlot: Promise<number> = claimIdentitySlot(),
+): Promise<Identity> {
   const subtle = crypto.subtle as unknown as SubtleLike;
-  const slot = await claimIdentitySlot();
+  const slot = await identitySlot;
   const saved =
     slot === 0 ? await store.getIdentity() : slot > 0 ? await db.getIdentity(slot) : undefined;
   if (saved) {
@@ -86,7 +92,8 @@ export async function loadIdentity(store: JobStore, db: PageDb): Promise<Identit
 }
 
 export async function createGridNode(o: GridNodeOptions): Promise<GridNode> {
-  const identity = await loadIdentity(o.store, o.db);
+  const identity = await loadIdentity(o.store, o.db, o.identitySlot);
+  performance.mark('peergrid:identity');
   const memoryMB = Math.round(
     ((navigator as Navigator & { deviceMemory?: number }).deviceMemory ?? 4) * 512,
   );

@@ -5,13 +5,26 @@ import { probeGpu } from '../exec/gpu-probe.ts';
 import { createGridNode, type GridNode } from '../grid/grid-node.ts';
 import { createJobHost, type JobHost } from '../grid/job-host.ts';
 import { openPageDb } from '../grid/page-db.ts';
+import { timers } from '../grid/platform.ts';
+import { claimIdentitySlot } from '../grid/tab-locks.ts';
 import { parseUrlOptions, poolSize } from '../lib/url-options.ts';
+import { coalesce, once } from './coalesce.ts';
 import type { PageRuntime } from './runtime.ts';
 import { createStore, type Store } from './store.ts';
 import type { DonorView, GridView, JobDetail, JobSummary, MeshPeer } from './types.ts';
 
-/** Builds the page's runtime from its URL: worker pool at once, then storage, identity, grid and jobs. */
+/** How long the GPU probe waits for the grid join before it runs anyway, ms. Default 3 000. */
+export const GPU_PROBE_FALLBACK_MS = 3_000;
+/** How often the mesh view re-reads link statistics besides on mesh events, ms. Default 2 000. */
+export const MESH_STATS_MS = 2_000;
+
+/**
+ * Builds the page's runtime from its URL: storage, identity and the grid join
+ * first; the GPU probe after the join (the worker pool starts workers on its
+ * first task).
+ */
 export function startRuntime(location: Location): PageRuntime {
+  performance.mark('peergrid:runtime-start');
   const options = parseUrlOptions(location.search, location.href);
   const cores = navigator.hardwareConcurrency || 2;
   const pool = createBrowserPool({ workers: options.workers, gpu: options.gpu });
@@ -50,7 +63,12 @@ export function startRuntime(location: Location): PageRuntime {
     const s = pool.state();
     donor.update((d) => ({ ...d, workers: s.size, backends: s.backends, threads: s.threads }));
   });
-  void probeGpu().then((g) => donor.update((d) => ({ ...d, gpuAdapter: g.adapter })));
+  // Asking for a WebGPU adapter wakes the GPU process: not before this tab is in the grid.
+  const gpuProbe = once(
+    () => void probeGpu().then((g) => donor.update((d) => ({ ...d, gpuAdapter: g.adapter }))),
+    GPU_PROBE_FALLBACK_MS,
+    timers,
+  );
 
   function refreshMesh(): void {
     if (!node) return;
@@ -72,41 +90,58 @@ export function startRuntime(location: Location): PageRuntime {
     grid.update((g) => ({ ...g, selfId: node?.identity.id ?? null, peers }));
   }
 
+  // A burst of presence events (the welcome lists every peer) is one view update, in the next task.
+  const meshChanged = coalesce(refreshMesh, 0, timers);
   // Job views are rebuilt at most every 150 ms, however many events arrive.
-  let pending: ReturnType<typeof setTimeout> | null = null;
-  function refreshJobs(): void {
-    if (pending !== null) return;
-    pending = setTimeout(() => {
-      pending = null;
+  const jobsChanged = coalesce(
+    () => {
       if (!host) return;
       jobs.set(host.summaries());
       for (const [id, s] of details) s.set(host.detail(id));
-    }, 150);
-  }
+    },
+    150,
+    timers,
+  );
+  const refreshJobs = () => jobsChanged.schedule();
 
   async function boot(): Promise<void> {
+    // Nothing waits on anything it does not need: the identity slot (a Web Lock) is claimed
+    // while storage opens, and reputations load while the tab joins.
+    const identitySlot = claimIdentitySlot();
     const [store, db] = await Promise.all([openIdbJobStore(), openPageDb()]);
-    const book = createReputationBook(await store.reputations());
+    performance.mark('peergrid:storage-open');
+    const reputations = store.reputations();
+    reputations.catch(() => {}); // awaited below, after the join
     node = await createGridNode({
       options,
       store,
       db,
       executor: pool,
       paused: () => donor.get().paused,
+      identitySlot,
       events: {
-        status: (signal, error) => grid.update((g) => ({ ...g, signal, signalError: error })),
-        mesh: refreshMesh,
+        status: (signal, error) => {
+          if (signal === 'online') {
+            performance.mark('peergrid:online');
+            gpuProbe.trigger();
+          }
+          grid.update((g) => ({ ...g, signal, signalError: error }));
+        },
+        mesh: () => meshChanged.schedule(),
         donor: (c) => donor.update((d) => ({ ...d, ...c })),
       },
     });
+    performance.mark('peergrid:node-created');
     grid.update((g) => ({ ...g, selfId: node?.identity.id ?? null }));
     refreshMesh();
+    const book = createReputationBook(await reputations);
     host = await createJobHost({ store, db, node, book, onChange: refreshJobs });
     jobs.set(host.summaries());
     for (const [id, s] of details) s.set(host.detail(id));
     jobsReady.set(true);
+    performance.mark('peergrid:jobs-ready');
     refreshJobs();
-    meshTimer = setInterval(refreshMesh, 2000);
+    meshTimer = setInterval(refreshMesh, MESH_STATS_MS);
   }
   const booted = boot().catch((e: unknown) => {
     jobsReady.set(true);
@@ -170,6 +205,8 @@ export function startRuntime(location: Location): PageRuntime {
     },
     close: async () => {
       clearInterval(meshTimer);
+      meshChanged.cancel();
+      jobsChanged.cancel();
       await host?.close();
       node?.close();
       await pool.close();
