@@ -1,8 +1,10 @@
 import type { Executor, PeerMessage, VerdictMessage } from '@peergrid/shared';
 import { createBlobExchange, createMemoryBlobCache } from '@peergrid/shared';
+import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { createDonorSide, type DonorCounters } from '../src/grid/donor-side.ts';
 import { createLoopback } from '../src/grid/loopback.ts';
+import { openPageDb } from '../src/grid/page-db.ts';
 import { now, sha256, timers } from '../src/grid/platform.ts';
 
 const idle: Executor = {
@@ -58,5 +60,36 @@ describe('donor side: verified compute from verdicts', () => {
     side.close();
     loop.submitter.close();
     loop.donor.close();
+  });
+
+  it('counts on from the credit of earlier sessions, which the page database keeps per peer', async () => {
+    const db = await openPageDb(`credit-test-${Math.random()}`);
+    expect(await db.getCredit('me')).toBeUndefined();
+    await db.putCredit('me', { accepted: 3, verifiedMs: 900, rejected: 1 });
+    const heard: number[] = [];
+    const side = createDonorSide({
+      executor: idle,
+      blobs: createBlobExchange({ cache: createMemoryBlobCache(), sha256, now, timers }),
+      sha256,
+      now,
+      onChange: () => {},
+      initialCredit: await db.getCredit('me'),
+      onCredit: (c) => {
+        heard.push(c.verifiedMs);
+        void db.putCredit('me', c);
+      },
+    });
+    expect(side.counters()).toMatchObject({ verifiedMs: 900, rejected: 1 });
+    const loop = createLoopback('me', now, timers);
+    side.attach(loop.donor);
+    await loop.submitter.send(verdict('l1', 100));
+    await settle();
+    expect(heard).toEqual([1000]);
+    expect(await db.getCredit('me')).toEqual({ accepted: 4, verifiedMs: 1000, rejected: 1 });
+    expect(await db.getCredit('someone-else')).toBeUndefined();
+    side.close();
+    loop.submitter.close();
+    loop.donor.close();
+    db.close();
   });
 });

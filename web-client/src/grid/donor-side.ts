@@ -7,7 +7,12 @@ import type {
   Sha256Hex,
   TensorMap,
 } from '@peergrid/shared';
-import { createDonorAgent, createDonorCreditCounter, type DonorAgent } from '@peergrid/shared';
+import {
+  createDonorAgent,
+  createDonorCreditCounter,
+  type DonorAgent,
+  type DonorCredit,
+} from '@peergrid/shared';
 import type { CurrentTask } from '../state/types.ts';
 import { timers } from './platform.ts';
 
@@ -29,6 +34,10 @@ export interface DonorSideOptions {
   readonly sha256: Sha256Hex;
   readonly now: () => number;
   readonly onChange: (c: DonorCounters) => void;
+  /** Verified work credited in earlier sessions of this identity. Default none. */
+  readonly initialCredit?: DonorCredit;
+  /** Hears the credit totals after each verdict (to keep them across reloads). */
+  readonly onCredit?: (credit: DonorCredit) => void;
 }
 
 /**
@@ -50,7 +59,8 @@ export interface DonorSide {
 export function createDonorSide(o: DonorSideOptions): DonorSide {
   const links = new Map<PeerLink, () => void>();
   // Verdicts are counted on every link, paused or not: they judge results already sent.
-  const credit = createDonorCreditCounter();
+  const credit = createDonorCreditCounter(o.initialCredit ? { initial: o.initialCredit } : {});
+  if (o.onCredit) credit.onChange(o.onCredit);
   const creditLinks = new Map<PeerLink, () => void>();
   // Assigns by their feeds object: the agent hands `msg.feeds` to the executor as is.
   const byFeeds = new WeakMap<TensorMap, { taskId: string; jobId: string; from: PeerId }>();

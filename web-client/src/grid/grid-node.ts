@@ -20,6 +20,7 @@ import {
 import SimplePeer from 'simple-peer';
 import type { WorkerPool } from '../exec/worker-pool.ts';
 import type { UrlOptions } from '../lib/url-options.ts';
+import { coalesce } from '../state/coalesce.ts';
 import type { SignalStatus } from '../state/types.ts';
 import { createDonorSide, type DonorCounters, type DonorSide } from './donor-side.ts';
 import { createLoopback } from './loopback.ts';
@@ -91,9 +92,14 @@ export async function loadIdentity(
   return id;
 }
 
+/** The donor's credit is written to the page database at most this often, ms. */
+const CREDIT_SAVE_MS = 1000;
+
 export async function createGridNode(o: GridNodeOptions): Promise<GridNode> {
   const identity = await loadIdentity(o.store, o.db, o.identitySlot);
   performance.mark('peergrid:identity');
+  // Read while the signaling client joins: the credit is not needed to join.
+  const savedCredit = o.db.getCredit(identity.id).catch(() => undefined);
   const memoryMB = Math.round(
     ((navigator as Navigator & { deviceMemory?: number }).deviceMemory ?? 4) * 512,
   );
@@ -127,13 +133,35 @@ export async function createGridNode(o: GridNodeOptions): Promise<GridNode> {
     now,
     timers,
   });
-  const peer = createGridPeer({ signaling, pool, cache: o.db.models, sha256, now, timers });
+  const peer = createGridPeer({
+    signaling,
+    pool,
+    cache: o.db.models,
+    sha256,
+    now,
+    timers,
+    blobOptions: { random },
+  });
+  const initialCredit = await savedCredit;
+  let credit = initialCredit;
+  const saveCredit = coalesce(
+    () => {
+      if (credit) void o.db.putCredit(identity.id, credit).catch(() => {});
+    },
+    CREDIT_SAVE_MS,
+    timers,
+  );
   const donor = createDonorSide({
     executor: o.executor,
     blobs: peer.blobs,
     sha256,
     now,
     onChange: o.events.donor,
+    onCredit: (c) => {
+      credit = c;
+      saveCredit.schedule();
+    },
+    ...(initialCredit ? { initialCredit } : {}),
   });
   const loop = createLoopback(identity.id, now, timers);
   donor.attach(loop.donor);

@@ -1,4 +1,4 @@
-import type { BlobCache, IdentityJwk } from '@peergrid/shared';
+import type { BlobCache, DonorCredit, IdentityJwk } from '@peergrid/shared';
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import type { JobKind } from '../state/types.ts';
 
@@ -22,6 +22,7 @@ interface PageSchema extends DBSchema {
   jobMeta: { key: string; value: JobMeta };
   identities: { key: number; value: { slot: number; jwk: IdentityJwk } };
   models: { key: string; value: ModelEntry; indexes: { usedAt: number } };
+  credit: { key: string; value: { peerId: string; credit: DonorCredit } };
 }
 
 /** Models a donor tab keeps in IndexedDB; least recently used go first past it. Default 512 MiB. */
@@ -33,6 +34,9 @@ export interface PageDb {
   getIdentity(slot: number): Promise<IdentityJwk | undefined>;
   setIdentity(slot: number, jwk: IdentityJwk): Promise<void>;
   putMeta(meta: JobMeta): Promise<void>;
+  /** Verified work submitters credited to this peer id, across sessions. */
+  getCredit(peerId: string): Promise<DonorCredit | undefined>;
+  putCredit(peerId: string, credit: DonorCredit): Promise<void>;
   /** Donated models by hash (bytes verified by the blob exchange before they are put). */
   readonly models: BlobCache;
   close(): void;
@@ -42,13 +46,14 @@ export async function openPageDb(
   name = 'peergrid-page',
   maxModelBytes = MODEL_CACHE_BYTES,
 ): Promise<PageDb> {
-  const db: IDBPDatabase<PageSchema> = await openDB<PageSchema>(name, 2, {
+  const db: IDBPDatabase<PageSchema> = await openDB<PageSchema>(name, 3, {
     upgrade(d, oldVersion) {
       if (oldVersion < 1) {
         d.createObjectStore('jobMeta', { keyPath: 'jobId' });
         d.createObjectStore('models', { keyPath: 'hash' }).createIndex('usedAt', 'usedAt');
       }
       if (oldVersion < 2) d.createObjectStore('identities', { keyPath: 'slot' });
+      if (oldVersion < 3) d.createObjectStore('credit', { keyPath: 'peerId' });
     },
   });
   // A few recently used models stay in memory: the ORT workers ask for them once per task.
@@ -98,6 +103,10 @@ export async function openPageDb(
     },
     putMeta: async (meta) => {
       await db.put('jobMeta', meta);
+    },
+    getCredit: async (peerId) => (await db.get('credit', peerId))?.credit,
+    putCredit: async (peerId, credit) => {
+      await db.put('credit', { peerId, credit });
     },
     models,
     close: () => db.close(),
