@@ -52,7 +52,10 @@ export interface JobRunnerOptions {
   /** Which peers to use as donors. Default: `maxConcurrency > 0`, not ourselves. */
   readonly isDonor?: (peer: PeerInfo) => boolean;
   readonly onProgress?: (progress: JobProgress) => void;
-  /** Every engine event, in order (logs, UI). */
+  /**
+   * Every engine event, in order (logs, UI), once the commit that holds its
+   * change is in the store: a task shown verified stays verified after a reload.
+   */
   readonly onEvent?: (event: JobEvent) => void;
 }
 
@@ -98,9 +101,16 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
   const pipeline = Math.max(1, opts.pipeline ?? 2);
   const isDonor =
     opts.isDonor ?? ((p: PeerInfo) => p.capabilities.maxConcurrency > 0 && p.id !== peer.selfId);
+  /** Events whose changes the next commit writes; `onEvent` hears them after it. */
+  let uncommitted: JobEvent[] = [];
   // One commit per burst of inputs (a 0 ms timer), not one per input; `finish`/`stop` flush.
   const commits = createCommitQueue(
-    () => opts.store.commit(jobId, engine.takeDelta(), opts.reputation?.takeChanged() ?? []),
+    async () => {
+      const events = uncommitted;
+      uncommitted = [];
+      await opts.store.commit(jobId, engine.takeDelta(), opts.reputation?.takeChanged() ?? []);
+      if (opts.onEvent) for (const ev of events) opts.onEvent(ev);
+    },
     { defer: (run) => void timers.setTimeout(run, 0) },
   );
   const leaseDonor = new Map<string, PeerId>();
@@ -221,7 +231,7 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     for (const ev of engine.takeEvents()) {
       if (TERMINAL.has(ev.type)) terminal = true;
       verdicts.event(ev);
-      opts.onEvent?.(ev);
+      if (opts.onEvent) uncommitted.push(ev);
     }
     verdicts.endBatch();
     const t = now();

@@ -4,6 +4,7 @@ import {
   createJobRunner,
   createMemoryJobStore,
   createReputationBook,
+  type JobEvent,
   type JobOutcome,
   type JobSpec,
   type JobStore,
@@ -46,7 +47,12 @@ function setup(donors: number) {
   return { vt, grid, runs, submitter };
 }
 
-async function start(env: ReturnType<typeof setup>, spec: JobSpec, store: JobStore) {
+async function start(
+  env: ReturnType<typeof setup>,
+  spec: JobSpec,
+  store: JobStore,
+  onEvent?: (ev: JobEvent) => void,
+) {
   const reputation = createReputationBook();
   const prepared = await prepareJob({
     spec,
@@ -64,6 +70,7 @@ async function start(env: ReturnType<typeof setup>, spec: JobSpec, store: JobSto
     reputation,
     now: env.vt.now,
     timers: env.vt.timers,
+    ...(onEvent ? { onEvent } : {}),
   });
   let outcome: JobOutcome | undefined;
   void runner.done.then((o) => {
@@ -102,6 +109,42 @@ describe('job runner', () => {
       't3',
       't4',
     ]);
+  });
+
+  it('tells of a verified task only once the store holds its result', async () => {
+    const env = setup(2);
+    const spec = await chainSpec(6);
+    const inner = createMemoryJobStore();
+    // A store that holds each commit until the test lets it through.
+    const held: (() => void)[] = [];
+    const store: JobStore = {
+      ...inner,
+      commit: (...args) =>
+        new Promise<void>((resolve, reject) => {
+          held.push(() => inner.commit(...args).then(resolve, reject));
+        }),
+    };
+    const heard: string[] = [];
+    const run = await start(env, spec, store, (ev) => {
+      if (ev.type === 'task-verified') heard.push(ev.taskId!);
+    });
+    await until(async () => {
+      await env.vt.advance(5);
+      expect(run.runner.progress().tasks.verified).toBeGreaterThanOrEqual(2);
+    });
+    // Verified in memory, nothing committed yet: nothing told.
+    expect(heard).toEqual([]);
+    for (let i = 0; i < 500 && !run.outcome(); i++) {
+      for (const release of held.splice(0)) release();
+      await env.vt.advance(5);
+      await new Promise((r) => setTimeout(r, 2)); // donors hash with WebCrypto, in real time
+      // Whatever was told is in the store already.
+      const snap = await inner.loadSnapshot(run.prepared.jobId);
+      const stored = new Set(snap?.results.map((r) => r.taskId));
+      for (const id of heard) expect(stored.has(id)).toBe(true);
+    }
+    expect(run.outcome()?.state).toBe('completed');
+    expect([...heard].sort()).toEqual(['dep', 't0', 't1', 't2', 't3', 't4', 't5']);
   });
 
   it('resumes from the store: tasks verified before a stop are not run again', async () => {
