@@ -64,12 +64,16 @@ describe('a server with default limits', () => {
 
   it('messagesPerSecond/messageBurst: a burst of 1 000 passes, the rest is refused once, then the flooder is cut', async () => {
     const p = await joinRaw(wsUrl(server), 'burst');
+    const sentAt = Date.now();
     for (let i = 0; i < 1_300; i++) p.send({ type: 'ping' });
     await until(() => p.closeCode !== null, 5000, 'flooder closed');
+    const seconds = (Date.now() - sentAt) / 1000;
     const pongs = p.got.filter((m) => m.type === 'pong').length;
     expect(pongs).toBeGreaterThanOrEqual(1_000);
-    // Refill at 200/s while the burst is read adds a few; nowhere near all 1 300.
-    expect(pongs).toBeLessThan(1_150);
+    // The bucket refills at 200/s while the burst is read (slower on a loaded
+    // machine): at most that many more; the flood as a whole is refused.
+    expect(pongs).toBeLessThanOrEqual(1_000 + Math.ceil(200 * seconds));
+    expect(pongs).toBeLessThan(1_300);
     // One answer to the flood, one saying why the socket is closed.
     expect(p.got.filter((m) => m.code === 'rate-limited').map((m) => m.message)).toEqual([
       'over 200 messages/s',
