@@ -28,6 +28,8 @@ export interface DonorCreditCounter {
   /** Counts verdicts arriving on this link. Returns detach. */
   attach(link: PeerLink): () => void;
   credit(): DonorCredit;
+  /** Adds totals kept from earlier sessions (read after counting began). */
+  addEarlier(earlier: DonorCredit): void;
   /** Hears the new totals after each counted verdict. Returns an unsubscribe function. */
   onChange(handler: (credit: DonorCredit) => void): () => void;
 }
@@ -63,6 +65,14 @@ export function createDonorCreditCounter(opts: DonorCreditOptions = {}): DonorCr
       };
     },
     credit: () => c,
+    addEarlier(e) {
+      c = {
+        accepted: c.accepted + e.accepted,
+        verifiedMs: c.verifiedMs + e.verifiedMs,
+        rejected: c.rejected + e.rejected,
+      };
+      for (const h of handlers) h(c);
+    },
     onChange(h) {
       handlers.add(h);
       return () => {

@@ -12,7 +12,7 @@ import {
   tensorFrom,
   tensorValues,
 } from '../../src/index.ts';
-import { createVirtualTime, sha256, until } from '../peer/helpers.ts';
+import { createVirtualTime, sha256, sleep, until } from '../peer/helpers.ts';
 import { createMemoryGrid, donorCaps, plusOneExecutor } from './memory-grid.ts';
 
 const model = new Uint8Array([7, 7, 7, 7]);
@@ -137,7 +137,7 @@ describe('job runner', () => {
     for (let i = 0; i < 500 && !run.outcome(); i++) {
       for (const release of held.splice(0)) release();
       await env.vt.advance(5);
-      await new Promise((r) => setTimeout(r, 2)); // donors hash with WebCrypto, in real time
+      await sleep(2); // donors hash with WebCrypto, in real time
       // Whatever was told is in the store already.
       const snap = await inner.loadSnapshot(run.prepared.jobId);
       const stored = new Set(snap?.results.map((r) => r.taskId));

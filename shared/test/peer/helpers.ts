@@ -45,6 +45,12 @@ export function until(check: () => void | Promise<void>): Promise<void> {
   return vi.waitFor(check, { timeout: 5000, interval: 2 });
 }
 
+/** Waits `ms` of real time (work off the event loop, e.g. WebCrypto, gets to finish). */
+export function sleep(ms: number): Promise<void> {
+  const g = globalThis as unknown as { setTimeout(fn: () => void, ms: number): unknown };
+  return new Promise((resolve) => g.setTimeout(resolve, ms));
+}
+
 /** Lets queued microtasks and promise chains run. */
 export async function flush(rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve();

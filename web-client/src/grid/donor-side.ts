@@ -34,8 +34,6 @@ export interface DonorSideOptions {
   readonly sha256: Sha256Hex;
   readonly now: () => number;
   readonly onChange: (c: DonorCounters) => void;
-  /** Verified work credited in earlier sessions of this identity. Default none. */
-  readonly initialCredit?: DonorCredit;
   /** Hears the credit totals after each verdict (to keep them across reloads). */
   readonly onCredit?: (credit: DonorCredit) => void;
 }
@@ -53,13 +51,15 @@ export interface DonorSide {
   /** Rebuilds the agent for the executor's new concurrency. */
   refresh(): void;
   counters(): DonorCounters;
+  /** Adds the verified work of earlier sessions (kept in the page database). */
+  addEarlierCredit(earlier: DonorCredit): void;
   close(): void;
 }
 
 export function createDonorSide(o: DonorSideOptions): DonorSide {
   const links = new Map<PeerLink, () => void>();
   // Verdicts are counted on every link, paused or not: they judge results already sent.
-  const credit = createDonorCreditCounter(o.initialCredit ? { initial: o.initialCredit } : {});
+  const credit = createDonorCreditCounter();
   if (o.onCredit) credit.onChange(o.onCredit);
   const creditLinks = new Map<PeerLink, () => void>();
   // Assigns by their feeds object: the agent hands `msg.feeds` to the executor as is.
@@ -159,6 +159,7 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
       old.close();
     },
     counters,
+    addEarlierCredit: (earlier) => credit.addEarlier(earlier),
     close() {
       for (const off of [...links.values(), ...creditLinks.values()]) off();
       links.clear();

@@ -1,5 +1,6 @@
 import type {
   Capabilities,
+  DonorCredit,
   GridPeer,
   IceServer,
   Identity,
@@ -98,8 +99,7 @@ const CREDIT_SAVE_MS = 1000;
 export async function createGridNode(o: GridNodeOptions): Promise<GridNode> {
   const identity = await loadIdentity(o.store, o.db, o.identitySlot);
   performance.mark('peergrid:identity');
-  // Read while the signaling client joins: the credit is not needed to join.
-  const savedCredit = o.db.getCredit(identity.id).catch(() => undefined);
+
   const memoryMB = Math.round(
     ((navigator as Navigator & { deviceMemory?: number }).deviceMemory ?? 4) * 512,
   );
@@ -142,11 +142,12 @@ export async function createGridNode(o: GridNodeOptions): Promise<GridNode> {
     timers,
     blobOptions: { random },
   });
-  const initialCredit = await savedCredit;
-  let credit = initialCredit;
+  let credit: DonorCredit | undefined;
+  /** Nothing is written before the earlier credit is read (and added): it would be lost. */
+  let earlierRead = false;
   const saveCredit = coalesce(
     () => {
-      if (credit) void o.db.putCredit(identity.id, credit).catch(() => {});
+      if (credit && earlierRead) void o.db.putCredit(identity.id, credit).catch(() => {});
     },
     CREDIT_SAVE_MS,
     timers,
@@ -161,8 +162,17 @@ export async function createGridNode(o: GridNodeOptions): Promise<GridNode> {
       credit = c;
       saveCredit.schedule();
     },
-    ...(initialCredit ? { initialCredit } : {}),
   });
+  // Earlier sessions' credit, read while the tab joins (never awaited on the way: the
+  // handlers below must be in place before the signaling client can be ready).
+  void o.db
+    .getCredit(identity.id)
+    .catch(() => undefined)
+    .then((earlier) => {
+      earlierRead = true;
+      if (earlier) donor.addEarlierCredit(earlier);
+      else if (credit) saveCredit.schedule();
+    });
   const loop = createLoopback(identity.id, now, timers);
   donor.attach(loop.donor);
   for (const link of pool.links()) donor.attach(link);
