@@ -26,7 +26,17 @@ export interface JobViewInput {
 /** Events kept for the log view (the newest). Default 300. */
 export const EVENT_LOG_LIMIT = 300;
 
+/**
+ * Counts come from the task states, which follow the events the runner tells
+ * once they are stored: a task counted verified stays verified after a reload.
+ */
 export function summarize(i: JobViewInput): JobSummary {
+  let verified = 0;
+  let failed = 0;
+  for (const st of i.taskStates.values()) {
+    if (st === 'verified') verified++;
+    else if (st === 'failed') failed++;
+  }
   return {
     id: i.jobId,
     name: i.name,
@@ -34,8 +44,8 @@ export function summarize(i: JobViewInput): JobSummary {
     state: i.progress.state,
     createdAt: i.createdAt,
     total: i.progress.total,
-    verified: i.progress.tasks.verified,
-    failed: i.progress.tasks.failed,
+    verified,
+    failed,
   };
 }
 
@@ -94,8 +104,9 @@ export function buildJobDetail(i: JobViewInput): JobDetail {
     .filter((d) => d.results > 0 || d.excluded)
     .sort((a, b) => b.results - a.results || a.id.localeCompare(b.id));
   const failedReasons = i.progress.failed.map((f) => `${f.taskId}: ${f.reason}`);
+  const summary = summarize(i);
   return {
-    ...summarize(i),
+    ...summary,
     policy: i.policy,
     tasks: i.taskIds.map((id) => ({
       id,
@@ -104,7 +115,7 @@ export function buildJobDetail(i: JobViewInput): JobDetail {
     })),
     throughput,
     donors,
-    agreements: i.progress.tasks.verified,
+    agreements: summary.verified,
     disagreements: Math.max(disagreements, i.progress.disputes),
     excluded: donors.filter((d) => d.excluded).length,
     events: i.events.slice(-EVENT_LOG_LIMIT).map(describeEvent),
