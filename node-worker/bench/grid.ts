@@ -190,8 +190,8 @@ async function main(): Promise<void> {
     await cluster.close();
   }
 
-  log('transfer: PeerGrid frames vs raw data channel (16 MB, 3 rounds) …');
-  const transfer = await measureTransfer('ndc', 16, 3);
+  log('transfer: PeerGrid frames vs raw data channel (32 MB, 5 rounds each, alternating) …');
+  const transfer = await measureTransfer('ndc', 32, 5);
   figures.transferRatioVsRawChannel = transfer.ratio;
   log(`transfer: raw ${transfer.rawMBps} MB/s, PeerGrid ${transfer.peergridMBps} MB/s`);
 

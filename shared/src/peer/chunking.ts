@@ -9,6 +9,7 @@
  * small frames of one burst into one message.
  */
 import type { Now } from '../platform.ts';
+import type { FrameParts } from './frame-codec.ts';
 
 /** Largest data-channel message sent: 16 KiB is safe in every browser and libdatachannel. */
 export const CHUNK_BYTES = 16 * 1024;
@@ -59,6 +60,35 @@ export function* iterateChunks(frame: Uint8Array, messageId: number): Generator<
   for (let i = 0; i < count; i++) yield buildChunk(frame, messageId, i, count);
 }
 
+/**
+ * Like `iterateChunks` over the frame its parts join into, without joining
+ * them: each chunk copies its slice straight from the parts (tensor bytes).
+ */
+export function* iterateFrameChunks(f: FrameParts, messageId: number): Generator<Uint8Array> {
+  const total = f.byteLength;
+  const count = Math.max(1, Math.ceil(total / CHUNK_DATA_BYTES));
+  let part = 0;
+  let off = 0;
+  for (let i = 0; i < count; i++) {
+    const len = chunkDataBytes(i, count, total);
+    const chunk = new Uint8Array(CHUNK_HEADER_BYTES + len);
+    writeHeader(chunk, messageId, i, count, total);
+    let at = CHUNK_HEADER_BYTES;
+    while (at < chunk.byteLength) {
+      const p = f.parts[part]!;
+      const take = Math.min(chunk.byteLength - at, p.byteLength - off);
+      chunk.set(p.subarray(off, off + take), at);
+      at += take;
+      off += take;
+      if (off === p.byteLength) {
+        part++;
+        off = 0;
+      }
+    }
+    yield chunk;
+  }
+}
+
 /** The one chunk of a frame of at most CHUNK_DATA_BYTES (as `chunkFrame` would give), without a generator. */
 export function singleChunk(frame: Uint8Array, messageId: number): Uint8Array {
   if (frame.byteLength > CHUNK_DATA_BYTES) throw new RangeError('frame needs several chunks');
@@ -68,13 +98,17 @@ export function singleChunk(frame: Uint8Array, messageId: number): Uint8Array {
 function buildChunk(frame: Uint8Array, messageId: number, i: number, count: number): Uint8Array {
   const data = frame.subarray(i * CHUNK_DATA_BYTES, (i + 1) * CHUNK_DATA_BYTES);
   const chunk = new Uint8Array(CHUNK_HEADER_BYTES + data.byteLength);
-  chunk[0] = CHUNK_MAGIC;
-  putU32le(chunk, 1, messageId >>> 0);
-  putU32le(chunk, 5, i);
-  putU32le(chunk, 9, count);
-  putU32le(chunk, 13, frame.byteLength);
+  writeHeader(chunk, messageId, i, count, frame.byteLength);
   chunk.set(data, CHUNK_HEADER_BYTES);
   return chunk;
+}
+
+function writeHeader(chunk: Uint8Array, id: number, i: number, count: number, total: number) {
+  chunk[0] = CHUNK_MAGIC;
+  putU32le(chunk, 1, id >>> 0);
+  putU32le(chunk, 5, i);
+  putU32le(chunk, 9, count);
+  putU32le(chunk, 13, total);
 }
 
 /** Data bytes of chunk `index` of `count` in a frame of `total` bytes. */
@@ -134,15 +168,16 @@ export interface Reassembler {
 
 /**
  * Frames up to this size are written into one buffer allocated at their first
- * chunk (one copy); bigger ones keep their chunks until the last arrives, so
- * memory follows the bytes actually received, not the size a (possibly
- * hostile) first chunk claims. 1 MiB.
+ * chunk (one copy). Bigger ones keep copies of their chunks until a quarter
+ * of the frame has arrived, then move into one buffer: memory stays within
+ * 4× the bytes actually received, never the size a (possibly hostile) first
+ * chunk claims. 1 MiB.
  */
 export const PREALLOCATE_FRAME_BYTES = 1 << 20;
 
 interface PartialFrame {
-  /** The whole frame, filled as chunks arrive (frames up to PREALLOCATE_FRAME_BYTES)… */
-  readonly frame: Uint8Array | null;
+  /** The whole frame, filled as chunks arrive (see PREALLOCATE_FRAME_BYTES)… */
+  frame: Uint8Array | null;
   /** …or copies of the chunks received so far, joined when the last arrives. */
   readonly parts: Uint8Array[];
   readonly total: number;
@@ -192,6 +227,11 @@ export function createReassembler(now: Now, limits: Partial<ReassemblyLimits> = 
       return { kind: 'drop', reason: 'out-of-order' };
     }
     // Copies: `data` may view a buffer the channel reuses.
+    if (!p.frame && (index + 1) * CHUNK_DATA_BYTES * 4 >= p.total) {
+      p.frame = new Uint8Array(p.total);
+      p.parts.forEach((part, k) => p!.frame!.set(part, k * CHUNK_DATA_BYTES));
+      p.parts.length = 0;
+    }
     if (p.frame) p.frame.set(data, index * CHUNK_DATA_BYTES);
     else p.parts.push(new Uint8Array(data));
     p.next++;

@@ -28,8 +28,19 @@ export interface DecodedFrame {
   readonly tensors: readonly Tensor[];
 }
 
-/** Encodes a header (plain data, no tensors) and tensors into one frame. */
-export function encodeFrame(header: unknown, tensors: readonly Tensor[] = []): Uint8Array {
+/**
+ * A frame as its parts, not yet joined: the prefix and msgpack header, then
+ * each tensor's bytes (views, not copies). Chunking reads across them, so a
+ * big tensor is never copied into a whole frame first.
+ */
+export interface FrameParts {
+  readonly parts: readonly Uint8Array[];
+  /** Sum of the parts' lengths: the frame's size. */
+  readonly byteLength: number;
+}
+
+/** Encodes a header (plain data, no tensors) and tensors into frame parts. */
+export function encodeFrameParts(header: unknown, tensors: readonly Tensor[] = []): FrameParts {
   const table: [string, readonly number[], number, number][] = new Array(tensors.length);
   let offset = 0;
   for (let i = 0; i < tensors.length; i++) {
@@ -40,19 +51,33 @@ export function encodeFrame(header: unknown, tensors: readonly Tensor[] = []): U
   // Packr reuses its buffer: copy before the next pack() call.
   const head = packr.pack({ m: header, t: table });
   const n = head.byteLength;
-  const out = new Uint8Array(PREFIX_BYTES + n + offset);
-  out[0] = FRAME_VERSION;
-  out[1] = n & 0xff;
-  out[2] = (n >>> 8) & 0xff;
-  out[3] = (n >>> 16) & 0xff;
-  out[4] = n >>> 24;
-  out.set(head, PREFIX_BYTES);
-  let at = PREFIX_BYTES + n;
-  for (const t of tensors) {
-    out.set(t.data, at);
-    at += t.data.byteLength;
+  const first = new Uint8Array(PREFIX_BYTES + n);
+  first[0] = FRAME_VERSION;
+  first[1] = n & 0xff;
+  first[2] = (n >>> 8) & 0xff;
+  first[3] = (n >>> 16) & 0xff;
+  first[4] = n >>> 24;
+  first.set(head, PREFIX_BYTES);
+  const parts = [first];
+  for (const t of tensors) if (t.data.byteLength > 0) parts.push(t.data);
+  return { parts, byteLength: first.byteLength + offset };
+}
+
+/** Joins frame parts into one frame. */
+export function joinFrameParts(f: FrameParts): Uint8Array {
+  if (f.parts.length === 1) return f.parts[0]!;
+  const out = new Uint8Array(f.byteLength);
+  let at = 0;
+  for (const p of f.parts) {
+    out.set(p, at);
+    at += p.byteLength;
   }
   return out;
+}
+
+/** Encodes a header (plain data, no tensors) and tensors into one frame. */
+export function encodeFrame(header: unknown, tensors: readonly Tensor[] = []): Uint8Array {
+  return joinFrameParts(encodeFrameParts(header, tensors));
 }
 
 /**

@@ -16,12 +16,18 @@ import {
   chunkFrame,
   createReassembler,
   DEFAULT_MAX_FRAME_BYTES,
-  iterateChunks,
+  iterateFrameChunks,
   type ReassemblyLimits,
   singleChunk,
   splitMessage,
 } from './chunking.ts';
-import { decodePeerMessage, encodePeerMessage, unknownMessageType } from './message-codec.ts';
+import { type FrameParts, joinFrameParts } from './frame-codec.ts';
+import {
+  decodePeerMessage,
+  encodePeerMessage,
+  encodePeerMessageParts,
+  unknownMessageType,
+} from './message-codec.ts';
 import type { PeerLoad, PeerMessage } from './messages.ts';
 import { destroyPeer, type SimplePeerLike } from './simple-peer-like.ts';
 
@@ -198,9 +204,9 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
     return id;
   }
 
-  async function sendFrame(frame: Uint8Array): Promise<void> {
+  async function sendFrame(frame: FrameParts): Promise<void> {
     const id = takeMessageId();
-    for (const chunk of iterateChunks(frame, id)) {
+    for (const chunk of iterateFrameChunks(frame, id)) {
       while (!closed && buffered() > highWater) await waitForDrain();
       if (closed) throw new PeerGridError('link-closed', `link to ${opts.remoteId} is closed`);
       rawSend(chunk);
@@ -212,7 +218,7 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
     if (closed) {
       return Promise.reject(new PeerGridError('link-closed', `link to ${opts.remoteId} is closed`));
     }
-    const frame = encodePeerMessage(msg);
+    const frame = encodePeerMessageParts(msg);
     if (frame.byteLength > maxFrameBytes) {
       return Promise.reject(
         new PeerGridError(
@@ -223,7 +229,7 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
     }
     // Fast path: nothing queued ahead, one chunk, room in the buffer: out with this burst, no promise chain.
     if (queued === 0 && frame.byteLength <= CHUNK_DATA_BYTES && buffered() <= highWater) {
-      addToBurst(singleChunk(frame, takeMessageId()));
+      addToBurst(singleChunk(joinFrameParts(frame), takeMessageId()));
       s.framesSent++;
       return SENT;
     }

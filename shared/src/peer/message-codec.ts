@@ -5,7 +5,7 @@
  */
 import type { Backend } from '../contracts.ts';
 import type { Tensor, TensorMap } from '../tensor.ts';
-import { decodeFrame, encodeFrame } from './frame-codec.ts';
+import { decodeFrame, encodeFrameParts, type FrameParts, joinFrameParts } from './frame-codec.ts';
 import {
   PEER_MESSAGE_LIMITS as L,
   PEER_MESSAGE_TYPES,
@@ -16,8 +16,8 @@ import {
 const BACKENDS: readonly Backend[] = ['wasm', 'webgpu', 'cpu', 'cuda'];
 const HASH_RE = /^[0-9a-f]{64}$/;
 
-/** Encodes a message into one frame (before chunking). */
-export function encodePeerMessage(msg: PeerMessage): Uint8Array {
+/** Encodes a message into frame parts (before chunking): tensor bytes are not copied. */
+export function encodePeerMessageParts(msg: PeerMessage): FrameParts {
   const tensors: Tensor[] = [];
   const refs = (map: TensorMap): Record<string, number> => {
     const out: Record<string, number> = {};
@@ -29,16 +29,21 @@ export function encodePeerMessage(msg: PeerMessage): Uint8Array {
   };
   switch (msg.type) {
     case 'assign':
-      return encodeFrame({ ...msg, feeds: refs(msg.feeds) }, tensors);
+      return encodeFrameParts({ ...msg, feeds: refs(msg.feeds) }, tensors);
     case 'result':
-      return encodeFrame({ ...msg, outputs: refs(msg.outputs) }, tensors);
+      return encodeFrameParts({ ...msg, outputs: refs(msg.outputs) }, tensors);
     case 'chunk': {
       const data: Tensor = { dtype: 'uint8', dims: [msg.data.byteLength], data: msg.data };
-      return encodeFrame({ ...msg, data: 0 }, [data]);
+      return encodeFrameParts({ ...msg, data: 0 }, [data]);
     }
     default:
-      return encodeFrame(msg);
+      return encodeFrameParts(msg);
   }
+}
+
+/** Encodes a message into one frame (before chunking). */
+export function encodePeerMessage(msg: PeerMessage): Uint8Array {
+  return joinFrameParts(encodePeerMessageParts(msg));
 }
 
 /**

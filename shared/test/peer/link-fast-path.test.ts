@@ -6,6 +6,8 @@ import {
   createMemoryPeerPair,
   createPeerLink,
   createReassembler,
+  iterateFrameChunks,
+  joinFrameParts,
   type PeerMessage,
   PREALLOCATE_FRAME_BYTES,
   singleChunk,
@@ -114,8 +116,28 @@ describe('bursts', () => {
     expect(splitMessage(bad)).toBeNull();
   });
 
+  it('chunks frame parts exactly as the joined frame, without joining them', () => {
+    const bytes = (n: number, seed: number) => {
+      const b = new Uint8Array(n);
+      for (let i = 0; i < n; i++) b[i] = (i * 13 + seed) % 256;
+      return b;
+    };
+    for (const sizes of [
+      [10],
+      [10, CHUNK_DATA_BYTES],
+      [CHUNK_DATA_BYTES - 3, 3, 7, 40_000],
+      [5, 0, 1],
+    ]) {
+      const parts = sizes.map((n, k) => bytes(n, k));
+      const f = { parts, byteLength: sizes.reduce((a, b) => a + b, 0) };
+      const joined = joinFrameParts(f);
+      expect(joined.byteLength).toBe(f.byteLength);
+      expect([...iterateFrameChunks(f, 77)]).toEqual(chunkFrame(joined, 77));
+    }
+  });
+
   it('reassembles frames on both sides of the preallocation limit', () => {
-    for (const size of [3 * CHUNK_DATA_BYTES + 5, PREALLOCATE_FRAME_BYTES + 1]) {
+    for (const size of [3 * CHUNK_DATA_BYTES + 5, PREALLOCATE_FRAME_BYTES + 1, 5_000_000]) {
       const frame = new Uint8Array(size);
       for (let i = 0; i < size; i++) frame[i] = (i * 31) % 251;
       const r = createReassembler(() => 0);
