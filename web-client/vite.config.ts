@@ -81,9 +81,15 @@ function ortAssets(): Plugin {
   };
 }
 
+/**
+ * Node built-ins for simple-peer and readable-stream. No `Buffer` global:
+ * they `require('buffer')` themselves, and the global would bundle the ESM
+ * copy of the shim beside the CommonJS one.
+ */
 const polyfills = () =>
   nodePolyfills({
     include: ['buffer', 'process', 'events', 'stream', 'util'],
+    globals: { Buffer: false, global: true, process: true },
     protocolImports: true,
   });
 
