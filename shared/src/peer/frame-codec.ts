@@ -58,7 +58,7 @@ export function encodeFrameParts(header: unknown, tensors: readonly Tensor[] = [
   first[3] = (n >>> 16) & 0xff;
   first[4] = n >>> 24;
   first.set(head, PREFIX_BYTES);
-  const parts = [first];
+  const parts: Uint8Array[] = [first];
   for (const t of tensors) if (t.data.byteLength > 0) parts.push(t.data);
   return { parts, byteLength: first.byteLength + offset };
 }

@@ -1,5 +1,6 @@
 import type {
   JobEvent,
+  JobProgress,
   JobRunner,
   JobSpec,
   JobStore,
@@ -46,6 +47,8 @@ interface Hosted {
   readonly taskStates: Map<string, TaskState>;
   readonly events: JobEvent[];
   error: string | null;
+  /** The runner is done: its last commit is stored and its events told. */
+  ended: boolean;
 }
 
 /** Literal feed tensors become content-addressed blobs, so each is stored once. */
@@ -131,12 +134,28 @@ export async function createJobHost(o: {
       },
       onProgress: () => o.onChange(),
     });
-    const h: Hosted = { runner, engine, spec, meta, taskStates, events, error: null };
+    const h: Hosted = {
+      runner,
+      engine,
+      spec,
+      meta,
+      taskStates,
+      events,
+      error: null,
+      ended: false,
+    };
     jobs.set(jobId, h);
-    runner.done.then(o.onChange, (e: unknown) => {
-      h.error = `Storing the job's progress failed: ${(e as Error).message ?? String(e)}`;
-      o.onChange();
-    });
+    runner.done.then(
+      () => {
+        h.ended = true;
+        o.onChange();
+      },
+      (e: unknown) => {
+        h.ended = true;
+        h.error = `Storing the job's progress failed: ${(e as Error).message ?? String(e)}`;
+        o.onChange();
+      },
+    );
     return jobId;
   }
 
@@ -157,6 +176,14 @@ export async function createJobHost(o: {
     }
   }
 
+  /** The engine's progress, but "running" until the runner has stored and told everything. */
+  function shownProgress(h: Hosted): JobProgress {
+    const p = h.runner.progress();
+    return h.ended || p.state === 'running' || p.state === 'pending'
+      ? p
+      : { ...p, state: 'running' };
+  }
+
   function viewInput(jobId: string, h: Hosted): JobViewInput {
     return {
       jobId,
@@ -166,7 +193,7 @@ export async function createJobHost(o: {
       policy: resolvePolicy(h.spec.policy),
       taskIds: h.spec.tasks.map((t) => t.id),
       taskStates: h.taskStates,
-      progress: h.runner.progress(),
+      progress: shownProgress(h),
       events: h.events,
       reputation: (p: PeerId) => book.get(p),
     };
