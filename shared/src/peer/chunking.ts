@@ -228,8 +228,9 @@ export function createReassembler(now: Now, limits: Partial<ReassemblyLimits> = 
     }
     // Copies: `data` may view a buffer the channel reuses.
     if (!p.frame && (index + 1) * CHUNK_DATA_BYTES * 4 >= p.total) {
-      p.frame = new Uint8Array(p.total);
-      p.parts.forEach((part, k) => p!.frame!.set(part, k * CHUNK_DATA_BYTES));
+      const frame = new Uint8Array(p.total);
+      for (let k = 0; k < p.parts.length; k++) frame.set(p.parts[k]!, k * CHUNK_DATA_BYTES);
+      p.frame = frame;
       p.parts.length = 0;
     }
     if (p.frame) p.frame.set(data, index * CHUNK_DATA_BYTES);
