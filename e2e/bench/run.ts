@@ -141,7 +141,7 @@ async function main(): Promise<Record<string, unknown>> {
     // with no grace: what the page shows as verified at that instant, against what it resumes.
     let resumeKeptRatio: number | null = null;
     try {
-      const resumeId = await submitMnist(sub.page, { digits: 1000, batch: 20 });
+      const resumeId = await submitMnist(sub.page, { digits: 1000, batch: 10 });
       await waitJob(sub.page, resumeId, (d) => d.verified >= d.total * 0.3, 600_000);
       const shown = await jobDetail(sub.page, resumeId);
       const accepted = new Set(
