@@ -10,6 +10,22 @@ import {
 } from '../../src/index.ts';
 import { createVirtualTime, flush, linkPair } from './helpers.ts';
 
+/** A link that closes after 3 malformed messages; `pb` sends it raw bytes; `got` hears it. */
+function strictLink() {
+  const vt = createVirtualTime();
+  const [pa, pb] = createMemoryPeerPair();
+  const a = createPeerLink({
+    peer: pa,
+    remoteId: 'b',
+    now: vt.now,
+    timers: vt.timers,
+    penaltyThreshold: 3,
+  });
+  const got: PeerMessage[] = [];
+  a.onMessage((m) => got.push(m));
+  return { a, pb, got };
+}
+
 describe('PeerLink over an in-memory pair', () => {
   it('delivers typed messages with tensors, in order', async () => {
     const vt = createVirtualTime();
@@ -75,17 +91,7 @@ describe('PeerLink over an in-memory pair', () => {
   });
 
   it('drops malformed input, counts it, and disconnects past the threshold', async () => {
-    const vt = createVirtualTime();
-    const [pa, pb] = createMemoryPeerPair();
-    const a = createPeerLink({
-      peer: pa,
-      remoteId: 'b',
-      now: vt.now,
-      timers: vt.timers,
-      penaltyThreshold: 3,
-    });
-    const got: PeerMessage[] = [];
-    a.onMessage((m) => got.push(m));
+    const { a, pb, got } = strictLink();
     const reasons: string[] = [];
     a.onClose((r) => reasons.push(r.code));
     pb.send(new Uint8Array([1, 2, 3])); // not a chunk
@@ -102,17 +108,7 @@ describe('PeerLink over an in-memory pair', () => {
   });
 
   it("ignores a newer peer's message types without counting them against it", async () => {
-    const vt = createVirtualTime();
-    const [pa, pb] = createMemoryPeerPair();
-    const a = createPeerLink({
-      peer: pa,
-      remoteId: 'b',
-      now: vt.now,
-      timers: vt.timers,
-      penaltyThreshold: 3,
-    });
-    const got: PeerMessage[] = [];
-    a.onMessage((m) => got.push(m));
+    const { a, pb, got } = strictLink();
     for (let i = 0; i < 10; i++)
       pb.send(chunkFrame(encodeFrame({ type: 'from-the-future', n: i }), i + 1)[0]!);
     pb.send(chunkFrame(encodeFrame({ type: 'ack', leaseId: 'ok' }), 20)[0]!);
