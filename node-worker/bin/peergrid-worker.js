@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// peergrid-worker: a headless PeerGrid donor. Runs the TypeScript entry through tsx.
-import { register } from 'tsx/esm/api';
+// peergrid-worker: a headless PeerGrid donor. Runs a bundle of the TypeScript
+// sources, rebuilt when a source changed (see scripts/worker-bundle.mjs).
+import { loadWorkerMain } from '../scripts/worker-bundle.mjs';
 
-register();
-const { workerMain } = await import('../src/worker/run-worker.ts');
+const workerMain = await loadWorkerMain();
 await workerMain(process.argv.slice(2));
