@@ -32,9 +32,9 @@ export interface NodeWorker {
 }
 
 /**
- * Runs `peergrid-worker --help` once, which loads (and so transpiles into
- * tsx's disk cache) the worker's whole import graph: a build step, kept out
- * of timed runs as the page's build is.
+ * Runs `peergrid-worker --help` once, which (re)builds the worker's bundle
+ * when a source changed (node-worker/scripts/worker-bundle.mjs): a build
+ * step, kept out of timed runs as the page's build is.
  */
 export function warmNodeWorker(): void {
   execFileSync(process.execPath, [WORKER_BIN, '--help'], { stdio: 'ignore', timeout: 60_000 });
