@@ -1,34 +1,10 @@
-import type { ExecRequest, Timers } from '@peergrid/shared';
+import type { ExecRequest } from '@peergrid/shared';
 import { PeerGridError, tensorFrom } from '@peergrid/shared';
 import { describe, expect, it } from 'vitest';
 import { createWorkerPool, type WorkerHandle } from '../src/exec/worker-pool.ts';
 import type { OrtWorkerApi, WorkerRunRequest } from '../src/exec/worker-protocol.ts';
 import { NEED_MODEL } from '../src/exec/worker-protocol.ts';
-
-/** Virtual timers: fire on demand. */
-function fakeTimers() {
-  let next = 1;
-  const pending = new Map<number, { fn: () => void; at: number }>();
-  let now = 0;
-  const timers: Timers = {
-    setTimeout: (fn, ms) => {
-      const id = next++;
-      pending.set(id, { fn, at: now + ms });
-      return id;
-    },
-    clearTimeout: (h) => void pending.delete(h as number),
-  };
-  const advance = (ms: number) => {
-    now += ms;
-    for (const [id, t] of [...pending]) {
-      if (t.at <= now) {
-        pending.delete(id);
-        t.fn();
-      }
-    }
-  };
-  return { timers, advance, pending };
-}
+import { fakeTimers } from './fake-timers.ts';
 
 /** In-memory workers: `behave` decides each run's reply; every worker is recorded. */
 function fakeWorkers(
@@ -106,7 +82,7 @@ describe('worker pool', () => {
     expect(a.outputs.y?.data).toEqual(b.outputs.y?.data);
     expect(w.log.map((l) => l.hadModel)).toEqual([true, false]);
     expect(pool.state()).toMatchObject({ size: 1, busy: 0, queued: 0, killed: 0 });
-    expect(t.pending.size).toBe(0);
+    expect(t.pending()).toBe(0);
   });
 
   it('runs up to size tasks at once and queues the rest', async () => {
