@@ -20,8 +20,6 @@ export interface DonorCredit {
 export interface DonorCreditOptions {
   /** Verdict keys (submitter, lease) remembered to drop duplicates. Default 4096. */
   readonly maxRemembered?: number;
-  /** Totals to count on from (kept from an earlier session). Default none. */
-  readonly initial?: DonorCredit;
 }
 
 export interface DonorCreditCounter {
@@ -40,7 +38,7 @@ export function createDonorCreditCounter(opts: DonorCreditOptions = {}): DonorCr
   const maxRemembered = Math.max(1, opts.maxRemembered ?? 4096);
   const seen = new Set<string>();
   const handlers = new Set<(c: DonorCredit) => void>();
-  let c = opts.initial ?? NO_CREDIT;
+  let c = NO_CREDIT;
 
   function count(from: string, v: VerdictMessage): void {
     const key = `${from}\u0000${v.jobId}\u0000${v.leaseId}`;

@@ -117,7 +117,7 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
     for (const link of order) {
       let inflight = 0;
       for (const p of f.inflight.values()) if (p.link === link) inflight++;
-      const cap = f.extra.includes(link) ? Math.min(sourceCap, maxInFlight) : maxInFlight;
+      const cap = f.extra.includes(link) ? sourceCap : maxInFlight;
       while (inflight < cap && f.todo.length > 0) {
         const piece = holders.pick(f, link);
         if (piece === undefined) break;

@@ -225,9 +225,8 @@ describe('donor credit counter', () => {
   it('counts on from the totals of an earlier session', async () => {
     const vt = createVirtualTime();
     const [toDonor, toSubmitter] = linkPair(vt);
-    const counter = createDonorCreditCounter({
-      initial: { accepted: 7, verifiedMs: 100, rejected: 2 },
-    });
+    const counter = createDonorCreditCounter();
+    counter.addEarlier({ accepted: 7, verifiedMs: 100, rejected: 2 });
     counter.attach(toSubmitter);
     await toDonor.send(verdict);
     await flush();
