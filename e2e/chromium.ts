@@ -31,6 +31,15 @@ const OMNIBOX_POPUP_FEATURES = [
   'WebUIOmniboxPopup',
 ];
 
+/**
+ * Chromium keeps a spare renderer process warm for the next navigation, but
+ * for one browser context only: each tab opening in a context of its own
+ * throws the spare away and starts another. With 16 contexts that was 23 of
+ * the 56 renderers a 16-tab grid started (`npm run bench:e2e`), each spawned
+ * and killed for nothing.
+ */
+const SPARE_RENDERER_FEATURES = ['SpareRendererForSitePerProcess'];
+
 /** Flags every PeerGrid e2e browser runs with (no network but loopback here). */
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -39,7 +48,7 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
-  `--disable-features=${[...PLAYWRIGHT_DISABLED_FEATURES, ...OMNIBOX_POPUP_FEATURES].join(',')}`,
+  `--disable-features=${[...PLAYWRIGHT_DISABLED_FEATURES, ...OMNIBOX_POPUP_FEATURES, ...SPARE_RENDERER_FEATURES].join(',')}`,
 ];
 
 /**

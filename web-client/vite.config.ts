@@ -84,11 +84,13 @@ function ortAssets(): Plugin {
 /**
  * Node built-ins for simple-peer and readable-stream. No `Buffer` global:
  * they `require('buffer')` themselves, and the global would bundle the ESM
- * copy of the shim beside the CommonJS one.
+ * copy of the shim beside the CommonJS one. No `util`: readable-stream maps
+ * it away in browsers (its `browser` field), and the shim's dependencies were
+ * 32 KB of the bundle, run at every page start.
  */
 const polyfills = () =>
   nodePolyfills({
-    include: ['buffer', 'process', 'events', 'stream', 'util'],
+    include: ['buffer', 'process', 'events', 'stream'],
     globals: { Buffer: false, global: true, process: true },
     protocolImports: true,
   });

@@ -19,6 +19,13 @@ export interface DonorNodeOptions {
    * spread donor to donor instead of all from the submitter. 0 = none. Default 3.
    */
   readonly meshSize?: number;
+  /**
+   * How long presence must be quiet before the ring links are (re)made, ms:
+   * while peers pour in, each arrival moves the ring, and links made at once
+   * would go to neighbours that are no longer neighbours a moment later.
+   * Default 1 000.
+   */
+  readonly meshSettleMs?: number;
   readonly executor: Executor;
   readonly sha256: Sha256Hex;
   readonly timers: Timers;
@@ -49,6 +56,8 @@ export interface DonorNode {
 
 /** How often `drain` looks at the running count, ms. */
 const DRAIN_POLL_MS = 50;
+/** Default {@link DonorNodeOptions.meshSettleMs}. */
+export const MESH_SETTLE_MS = 1_000;
 
 export function createDonorNode(opts: DonorNodeOptions): DonorNode {
   const { pool, blobs } = opts.peer;
@@ -79,12 +88,31 @@ export function createDonorNode(opts: DonorNodeOptions): DonorNode {
       if (!pool.get(id)) pool.connect(id).catch(() => {}); // retried on the next presence change
     }
   };
+  // Each presence change restarts the wait, up to 4 waits after the first one: the links
+  // follow once the list is quiet, and under constant churn still every few seconds.
+  const settleMs = opts.meshSettleMs ?? MESH_SETTLE_MS;
+  let quiet: unknown = null;
+  let latest: unknown = null;
+  const settle = () => {
+    for (const t of [quiet, latest]) if (t !== null) opts.timers.clearTimeout(t);
+    quiet = latest = null;
+  };
+  const meshSoon = () => {
+    if (closed || meshSize <= 0) return;
+    if (quiet !== null) opts.timers.clearTimeout(quiet);
+    const run = () => {
+      settle();
+      mesh();
+    };
+    quiet = opts.timers.setTimeout(run, settleMs);
+    latest ??= opts.timers.setTimeout(run, settleMs * 4);
+  };
   const offPresence = [
-    signaling.on('peer-joined', mesh),
-    signaling.on('peer-left', mesh),
-    signaling.on('peers', mesh),
+    signaling.on('peer-joined', meshSoon),
+    signaling.on('peer-left', meshSoon),
+    signaling.on('peers', meshSoon),
   ];
-  mesh();
+  meshSoon();
   // Verdicts are heard beside the agent: it ignores message types it does not serve.
   const credit = createDonorCreditCounter();
   const serve = (link: PeerLink) => {
@@ -122,6 +150,7 @@ export function createDonorNode(opts: DonorNodeOptions): DonorNode {
     },
     close() {
       closed = true;
+      settle();
       off();
       for (const o of offPresence) o();
       for (const d of detach) d();

@@ -13,15 +13,21 @@ import type { PageRuntime } from './runtime.ts';
 import { createStore, type Store } from './store.ts';
 import type { DonorView, GridView, JobDetail, JobSummary, MeshPeer } from './types.ts';
 
-/** How long the GPU probe waits for the grid join before it runs anyway, ms. Default 3 000. */
-export const GPU_PROBE_FALLBACK_MS = 3_000;
+/**
+ * How long after the grid join the GPU probe runs, ms. Default 5 000: the
+ * adapter's name is only shown, and asking for it wakes the GPU process while
+ * the page and its peers are still settling in.
+ */
+export const GPU_PROBE_AFTER_JOIN_MS = 5_000;
+/** How long the GPU probe waits for the grid join before it runs anyway, ms. Default 10 000. */
+export const GPU_PROBE_FALLBACK_MS = 10_000;
 /** How often the mesh view re-reads link statistics besides on mesh events, ms. Default 2 000. */
 export const MESH_STATS_MS = 2_000;
 
 /**
  * Builds the page's runtime from its URL: storage, identity and the grid join
- * first; the GPU probe after the join (the worker pool starts workers on its
- * first task).
+ * first; the GPU probe some seconds after the join (the worker pool starts
+ * workers on its first task).
  */
 export function startRuntime(location: Location): PageRuntime {
   performance.mark('peergrid:runtime-start');
@@ -123,7 +129,7 @@ export function startRuntime(location: Location): PageRuntime {
         status: (signal, error) => {
           if (signal === 'online') {
             performance.mark('peergrid:online');
-            gpuProbe.trigger();
+            timers.setTimeout(gpuProbe.trigger, GPU_PROBE_AFTER_JOIN_MS);
           }
           grid.update((g) => ({ ...g, signal, signalError: error }));
         },
