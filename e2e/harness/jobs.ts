@@ -172,6 +172,28 @@ export function leasesSince(d: HookJobDetail, since: number): string[] {
  * Accepted results of a job already in the page's IndexedDB (database `peergrid`, store
  * `results`, see shared/src/store/idb-store.ts): what a reload would find.
  */
+/**
+ * Waits in the page (no round trip per check) until the job view shows at
+ * least `minVerified` tasks verified; returns those task ids at that moment.
+ */
+export async function verifiedWhen(
+  page: Page,
+  jobId: string,
+  minVerified: number,
+  timeoutMs: number,
+): Promise<string[]> {
+  const handle = await page.waitForFunction(
+    ([id, min]) => {
+      const d = window.peergrid?.jobDetail(id as string).get();
+      if (!d || d.verified < (min as number)) return null;
+      return d.tasks.filter((t) => t.state === 'verified').map((t) => t.id);
+    },
+    [jobId, minVerified] as const,
+    { timeout: timeoutMs, polling: 20 },
+  );
+  return (await handle.jsonValue()) as string[];
+}
+
 export function storedResults(page: Page, jobId: string): Promise<number> {
   return page.evaluate(
     (id) =>

@@ -1,10 +1,20 @@
+import { type Tensor, tensorValues } from '@peergrid/shared';
 import { useMemo, useState } from 'react';
 import { tensorImages } from '../lib/image-from-tensor.ts';
 import { accuracy, predictions } from '../lib/labels.ts';
-import { tensorNumbers } from '../lib/tensor-json.ts';
+import { memoByObject } from '../lib/memo.ts';
 import { textBoxes } from '../lib/text-boxes.ts';
 import type { JobResults } from '../state/runtime.ts';
 import { Pixels, pixelsToDataUrl } from './pixels.tsx';
+
+// The views re-read results as tasks are verified, with the same tensor objects each time
+// (inputs from the job spec, accepted outputs from the engine): each one is decoded once.
+const imagesOf = memoByObject((t: Tensor) => tensorImages(t));
+const grayImageOf = memoByObject((t: Tensor) => {
+  const img = tensorImages(t, { gray: true })[0];
+  return img ? { img, url: pixelsToDataUrl(img.width, img.height, img.rgba) } : null;
+});
+const predictionsOf = memoByObject(predictions);
 
 /** Digits drawn before "Show all". Default 48. */
 export const DIGITS_SHOWN = 48;
@@ -25,11 +35,12 @@ function DigitResults({ results }: { results: JobResults }) {
         const input = Object.values(t.inputs)[0];
         const out = t.outputs && Object.values(t.outputs)[0];
         if (!input || !out) return [];
-        const images = tensorImages(input);
-        return predictions(out).map((p, i) => ({
+        // Images are drawn for the digits shown only (imagesOf, below).
+        return predictionsOf(out).map((p, i) => ({
           key: `${t.taskId}:${i}`,
           p,
-          img: images[i],
+          input,
+          row: i,
           truth: t.labels?.[i],
         }));
       }),
@@ -50,22 +61,25 @@ function DigitResults({ results }: { results: JobResults }) {
           : ''}
       </p>
       <div className="digits" data-testid="digit-results">
-        {shown.map(({ key, p, img, truth }) => (
-          <div
-            key={key}
-            className={`digit ${truth !== undefined && truth !== p.label ? 'wrong' : ''}`}
-            data-testid="digit-result"
-            data-label={p.label}
-          >
-            {img && <Pixels {...img} label={`digit image, predicted ${p.label}`} />}
-            <span className="pred">{p.label}</span>
-            <span className="conf">
-              {truth !== undefined && truth !== p.label
-                ? `true ${truth}`
-                : `${Math.round(p.confidence * 100)}%`}
-            </span>
-          </div>
-        ))}
+        {shown.map(({ key, p, input, row, truth }) => {
+          const img = imagesOf(input)[row];
+          return (
+            <div
+              key={key}
+              className={`digit ${truth !== undefined && truth !== p.label ? 'wrong' : ''}`}
+              data-testid="digit-result"
+              data-label={p.label}
+            >
+              {img && <Pixels {...img} label={`digit image, predicted ${p.label}`} />}
+              <span className="pred">{p.label}</span>
+              <span className="conf">
+                {truth !== undefined && truth !== p.label
+                  ? `true ${truth}`
+                  : `${Math.round(p.confidence * 100)}%`}
+              </span>
+            </div>
+          );
+        })}
       </div>
       {items.length > shown.length && (
         <button
@@ -87,14 +101,13 @@ function TextResults({ results }: { results: JobResults }) {
       results.tasks.flatMap((t) => {
         const input = Object.values(t.inputs)[0];
         const out = t.outputs && Object.values(t.outputs)[0];
-        const img = input && tensorImages(input, { gray: true })[0];
-        if (!img || !out) return [];
+        const drawn = input && out ? grayImageOf(input) : null;
+        if (!drawn || !out) return [];
+        const { img, url } = drawn;
         const mapW = out.dims.at(-1) ?? img.width;
         const mapH = out.dims.at(-2) ?? img.height;
         const boxes = textBoxes(out, { scaleX: img.width / mapW, scaleY: img.height / mapH });
-        return [
-          { id: t.taskId, img, url: pixelsToDataUrl(img.width, img.height, img.rgba), boxes },
-        ];
+        return [{ id: t.taskId, img, url, boxes }];
       }),
     [results],
   );
@@ -153,7 +166,7 @@ function TensorResults({ results }: { results: JobResults }) {
               const picture =
                 out.dims.length === 4 &&
                 (out.dims.at(-1) ?? 0) * (out.dims.at(-2) ?? 0) <= PREVIEW_MAX_PIXELS
-                  ? tensorImages(out)[0]
+                  ? imagesOf(out)[0]
                   : undefined;
               return (
                 <tr key={`${t.taskId}:${name}`}>
@@ -171,11 +184,10 @@ function TensorResults({ results }: { results: JobResults }) {
                       </span>
                     ) : (
                       <>
-                        {tensorNumbers(out)
-                          .slice(0, 6)
+                        {firstValues(out, 6)
                           .map((x) => (Number.isInteger(x) ? x : x.toPrecision(4)))
                           .join(', ')}
-                        {out.data.length > 6 * 4 ? ' …' : ''}
+                        {out.dims.reduce((a, b) => a * b, 1) > 6 ? ' …' : ''}
                       </>
                     )}
                   </td>
@@ -187,4 +199,9 @@ function TensorResults({ results }: { results: JobResults }) {
       </table>
     </div>
   );
+}
+
+/** The first `n` values of a tensor as numbers, without decoding the rest. */
+function firstValues(t: Tensor, n: number): number[] {
+  return Array.from(tensorValues(t).subarray(0, n) as ArrayLike<number | bigint>, Number);
 }

@@ -21,6 +21,11 @@ import type { DonorView, GridView, JobDetail, JobSummary, MeshPeer } from './typ
 export const GPU_PROBE_AFTER_JOIN_MS = 5_000;
 /** How long the GPU probe waits for the grid join before it runs anyway, ms. Default 10 000. */
 export const GPU_PROBE_FALLBACK_MS = 10_000;
+/**
+ * How often job views are rebuilt at most while events arrive, ms. Default 300:
+ * the submitting tab coordinates its jobs on the same thread that draws them.
+ */
+export const JOB_VIEWS_MS = 300;
 /** How often the mesh view re-reads link statistics besides on mesh events, ms. Default 2 000. */
 export const MESH_STATS_MS = 2_000;
 
@@ -98,14 +103,14 @@ export function startRuntime(location: Location): PageRuntime {
 
   // A burst of presence events (the welcome lists every peer) is one view update, in the next task.
   const meshChanged = coalesce(refreshMesh, 0, timers);
-  // Job views are rebuilt at most every 150 ms, however many events arrive.
+  // Job views are rebuilt at most every JOB_VIEWS_MS, however many events arrive.
   const jobsChanged = coalesce(
     () => {
       if (!host) return;
       jobs.set(host.summaries());
       for (const [id, s] of details) s.set(host.detail(id));
     },
-    150,
+    JOB_VIEWS_MS,
     timers,
   );
   const refreshJobs = () => jobsChanged.schedule();

@@ -13,6 +13,9 @@ import { useStore } from '../state/hooks.ts';
 import type { JobResults, PageRuntime } from '../state/runtime.ts';
 import type { JobDetail } from '../state/types.ts';
 
+/** Newest events drawn in the event log (the job detail keeps more). Default 100. */
+export const EVENT_LOG_ROWS = 100;
+
 function compareText(d: JobDetail): string {
   const c = d.policy.compare;
   if (c.kind === 'exact') return 'exact bytes';
@@ -246,12 +249,15 @@ export function JobView({ runtime, id }: { runtime: PageRuntime; id: string }) {
           <h2>Event log</h2>
           <div className="log" data-testid="event-log">
             {job.events.length === 0 && <p className="muted">Nothing yet.</p>}
-            {[...job.events].reverse().map((e) => (
-              <div key={`${e.at}:${e.text}`} className={e.level}>
-                <span className="muted mono">{formatTime(e.at)}</span>
-                <span>{e.text}</span>
-              </div>
-            ))}
+            {job.events
+              .slice(-EVENT_LOG_ROWS)
+              .reverse()
+              .map((e) => (
+                <div key={`${e.at}:${e.text}`} className={e.level}>
+                  <span className="muted mono">{formatTime(e.at)}</span>
+                  <span>{e.text}</span>
+                </div>
+              ))}
           </div>
           <p className="muted small" style={{ marginTop: 10 }}>
             Policy: {job.policy.replicas} replicas, quorum {job.policy.quorum}, up to{' '}
