@@ -1,24 +1,30 @@
 /**
- * The job engine's internals: task life cycle, verification outcomes,
- * re-verification on exclusion, parked disputes and restore. Placement is in
- * `engine-place.ts`, outward views in `engine-records.ts`; `engine.ts` is the API.
+ * The job engine's internals: task and job state, verification outcomes
+ * (accept, evaluate, reopen) and the wiring of the parts, each in its own
+ * file: lease cancelling, readiness, failure and invalidation in
+ * `engine-tasks.ts`; parked disputes and starved tasks in `engine-parked.ts`;
+ * exclusions and reinstatement in `engine-exclusions.ts`; placement in
+ * `engine-place.ts`; start and restore in `engine-start.ts`; outward views in
+ * `engine-records.ts`; run-time types in `engine-types.ts`. `engine.ts` is the API.
  */
 import type { PeerId } from '../contracts.ts';
 import { outputsMatch } from './compare.ts';
 import type { JobEngineOptions } from './engine.ts';
+import { createExclusions } from './engine-exclusions.ts';
+import { createParked } from './engine-parked.ts';
 import { createPlacer } from './engine-place.ts';
 import { createRecords } from './engine-records.ts';
-import type { EngineState, LeaseRt, TaskRt, VoteRt } from './engine-types.ts';
+import { startEngine } from './engine-start.ts';
+import { createTaskMoves } from './engine-tasks.ts';
+import type { EngineState, TaskRt, VoteRt } from './engine-types.ts';
 import { type Policy, resolvePolicy } from './spec.ts';
 import { type JobState, type TaskState, transition } from './state.ts';
 import { createTaskGraph } from './task-graph.ts';
 import type { DonorInfo, EngineAction, JobEvent, JobEventType } from './types.ts';
-import { decide, groupVotes } from './verify.ts';
+import { decide } from './verify.ts';
 
 export type { TaskRt } from './engine-types.ts';
 
-/** A parked dispute fails after this many task deadlines without a trusted donor. */
-const PARK_LIMIT = 3;
 /** Unread events `takeEvents` keeps. */
 const EVENT_BACKLOG = 10_000;
 
@@ -53,18 +59,9 @@ export function createEngineCore(o: JobEngineOptions) {
   const fresh: TaskRt[] = [];
   const firmPool: TaskRt[] = [];
   const weakPool: TaskRt[] = [];
-  const votesBy = new Map<PeerId, Set<TaskRt>>();
   const dirtyTasks = new Set<TaskRt>();
   const dirtyResults = new Set<TaskRt>();
   const removed = new Set<string>();
-  const pendingExclusions: PeerId[] = [];
-  const parked = new Map<TaskRt, { since: number; reason: string }>();
-  /** Donors this engine excluded, by the task whose answer they contradicted. */
-  const excludedOver = new Map<PeerId, TaskRt>();
-  const excludeOver = (peer: PeerId, t: TaskRt, reason: string) => {
-    if (!book.isExcluded(peer)) excludedOver.set(peer, t);
-    book.exclude(peer, reason);
-  };
 
   const event = (type: JobEventType, e: Omit<JobEvent, 'jobId' | 'seq' | 'at' | 'type'> = {}) => {
     st.seq++;
@@ -108,62 +105,8 @@ export function createEngineCore(o: JobEngineOptions) {
     for (const r of t.results) if (!book.isExcluded(r.donor)) valid++;
     return t.target - valid - t.inFlight;
   };
-
-  const cancelLease = (lease: LeaseRt, reason: string) => {
-    const t = lease.task;
-    st.leases.delete(lease.id);
-    t.leases.delete(lease);
-    const d = st.donors.get(lease.donor);
-    if (d) d.inFlight--;
-    if (!lease.spot) t.inFlight--;
-    t.used.delete(lease.donor);
-    lease.state = transition('replica', lease.state, 'cancelled');
-    event('lease-cancelled', {
-      taskId: t.spec.id,
-      leaseId: lease.id,
-      donor: lease.donor,
-      message: reason,
-    });
-    actions.push({ type: 'cancel', leaseId: lease.id, donor: lease.donor, reason });
-  };
-  const cancelLeases = (t: TaskRt, reason: string, spotsToo: boolean) => {
-    for (const lease of [...t.leases]) if (spotsToo || !lease.spot) cancelLease(lease, reason);
-  };
-
-  const makeReady = (t: TaskRt) => {
-    const feeds = graph.resolveFeeds(t);
-    if (typeof feeds === 'string') return failTask(t, feeds);
-    t.feeds = feeds;
-    t.target = policy.replicas;
-    t.solo = false;
-    t.preferTrusted = false;
-    setTask(t, 'ready');
-    event('task-ready', { taskId: t.spec.id });
-    enqueue(t, false);
-  };
-
-  const failTask = (t: TaskRt, reason: string) => {
-    if (t.state === 'failed') return;
-    cancelLeases(t, 'task failed', true);
-    setTask(t, 'failed');
-    t.failReason = reason;
-    st.failed.push({ taskId: t.spec.id, reason });
-    event('task-failed', { taskId: t.spec.id, message: reason });
-    for (const d of t.dependents) failTask(d, `input task ${t.spec.id} failed`);
-  };
-
-  /** An input changed: the task and everything downstream start over. */
-  const invalidate = (t: TaskRt) => {
-    if (t.state === 'failed' || t.state === 'blocked') return;
-    cancelLeases(t, 'input changed', true);
-    if (t.accepted) removed.add(t.spec.id);
-    t.results = [];
-    t.used = new Set();
-    t.accepted = undefined;
-    setTask(t, 'blocked');
-    for (const d of t.dependents) invalidate(d);
-    if (t.deps.every((d) => d.state === 'verified')) makeReady(t);
-  };
+  const moves = createTaskMoves({ graph, policy, st, actions, event, setTask, enqueue, removed });
+  const { cancelLease, cancelLeases, makeReady, failTask, invalidate } = moves;
 
   const accept = (t: TaskRt, winners: VoteRt[], losers: VoteRt[], firm: boolean, note?: string) => {
     const prev = t.accepted;
@@ -201,16 +144,7 @@ export function createEngineCore(o: JobEngineOptions) {
     t.escalated = false;
     if (prev && !outputsMatch(prev.outputs, first.outputs, policy.compare)) {
       // The old answer was wrong: whoever was excluded for contradicting it told the truth.
-      for (const r of t.results) {
-        if (
-          excludedOver.get(r.donor) !== t ||
-          !outputsMatch(r.outputs, first.outputs, policy.compare)
-        )
-          continue;
-        excludedOver.delete(r.donor);
-        book.reinstate(r.donor);
-        event('donor-reinstated', { taskId: t.spec.id, donor: r.donor });
-      }
+      reinstate(t, first.outputs);
       for (const d of t.dependents) invalidate(d);
     } else {
       for (const d of t.dependents) {
@@ -220,6 +154,8 @@ export function createEngineCore(o: JobEngineOptions) {
       }
     }
   };
+
+  const parked = createParked({ o, policy, book, st, validVotes, enqueue, failTask, accept });
 
   const evaluate = (t: TaskRt) => {
     const votes = validVotes(t);
@@ -242,7 +178,7 @@ export function createEngineCore(o: JobEngineOptions) {
       // liars (warm-up): park it until a trusted donor can break the tie.
       // A trusted voter that sides with no one else ends it (escalation comes to that).
       if (votes.some((v) => book.isTrusted(v.donor))) failTask(t, d.reason);
-      else if (!parked.has(t)) parked.set(t, { since: o.now(), reason: d.reason });
+      else parked.park(t, d.reason);
     } else {
       if (!t.preferTrusted && votes.length > 1) {
         st.disputes++;
@@ -252,62 +188,6 @@ export function createEngineCore(o: JobEngineOptions) {
       t.target = d.target;
       if (need(t) > 0) enqueue(t, true);
     }
-  };
-
-  /** Parked disputes: escalate to one trusted donor, or fail after `PARK_LIMIT` deadlines. */
-  const tickParked = () => {
-    for (const [t, p] of parked) {
-      if (t.state !== 'running') {
-        parked.delete(t);
-        continue;
-      }
-      const trusted = [...st.donors.values()].some(
-        (d) => !t.used.has(d.id) && book.isTrusted(d.id) && (!t.backend || d.backend === t.backend),
-      );
-      if (trusted) {
-        parked.delete(t);
-        t.escalated = true;
-        t.preferTrusted = true;
-        t.target = validVotes(t).length + 1;
-        enqueue(t, true);
-      } else if (o.now() - p.since > PARK_LIMIT * policy.taskDeadlineMs) {
-        parked.delete(t);
-        failTask(t, `${p.reason}; no trusted donor to break the tie`);
-      }
-    }
-  };
-
-  /** Could another donor on offer add a replica of `t` (capacity aside)? */
-  const canGrow = (t: TaskRt) => {
-    const strict = policy.compare.kind === 'exact' && t.backend !== undefined;
-    for (const d of st.donors.values()) {
-      if (t.used.has(d.id) || book.isExcluded(d.id)) continue;
-      if (!strict || d.backend === t.backend) return true;
-    }
-    return false;
-  };
-
-  /**
-   * A dispute that no donor on offer can add to (small grids): a group that
-   * reaches quorum and holds a strict majority of the distinct donors' votes
-   * is accepted (not firm); the losers' lost votes count towards exclusion.
-   * True when the task was settled.
-   */
-  const settleStarved = (t: TaskRt): boolean => {
-    if (t.state !== 'running' || t.inFlight > 0 || t.escalated || canGrow(t)) return false;
-    const votes = validVotes(t);
-    const groups = groupVotes(votes, policy.compare).sort((a, b) => b.length - a.length);
-    const top = groups[0];
-    if (!top || top.length < policy.quorum || top.length * 2 <= votes.length) return false;
-    st.settled++;
-    accept(
-      t,
-      top.map((i) => votes[i]!),
-      groups.slice(1).flatMap((g) => g.map((i) => votes[i]!)),
-      false,
-      `majority of ${votes.length} distinct donors, no other donor on offer`,
-    );
-    return true;
   };
 
   const reopen = (t: TaskRt, reason: string) => {
@@ -321,26 +201,19 @@ export function createEngineCore(o: JobEngineOptions) {
     evaluate(t);
   };
 
-  const drainExclusions = () => {
-    for (let p = pendingExclusions.shift(); p !== undefined; p = pendingExclusions.shift()) {
-      event('donor-excluded', { donor: p, message: book.get(p).excludedReason ?? '' });
-      for (const lease of [...st.leases.values()]) {
-        if (lease.donor === p) cancelLease(lease, 'donor excluded');
-      }
-      for (const t of votesBy.get(p) ?? []) {
-        if (t.state === 'running') evaluate(t);
-        else if (t.state === 'verified' && t.accepted?.backers.includes(p)) {
-          const vouched = t.accepted.backers.some(
-            (b) => b !== p && !book.isExcluded(b) && book.isTrusted(b),
-          );
-          if (!vouched) reopen(t, `backer ${p} was excluded`);
-        }
-      }
-      // Cancelling may have freed tasks of other donors.
-      for (const t of tasks) if (t.state === 'running' && need(t) > 0) enqueue(t, true);
-    }
-  };
-  const unsubscribe = book.onExcluded((p) => pendingExclusions.push(p));
+  const exclusions = createExclusions({
+    policy,
+    book,
+    st,
+    tasks,
+    event,
+    need,
+    enqueue,
+    cancelLease,
+    evaluate,
+    reopen,
+  });
+  const { excludeOver, reinstate, drainExclusions, indexVote } = exclusions;
 
   const placer = createPlacer({
     o,
@@ -355,7 +228,7 @@ export function createEngineCore(o: JobEngineOptions) {
     fresh,
     firmPool,
     weakPool,
-    settleStarved,
+    settleStarved: parked.settleStarved,
   });
   const schedule = placer.schedule;
 
@@ -366,39 +239,7 @@ export function createEngineCore(o: JobEngineOptions) {
   };
 
   // Start, or resume from a snapshot (in-flight leases are not restored: they are re-issued).
-  if (o.restore) {
-    const accepted = new Map(o.restore.results.map((r) => [r.taskId, r]));
-    for (const r of o.restore.tasks) {
-      const t = st.byId.get(r.taskId);
-      if (!t) continue;
-      t.attempts = r.attempts;
-      const res = accepted.get(r.taskId);
-      if (r.state === 'verified' && res) {
-        t.state = 'verified';
-        t.accepted = res;
-      } else if (r.state === 'failed') {
-        t.state = 'failed';
-        t.failReason = r.failReason ?? 'failed';
-        st.failed.push({ taskId: t.spec.id, reason: t.failReason });
-      }
-    }
-  }
-  for (const t of tasks) {
-    st.counts[t.state]++;
-    const feeds = t.state === 'verified' ? graph.resolveFeeds(t) : undefined;
-    if (typeof feeds === 'object') t.feeds = feeds; // needed to re-run it as a known-answer check
-  }
-  st.seq = Math.max(st.seq, o.restore?.job.seq ?? 0);
-  const restoredState = o.restore?.job.state;
-  if (restoredState && restoredState !== 'pending' && restoredState !== 'running') {
-    st.state = restoredState;
-  } else {
-    setJobState('running');
-    for (const t of tasks) {
-      if (t.state === 'verified' && t.accepted) (t.accepted.firm ? firmPool : weakPool).push(t);
-      if (t.state === 'blocked' && t.deps.every((d) => d.state === 'verified')) makeReady(t);
-    }
-  }
+  startEngine({ o, st, tasks, graph, setJobState, makeReady, firmPool, weakPool });
 
   const records = createRecords({ o, jobId, book, st, tasks, dirtyTasks, dirtyResults, removed });
 
@@ -417,14 +258,10 @@ export function createEngineCore(o: JobEngineOptions) {
     checkDone,
     setJobState,
     drainExclusions,
-    hasPendingExclusions: () => pendingExclusions.length > 0,
+    hasPendingExclusions: exclusions.hasPendingExclusions,
     excludeOver,
-    tickParked,
-    indexVote(t: TaskRt, donor: PeerId) {
-      const s = votesBy.get(donor) ?? new Set<TaskRt>();
-      votesBy.set(donor, s);
-      s.add(t);
-    },
+    tickParked: parked.tickParked,
+    indexVote,
     addBacker(t: TaskRt, donor: PeerId) {
       const a = t.accepted!;
       const backers = [...a.backers, donor];
@@ -449,6 +286,6 @@ export function createEngineCore(o: JobEngineOptions) {
       });
     },
     ...records,
-    close: () => unsubscribe(),
+    close: exclusions.close,
   };
 }

@@ -12,15 +12,20 @@
  * announced: the scarce uplink sends each piece about once. Pieces from
  * peers still fetching are unverified: a blob that then fails its hash check
  * is fetched again from complete holders only.
+ *
+ * This file wires the parts and handles messages: who holds what is in
+ * `blob-pieces.ts`, the fetch side's per-blob state machine in
+ * `blob-fetch.ts`, the serving side in `blob-upload.ts`.
  */
 import type { PeerId } from '../contracts.ts';
 import { PeerGridError } from '../errors.ts';
 import type { Now, Random, Sha256Hex, Timers } from '../platform.ts';
 import type { BlobCache } from './blob-cache.ts';
-import { createBlobHolders, type FetchPlan } from './blob-pieces.ts';
+import { createBlobFetcher } from './blob-fetch.ts';
+import { createBlobHolders } from './blob-pieces.ts';
 import { createBlobUpload, sendQuietly } from './blob-upload.ts';
 import type { PeerLink } from './link.ts';
-import type { ChunkMessage, PeerMessage } from './messages.ts';
+import type { PeerMessage } from './messages.ts';
 
 export interface BlobExchangeOptions {
   readonly cache: BlobCache;
@@ -64,26 +69,6 @@ export interface BlobExchange {
   stats(): BlobExchangeStats;
 }
 
-interface Fetch extends FetchPlan {
-  readonly buf: Uint8Array;
-  readonly inflight: Map<number, { link: PeerLink; timer: unknown }>;
-  readonly failed: Set<PeerLink>;
-  /** Pieces received (1) so far, by number. */
-  readonly got: Uint8Array;
-  /** Some piece came from a peer still fetching. */
-  usedPartial: boolean;
-  done: number;
-  readonly count: number;
-  settle(err: Error | null): void;
-  /** A timer to look again at pieces left to peers that said they were getting them. */
-  retry: unknown;
-  /** Ends this fetch with the outcome of another (a retry). */
-  adopt(next: Promise<Uint8Array>): void;
-}
-
-/** Pieces asked of a fetch's own source at once while other peers fetch the blob too. */
-const SOURCE_IN_FLIGHT_WITH_PEERS = 1;
-
 export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
   const { cache, sha256, now, timers } = opts;
   const pieceBytes = opts.pieceBytes ?? 256 * 1024;
@@ -93,137 +78,34 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
   const holders = createBlobHolders(now, pieceTimeoutMs);
   const { links } = holders;
   const held = new Set<string>();
-  const fetches = new Map<string, Fetch>();
   const pending = new Map<string, Promise<Uint8Array>>();
   const s = { downloadedBytes: 0, rejectedBlobs: 0 };
+  const fetcher = createBlobFetcher({
+    cache,
+    sha256,
+    timers,
+    random: opts.random,
+    holders,
+    pieceBytes,
+    maxInFlight,
+    pieceTimeoutMs,
+    stats: s,
+    announce,
+  });
+  const { fetches, pump, giveUp, onChunk, startFetch } = fetcher;
   const upload = createBlobUpload({
     cache,
     now,
     timers,
     pieceBytes,
     maxQueuedWants: opts.maxQueuedWants ?? 256,
-    arrived: arrivedPiece,
+    arrived: fetcher.arrivedPiece,
     ...(opts.uploadBytesPerSec ? { uploadBytesPerSec: opts.uploadBytesPerSec } : {}),
   });
-
-  function pump(f: Fetch): void {
-    const peers = holders.partial(f);
-    const complete = holders.complete(f);
-    const order = [...peers.filter((l) => !complete.includes(l)), ...complete];
-    // While other peers fetch it too, a source gets few wants at a time:
-    // pieces then come from it once each and spread from peer to peer.
-    const sourceCap = holders.shared(f.hash) ? SOURCE_IN_FLIGHT_WITH_PEERS : maxInFlight;
-    const coming: number[] = [];
-    for (const link of order) {
-      let inflight = 0;
-      for (const p of f.inflight.values()) if (p.link === link) inflight++;
-      const cap = f.extra.includes(link) ? sourceCap : maxInFlight;
-      while (inflight < cap && f.todo.length > 0) {
-        const piece = holders.pick(f, link);
-        if (piece === undefined) break;
-        if (f.extra.includes(link)) coming.push(piece);
-        const offset = piece * pieceBytes;
-        const length = Math.min(pieceBytes, f.buf.byteLength - offset);
-        const timer = timers.setTimeout(() => giveUp(f, link), pieceTimeoutMs);
-        f.inflight.set(piece, { link, timer });
-        inflight++;
-        link.send({ type: 'want', hash: f.hash, offset, length }).catch(() => giveUp(f, link));
-      }
-    }
-    if (coming.length > 0) announcePieces(f, coming, true);
-    if (f.todo.length === 0 || f.inflight.size > 0) return;
-    if (complete.length > 0) {
-      // Pieces left to peers that said they are getting them: look again when those marks expire.
-      if (f.retry === undefined)
-        f.retry = timers.setTimeout(() => {
-          f.retry = undefined;
-          if (fetches.get(f.hash) === f) pump(f);
-        }, pieceTimeoutMs);
-      return;
-    }
-    // Nobody holds the whole blob: wait for peers' pieces only while some peer has a piece we lack.
-    if (!f.todo.some((piece) => peers.some((p) => holders.holds(p, f.hash, piece))))
-      f.settle(new PeerGridError('blob-unavailable', `no peer could serve blob ${f.hash}`));
-  }
-
-  /** Tells peers (not the fetch's sources, not complete holders) about pieces held or coming. */
-  function announcePieces(f: Fetch, list: number[], coming: boolean): void {
-    const msg: PeerMessage = {
-      type: 'pieces',
-      hash: f.hash,
-      total: f.buf.byteLength,
-      pieces: list,
-      ...(coming ? { coming: true } : {}),
-    };
-    for (const l of links)
-      if (!f.extra.includes(l) && !holders.hasWhole(l, f.hash)) void sendQuietly(l, msg);
-  }
-
-  /** Stops asking `link` for this blob and puts its pieces back in the queue. */
-  function giveUp(f: Fetch, link: PeerLink): void {
-    if (fetches.get(f.hash) !== f) return;
-    f.failed.add(link);
-    for (const [piece, p] of f.inflight) {
-      if (p.link !== link) continue;
-      timers.clearTimeout(p.timer);
-      f.inflight.delete(piece);
-      f.todo.unshift(piece);
-    }
-    pump(f);
-  }
-
-  function onChunk(link: PeerLink, msg: ChunkMessage): void {
-    const f = fetches.get(msg.hash);
-    if (!f || msg.offset % pieceBytes !== 0) return;
-    const piece = msg.offset / pieceBytes;
-    const p = f.inflight.get(piece);
-    if (!p || p.link !== link) return;
-    const length = Math.min(pieceBytes, f.buf.byteLength - msg.offset);
-    if (msg.total !== f.buf.byteLength || msg.data.byteLength !== length) {
-      giveUp(f, link);
-      return;
-    }
-    timers.clearTimeout(p.timer);
-    f.inflight.delete(piece);
-    f.buf.set(msg.data, msg.offset);
-    f.got[piece] = 1;
-    if (!f.extra.includes(link) && !holders.hasWhole(link, f.hash)) f.usedPartial = true;
-    s.downloadedBytes += length;
-    f.done++;
-    if (f.done === f.count) void finish(f);
-    else {
-      announcePieces(f, [piece], false);
-      pump(f);
-    }
-  }
-
-  async function finish(f: Fetch): Promise<void> {
-    const actual = await sha256(f.buf);
-    if (actual !== f.hash) {
-      s.rejectedBlobs++;
-      if (f.usedPartial && !f.completeOnly) {
-        // Some peer still fetching passed on bad bytes: again, from complete holders only.
-        return f.adopt(startFetch(f.hash, f.buf.byteLength, f.extra, true));
-      }
-      return f.settle(
-        new PeerGridError('hash-mismatch', `blob ${f.hash} arrived with hash ${actual}`),
-      );
-    }
-    await cache.put(f.hash, f.buf);
-    announce(f.hash);
-    f.settle(null);
-  }
 
   function announce(hash: string): void {
     held.add(hash);
     for (const l of links) void sendQuietly(l, { type: 'have', hashes: [hash] });
-  }
-
-  /** The buffer of a fetch in progress when it holds the piece at `offset` (`length` within it). */
-  function arrivedPiece(hash: string, offset: number, length: number): Uint8Array | undefined {
-    const f = fetches.get(hash);
-    if (!f || offset % pieceBytes !== 0 || length > pieceBytes) return undefined;
-    return f.got[offset / pieceBytes] === 1 ? f.buf : undefined;
   }
 
   function onMessage(link: PeerLink, msg: PeerMessage): void {
@@ -246,48 +128,6 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
       const f = fetches.get(msg.hash);
       if (f) giveUp(f, link);
     }
-  }
-
-  function startFetch(
-    hash: string,
-    total: number,
-    extra: readonly PeerLink[],
-    completeOnly = false,
-  ): Promise<Uint8Array> {
-    return new Promise<Uint8Array>((resolve, reject) => {
-      const count = Math.max(1, Math.ceil(total / pieceBytes));
-      const first = opts.random ? Math.floor(opts.random() * count) % count : 0;
-      const f: Fetch = {
-        hash,
-        buf: new Uint8Array(total),
-        todo: Array.from({ length: count }, (_, i) => (first + i) % count),
-        inflight: new Map(),
-        failed: new Set(),
-        extra,
-        got: new Uint8Array(count),
-        completeOnly,
-        usedPartial: false,
-        retry: undefined,
-        done: 0,
-        count,
-        settle(err) {
-          if (fetches.get(hash) !== f) return;
-          fetches.delete(hash);
-          for (const p of f.inflight.values()) timers.clearTimeout(p.timer);
-          if (f.retry !== undefined) timers.clearTimeout(f.retry);
-          if (err) reject(err);
-          else resolve(f.buf);
-        },
-        adopt(next) {
-          if (fetches.get(hash) === f) fetches.delete(hash);
-          if (f.retry !== undefined) timers.clearTimeout(f.retry);
-          next.then(resolve, reject);
-        },
-      };
-      fetches.set(hash, f);
-      if (total === 0) void finish(f);
-      else pump(f);
-    });
   }
 
   async function fetch(hash: string, totalBytes: number, sources: readonly PeerLink[] = []) {
