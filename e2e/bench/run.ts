@@ -72,6 +72,14 @@ async function tabTimeline(t: Tab): Promise<string> {
     .join(', ')}`;
 }
 
+/**
+ * The resume job is reloaded once the page shows this many of its 100 tasks
+ * verified. Default 10: its progress shows in steps of tens (a view rebuild
+ * every 300 ms, commits batched while IndexedDB is busy), and a later point
+ * often found the job already finished in IndexedDB.
+ */
+const RELOAD_AT_VERIFIED = 10;
+
 const t0 = Date.now();
 const progress = (line: string) =>
   process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${line}\n`);
@@ -151,7 +159,7 @@ async function main(): Promise<Record<string, unknown>> {
     let resumedAt: number | null = null;
     try {
       const resumeId = await submitMnist(sub.page, { digits: 1000, batch: 10 });
-      const accepted = new Set(await verifiedWhen(sub.page, resumeId, 30, 600_000));
+      const accepted = new Set(await verifiedWhen(sub.page, resumeId, RELOAD_AT_VERIFIED, 600_000));
       await sub.page.reload();
       await waitJoined(sub.page);
       const resumed = await waitJob(sub.page, resumeId, () => true, 60_000);
