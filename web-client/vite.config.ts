@@ -6,11 +6,17 @@ import { defineConfig, type Plugin } from 'vite';
 import { nodePolyfills } from 'vite-plugin-node-polyfills';
 
 /**
- * onnxruntime-web's runtime files (the JSEP build: WASM + WebGPU), served from
+ * onnxruntime-web's runtime files (the WASM-only build, and the JSEP build for
+ * workers with a WebGPU adapter), served from
  * our own origin under `/ort/` in dev and copied into `dist/ort/` by the build.
  * The worker points `ort.env.wasm.wasmPaths` at that folder; no CDN.
  */
-const ORT_FILES = ['ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm'];
+const ORT_FILES = [
+  'ort-wasm-simd-threaded.mjs',
+  'ort-wasm-simd-threaded.wasm',
+  'ort-wasm-simd-threaded.jsep.mjs',
+  'ort-wasm-simd-threaded.jsep.wasm',
+];
 const require = createRequire(import.meta.url);
 const ortDist = dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm'));
 

@@ -28,7 +28,12 @@ const SOURCES = [
   'node-worker/fixtures',
 ];
 /** Files the page loads besides those index.html names. */
-const REQUIRED = ['ort/ort-wasm-simd-threaded.jsep.wasm', 'ort/ort-wasm-simd-threaded.jsep.mjs'];
+const REQUIRED = [
+  'ort/ort-wasm-simd-threaded.jsep.wasm',
+  'ort/ort-wasm-simd-threaded.jsep.mjs',
+  'ort/ort-wasm-simd-threaded.wasm',
+  'ort/ort-wasm-simd-threaded.mjs',
+];
 /** Attempts to take a complete copy while someone else may be rebuilding. Default 5. */
 const COPY_ATTEMPTS = 5;
 

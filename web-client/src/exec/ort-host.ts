@@ -4,10 +4,10 @@
  * Worker in the page (see ort-worker.ts); tests run it in Node.
  */
 import type { Backend, Tensor, TensorMap, WireError } from '@peergrid/shared';
-import * as ort from 'onnxruntime-web';
+import type * as Ort from 'onnxruntime-web';
 import type { InputSpec } from '../lib/feed-check.ts';
 import { checkFeeds } from '../lib/feed-check.ts';
-import { classifyOrtError, fromOrtTensor, toOrtTensor } from './ort-tensors.ts';
+import { classifyOrtError, fromOrtTensor, type OrtModule, toOrtTensor } from './ort-tensors.ts';
 import type {
   ModelInfo,
   OrtWorkerApi,
@@ -22,8 +22,17 @@ import { NEED_MODEL } from './worker-protocol.ts';
 /** Sessions kept per worker; the least recently used is released past this. Default 4. */
 export const MAX_SESSIONS = 4;
 
+/**
+ * ORT's WASM-only build, or its WebGPU (JSEP) build when this worker has an
+ * adapter to use: the WASM-only binary is half the size (14 against 28 MB to
+ * download and compile), and a donor without a GPU never needs the other.
+ */
+function loadOrt(webgpu: boolean): Promise<OrtModule> {
+  return webgpu ? import('onnxruntime-web') : import('onnxruntime-web/wasm');
+}
+
 interface Entry {
-  readonly session: ort.InferenceSession;
+  readonly session: Ort.InferenceSession;
   readonly backend: Backend;
   readonly inputs: readonly InputSpec[];
 }
@@ -32,11 +41,14 @@ interface Entry {
 export function createOrtHost(): OrtWorkerApi {
   const sessions = new Map<string, Entry>();
   let gpuUsable = false;
+  /** Loaded by `init`; a host used before it (inspect only) gets the WASM-only build. */
+  let loaded: Promise<OrtModule> | null = null;
+  const ortModule = () => {
+    loaded ??= loadOrt(false);
+    return loaded;
+  };
 
   async function init(opts: WorkerInit): Promise<WorkerInfo> {
-    if (opts.wasmPaths) ort.env.wasm.wasmPaths = opts.wasmPaths;
-    ort.env.wasm.numThreads = opts.threads;
-    ort.env.logLevel = 'error';
     gpuUsable = false;
     // Node 20 has no `navigator`: no GPU there.
     const nav = globalThis.navigator as
@@ -50,10 +62,15 @@ export function createOrtHost(): OrtWorkerApi {
         gpuUsable = false;
       }
     }
+    loaded = loadOrt(gpuUsable);
+    const ort = await loaded;
+    if (opts.wasmPaths) ort.env.wasm.wasmPaths = opts.wasmPaths;
+    ort.env.wasm.numThreads = opts.threads;
+    ort.env.logLevel = 'error';
     return { backends: gpuUsable ? ['webgpu', 'wasm'] : ['wasm'], threads: opts.threads };
   }
 
-  function specs(session: ort.InferenceSession): InputSpec[] {
+  function specs(session: Ort.InferenceSession): InputSpec[] {
     return session.inputMetadata.map((m) =>
       m.isTensor
         ? { name: m.name, type: m.type, shape: m.shape }
@@ -62,6 +79,7 @@ export function createOrtHost(): OrtWorkerApi {
   }
 
   async function createSession(model: Uint8Array, preferred?: Backend): Promise<Entry> {
+    const ort = await ortModule();
     const tryGpu = gpuUsable && preferred !== 'wasm';
     if (tryGpu) {
       try {
@@ -102,15 +120,16 @@ export function createOrtHost(): OrtWorkerApi {
   }
 
   async function execute(entry: Entry, req: WorkerRunRequest): Promise<TensorMap> {
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(req.feeds)) feeds[name] = toOrtTensor(t);
+    const ort = await ortModule();
+    const feeds: Record<string, Ort.Tensor> = {};
+    for (const [name, t] of Object.entries(req.feeds)) feeds[name] = toOrtTensor(ort, t);
     const fetches = req.outputs ? [...req.outputs] : undefined;
     const result = fetches
       ? await entry.session.run(feeds, fetches)
       : await entry.session.run(feeds);
     const outputs: Record<string, Tensor> = {};
     for (const [name, value] of Object.entries(result))
-      outputs[name] = await fromOrtTensor(value as ort.Tensor);
+      outputs[name] = await fromOrtTensor(value as Ort.Tensor);
     return outputs;
   }
 
@@ -142,6 +161,7 @@ export function createOrtHost(): OrtWorkerApi {
 
   async function inspect(model: Uint8Array): Promise<WorkerReply<ModelInfo>> {
     try {
+      const ort = await ortModule();
       const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
       const info = { inputs: specs(session), outputs: [...session.outputNames] };
       await session.release();

@@ -1,9 +1,15 @@
 import type { DType, ExecErrorCode, Tensor } from '@peergrid/shared';
 import { tensorValues } from '@peergrid/shared';
-import * as ort from 'onnxruntime-web';
+import type * as Ort from 'onnxruntime-web';
 
-/** A PeerGrid tensor as an ORT tensor (sharing the bytes where alignment allows). */
-export function toOrtTensor(t: Tensor): ort.Tensor {
+/** The ORT module a worker loaded (its WASM-only or its WebGPU build). */
+export type OrtModule = typeof Ort;
+
+/**
+ * A PeerGrid tensor as an ORT tensor of the module that runs it (sessions
+ * only take their own module's tensors), sharing the bytes where alignment allows.
+ */
+export function toOrtTensor(ort: Pick<OrtModule, 'Tensor'>, t: Tensor): Ort.Tensor {
   const values = tensorValues(t);
   if (t.dtype === 'bool') return new ort.Tensor('bool', values as Uint8Array, [...t.dims]);
   return new ort.Tensor(t.dtype, values as Float32Array, [...t.dims]);
@@ -20,7 +26,7 @@ const CARRIED: readonly string[] = [
 ];
 
 /** An ORT output (possibly on the GPU) as a PeerGrid tensor owning its bytes. */
-export async function fromOrtTensor(t: ort.Tensor): Promise<Tensor> {
+export async function fromOrtTensor(t: Ort.Tensor): Promise<Tensor> {
   if (!CARRIED.includes(t.type)) {
     throw { code: 'bad-model', message: `output type ${t.type} is not supported` };
   }
