@@ -40,7 +40,15 @@ export interface ConnectionContext {
 /** Close codes used by the server (4000–4999 is the application range). */
 export const CLOSE = { policy: 1008, refused: 4003, replaced: 4001, timeout: 4008 } as const;
 
-export function handleConnection(ws: WebSocket, ctx: ConnectionContext): { alive: boolean } {
+/**
+ * Serves one WebSocket. `tcp` is the socket it writes to (the upgraded
+ * request's), corked for one tick at a time so that burst sends leave in one write.
+ */
+export function handleConnection(
+  ws: WebSocket,
+  ctx: ConnectionContext,
+  tcp?: Pick<Socket, 'cork' | 'uncork'>,
+): { alive: boolean } {
   const { limits, metrics, bus } = ctx;
   const state = { alive: true };
   const bucket = createTokenBucket(limits.messagesPerSecond, limits.messageBurst, Date.now());
@@ -54,8 +62,7 @@ export function handleConnection(ws: WebSocket, ctx: ConnectionContext): { alive
 
   // Frames sent to this socket within one tick leave in one write: a burst of
   // relayed signals (many frames in one TCP read from the sender) costs one
-  // syscall instead of one each. ws exposes no cork API; `_socket` is its net.Socket.
-  const tcp = (ws as unknown as { _socket?: Socket })._socket;
+  // syscall instead of one each.
   let corked = false;
   const uncork = () => {
     corked = false;

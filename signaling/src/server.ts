@@ -106,8 +106,9 @@ export async function startSignalingServer(
   const alive = new WeakMap<object, { alive: boolean; slot: number }>();
   let connectionCount = 0;
   let tick = 0;
-  wss.on('connection', (ws) => {
-    const state = handleConnection(ws, ctx);
+  wss.on('connection', (ws, req) => {
+    // The upgraded request's socket is the one the WebSocket writes to.
+    const state = handleConnection(ws, ctx, req.socket);
     alive.set(ws, Object.assign(state, { slot: connectionCount++ % slots }));
   });
   wss.on('error', () => {}); // errors surface on the http server
