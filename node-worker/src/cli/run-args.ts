@@ -1,7 +1,12 @@
 /** `peergrid run` flags → options, with the usage text. */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { CompareRule, Policy } from '@peergrid/shared';
+import {
+  type CompareRule,
+  type Policy,
+  TRUST_AFTER_SPOT_CHECKS,
+  TRUST_AFTER_STREAK,
+} from '@peergrid/shared';
 import type { NodeWrtcKind } from '../transport/node-wrtc.ts';
 import { MATMUL_PRESETS } from '../workloads/index.ts';
 import { WORKLOADS, type WorkloadName } from './build-job.ts';
@@ -50,8 +55,8 @@ summary. Job state is kept on disk: rerunning the same command resumes it.
   --deadline-s N          a task not reported by then is re-issued           default: 60
   --out FILE              write the results as JSON
   --state DIR             job state (resume), reputation, identity           default: ~/.local/state/peergrid
-  --trust-streak N        agreeing results before a donor is trusted         default: 10
-  --trust-spot-checks N   known-answer checks before a donor is trusted      default: 3
+  --trust-streak N        agreeing results before a donor is trusted         default: ${TRUST_AFTER_STREAK}
+  --trust-spot-checks N   known-answer checks before a donor is trusted      default: ${TRUST_AFTER_SPOT_CHECKS}
   --webrtc ndc|wrtc       native WebRTC implementation                       default: ndc
   -h, --help              this help`;
 
@@ -93,8 +98,8 @@ export function parseRunArgs(argv: readonly string[]): Parsed<RunOptions> {
     'deadline-s': { type: 'string' },
     out: { type: 'string' },
     state: { type: 'string' },
-    'trust-streak': { type: 'string', default: '10' },
-    'trust-spot-checks': { type: 'string', default: '3' },
+    'trust-streak': { type: 'string', default: String(TRUST_AFTER_STREAK) },
+    'trust-spot-checks': { type: 'string', default: String(TRUST_AFTER_SPOT_CHECKS) },
   });
   if (parsed.kind !== 'ok') return parsed;
   const { values, str, signal, webrtc } = parsed;
@@ -161,8 +166,8 @@ export function parseRunArgs(argv: readonly string[]): Parsed<RunOptions> {
       ...opt('out', str('out')),
       state: str('state') ?? defaultStateDir(),
       ...opt('webrtc', webrtc),
-      trustStreak: nums.streak ?? 10,
-      trustSpotChecks: nums.spots ?? 3,
+      trustStreak: nums.streak ?? TRUST_AFTER_STREAK,
+      trustSpotChecks: nums.spots ?? TRUST_AFTER_SPOT_CHECKS,
     },
   };
 }

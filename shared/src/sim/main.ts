@@ -15,15 +15,23 @@ declare const process: {
 const out = (line: string) => process.stdout.write(`${line}\n`);
 declare const performance: { now(): number };
 
-const HELP = `usage: npm run sim -- [--tasks N] [--donors N] [--seed N]
+const HELP = `usage: npm run sim -- [--tasks N] [--donors N] [--seed N] [--trust-streak N] [--trust-spots N]
 
 Simulates one job per case over f in {0.05,0.1,0.2,0.3} x s in {1,0.1} x colluding or not.
-  --tasks N    tasks per case (default 20000; e.g. 100000 for the full-size run)
-  --donors N   donors per case (default 50)
-  --seed N     RNG seed (default 1)
-  --help       this text`;
+  --tasks N          tasks per case (default 20000; e.g. 100000 for the full-size run)
+  --donors N         donors per case (default 50)
+  --seed N           RNG seed (default 1)
+  --trust-streak N   agreeing results in a row before a donor is trusted (default: the engine's)
+  --trust-spots N    passed known-answer checks before a donor is trusted (default: the engine's)
+  --help             this text`;
 
-const values: Record<string, string> = { tasks: '20000', donors: '50', seed: '1' };
+const values: Record<string, string> = {
+  tasks: '20000',
+  donors: '50',
+  seed: '1',
+  'trust-streak': '',
+  'trust-spots': '',
+};
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i]!;
@@ -41,7 +49,13 @@ for (let i = 0; i < argv.length; i++) {
 const tasks = Number(values.tasks);
 const donors = Number(values.donors);
 const seed = Number(values.seed);
-if (!(tasks > 0 && donors > 1 && Number.isInteger(seed))) {
+const trustStreak = values['trust-streak'] ? Number(values['trust-streak']) : undefined;
+const trustSpots = values['trust-spots'] ? Number(values['trust-spots']) : undefined;
+const counts = [trustStreak, trustSpots].filter((n) => n !== undefined);
+if (
+  !(tasks > 0 && donors > 1 && Number.isInteger(seed)) ||
+  !counts.every((n) => Number.isInteger(n) && n >= 0)
+) {
   process.stderr.write(`${HELP}\n`);
   process.exit(2);
 }
@@ -59,6 +73,10 @@ for (const f of [0.05, 0.1, 0.2, 0.3]) {
         s,
         colluding,
         seed,
+        reputation: {
+          ...(trustStreak !== undefined ? { trustAfterStreak: trustStreak } : {}),
+          ...(trustSpots !== undefined ? { trustAfterSpotChecks: trustSpots } : {}),
+        },
         onProgress: (done) => process.stderr.write(`\r${label}: ${Math.round(done * 100)}%   `),
       });
       process.stderr.write(

@@ -30,6 +30,26 @@ describe('simulator', () => {
     });
   }
 
+  it('keeps rare liars from earning single replicas within a short job', () => {
+    // Saboteurs lying on 10% of their results pass a short clean streak easily: with the
+    // old threshold of 10 they were trusted, ran tasks alone, and some lies outlived the job.
+    const run = (trustAfterStreak: number) =>
+      runSimulation({
+        tasks: 2000,
+        donors: 50,
+        f: 0.2,
+        s: 0.1,
+        colluding: true,
+        seed: 1,
+        reputation: { trustAfterStreak },
+      });
+    expect(run(10).acceptedWrong).toBeGreaterThan(0);
+    const r = runSimulation({ tasks: 2000, donors: 50, f: 0.2, s: 0.1, colluding: true, seed: 1 });
+    expect(r.acceptedWrong).toBe(0);
+    expect(r.failedTasks).toBe(0);
+    expect(r.resultsPerTask).toBeLessThanOrEqual(2.3);
+  });
+
   it('shows plain 2-of-2 voting letting colluders through', () => {
     const r = runSimulation({
       tasks: 2000,
