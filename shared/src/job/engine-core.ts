@@ -255,8 +255,6 @@ export function createEngineCore(o: JobEngineOptions) {
     reopen,
     failTask,
     schedule,
-    /** A replica's time from lease to report, for the straggler cut-off. */
-    observeReplica: placer.observe,
     checkDone,
     setJobState,
     drainExclusions,

@@ -2,10 +2,7 @@
  * Placement: which donor runs which replica next. Urgent work (disputes,
  * re-verification, re-issued leases) first, then fresh tasks in order; a
  * share of assignments are known-answer checks (re-runs of verified tasks);
- * a trusted donor's fresh task is planned solo (adaptive replication). When
- * nothing is left to place and donors sit idle, a replica running far longer
- * than this job's usual gets a backup on another donor (a straggler: a cold
- * tab, a slow machine), and whichever answers first counts.
+ * a trusted donor's fresh task is planned solo (adaptive replication).
  */
 import type { Now, Random } from '../platform.ts';
 import type { DonorRt, EngineState, LeaseRt, TaskRt } from './engine-types.ts';
@@ -34,14 +31,6 @@ export interface PlaceContext {
 
 /** Fresh tasks waiting for an eligible donor before fresh placement pauses. */
 const MAX_SKIPS = 32;
-/** A replica gets a backup once it has run this many times the job's median replica time. Default 2. */
-export const BACKUP_AFTER_MEDIANS = 2;
-/** … and never before it has run this long, ms. Default 2 000. */
-export const BACKUP_MIN_MS = 2_000;
-/** Replica times the median is taken over (the newest ones). */
-const TIMES_KEPT = 64;
-/** Replica times seen before any backup is issued. */
-const TIMES_NEEDED = 4;
 
 export function createPlacer(c: PlaceContext) {
   const { o, policy, book, st, actions, event, need, setTask, urgent, fresh, firmPool, weakPool } =
@@ -67,14 +56,7 @@ export function createPlacer(c: PlaceContext) {
     return null;
   };
 
-  /** How long this job's recent replicas took from lease to report, ms. */
-  const times: number[] = [];
-  const observe = (ms: number) => {
-    times.push(ms);
-    if (times.length > TIMES_KEPT) times.shift();
-  };
-
-  const lease = (t: TaskRt, d: DonorRt, spot: boolean, backup = false) => {
+  const lease = (t: TaskRt, d: DonorRt, spot: boolean) => {
     const now = o.now();
     const id = `${(++st.leaseCounter).toString(36)}-${Math.floor(o.random() * 2 ** 32).toString(36)}`;
     const l: LeaseRt = {
@@ -83,11 +65,9 @@ export function createPlacer(c: PlaceContext) {
       donor: d.id,
       backend: d.backend,
       spot,
-      issuedAt: now,
       deadline: now + policy.taskDeadlineMs,
       ackBy: now + policy.ackTimeoutMs,
       state: transition('replica', 'pending', 'leased'),
-      backup,
     };
     st.leases.set(id, l);
     t.leases.add(l);
@@ -99,7 +79,7 @@ export function createPlacer(c: PlaceContext) {
       taskId: t.spec.id,
       leaseId: id,
       donor: d.id,
-      message: spot ? 'check' : backup ? 'backup' : '',
+      message: spot ? 'check' : '',
     });
     actions.push({
       type: 'assign',
@@ -116,22 +96,17 @@ export function createPlacer(c: PlaceContext) {
   };
 
   const excluded = (id: string) => book.isExcluded(id);
-  /** A donor that has not reported in this job yet may still be starting (a cold tab). */
-  const unproven = (id: string) => excluded(id) || (st.donors.get(id)?.reported ?? 0) === 0;
-  /** The donor to run the next replica of `t`: distinct, same backend class where it matters. */
-  const donorFor = (t: TaskRt, skip = excluded) =>
-    pickDonor(st.donors.values(), {
-      skip,
-      exclude: t.used,
-      strictBackend: policy.compare.kind === 'exact' && t.backend !== undefined,
-      preferTrusted: t.preferTrusted,
-      requireTrusted: t.escalated === true,
-      ...(t.backend ? { backend: t.backend } : {}),
-    });
   /** Places replicas of one task; false when no donor could take one. */
   const place = (t: TaskRt): boolean => {
     while (need(t) > 0) {
-      const d = donorFor(t);
+      const d = pickDonor(st.donors.values(), {
+        skip: excluded,
+        exclude: t.used,
+        strictBackend: policy.compare.kind === 'exact' && t.backend !== undefined,
+        preferTrusted: t.preferTrusted,
+        requireTrusted: t.escalated === true,
+        ...(t.backend ? { backend: t.backend } : {}),
+      });
       if (!d) return false;
       const dr = d as DonorRt;
       const trusted = book.isTrusted(dr.id);
@@ -154,32 +129,6 @@ export function createPlacer(c: PlaceContext) {
       lease(t, dr, false);
     }
     return true;
-  };
-
-  /**
-   * A backup beside each replica that has run past the cut-off (one each, so
-   * a task whose every replica landed on slow donors can still reach its
-   * quorum on fast ones), oldest first, on donors that have reported in this
-   * job (not ones still starting), while they have room. Not for solo
-   * tasks (one trusted donor's word: a backup from an untrusted donor must not
-   * stand alone) nor for known-answer checks. The task needs its quorum as
-   * before; the replicas left over when it is decided are cancelled.
-   */
-  const backups = () => {
-    if (times.length < TIMES_NEEDED) return;
-    const sorted = [...times].sort((a, b) => a - b);
-    const median = sorted[sorted.length >> 1] ?? 0;
-    const cutoff = o.now() - Math.max(BACKUP_MIN_MS, BACKUP_AFTER_MEDIANS * median);
-    for (const l of [...st.leases.values()]) {
-      if (l.issuedAt > cutoff) break; // in issue order: the rest are younger
-      const t = l.task;
-      if (l.spot || l.backup || l.backedUp || t.solo || t.state !== 'running') continue;
-      const d = donorFor(t, unproven);
-      if (!d) continue;
-      l.backedUp = true;
-      lease(t, d as DonorRt, false, true);
-      if (!hasCapacity()) return;
-    }
   };
 
   const hasCapacity = () => {
@@ -225,9 +174,7 @@ export function createPlacer(c: PlaceContext) {
       fresh.splice(0, freshHead);
       freshHead = 0;
     }
-    if (urgent.length === 0 && waiting.length === 0 && freshHead >= fresh.length && hasCapacity())
-      backups();
   };
 
-  return { schedule, observe };
+  return { schedule };
 }

@@ -48,14 +48,9 @@ export interface LeaseRt {
   readonly donor: PeerId;
   readonly backend: Backend;
   readonly spot: boolean;
-  readonly issuedAt: number;
   readonly deadline: number;
   readonly ackBy: number;
   state: ReplicaState;
-  /** Issued beside a straggling replica of the same task (never backed up itself). */
-  readonly backup: boolean;
-  /** A backup was issued beside this replica (at most one). */
-  backedUp?: boolean;
 }
 
 export interface DonorRt extends DonorSlot {

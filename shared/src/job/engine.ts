@@ -189,7 +189,6 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       if (!lease) return collect(); // late or unknown: ignored
       lease.state = transition('replica', lease.state, 'reported');
       st.resultsReceived++;
-      core.observeReplica(options.now() - lease.issuedAt);
       const donor = st.donors.get(lease.donor);
       if (donor) donor.reported++;
       const task = lease.task;

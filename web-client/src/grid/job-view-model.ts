@@ -154,10 +154,7 @@ export function describeEvent(e: JobEvent): ViewEvent {
     case 'task-failed':
       return line('error', `${task} failed${why}`);
     case 'lease-issued':
-      return line(
-        'info',
-        `${task} → ${by}${e.message === 'check' ? ' (known-answer check)' : e.message === 'backup' ? ' (backup: a replica is slow)' : ''}`,
-      );
+      return line('info', `${task} → ${by}`);
     case 'lease-acked':
       return line('info', `${by} accepted ${task}`);
     case 'lease-reported':
