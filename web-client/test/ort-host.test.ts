@@ -31,6 +31,7 @@ describe('ORT worker body (onnxruntime-web WASM)', () => {
       threads: 1,
     });
 
+    expect(await host.warm()).toEqual({ ok: true, value: undefined });
     const info = await host.inspect(model);
     expect(info.ok && info.value.inputs).toEqual([
       { name: 'pixels', type: 'uint8', shape: ['n', 784] },

@@ -15,6 +15,7 @@ function fakeWorkers(
 ) {
   const log: { worker: number; hadModel: boolean }[] = [];
   const terminated: number[] = [];
+  const warmed: number[] = [];
   let count = 0;
   const helds: Set<string>[] = [];
   const spawn = (): WorkerHandle => {
@@ -38,6 +39,10 @@ function fakeWorkers(
           ok: true,
           value: { inputs: [{ name: 'x', type: 'float32', shape: [1] }], outputs: ['y'] },
         }),
+        warm: async () => {
+          warmed.push(id);
+          return { ok: true, value: undefined };
+        },
       },
       terminate: () => terminated.push(id),
     };
@@ -46,6 +51,7 @@ function fakeWorkers(
     spawn,
     log,
     terminated,
+    warmed,
     spawned: () => count,
     evictAll: () => {
       for (const h of helds) h.clear();
@@ -83,6 +89,20 @@ describe('worker pool', () => {
     expect(w.log.map((l) => l.hadModel)).toEqual([true, false]);
     expect(pool.state()).toMatchObject({ size: 1, busy: 0, queued: 0, killed: 0 });
     expect(t.pending()).toBe(0);
+  });
+
+  it('warms its workers ahead of the first task, and runs the task on a warm one', async () => {
+    const w = fakeWorkers((_, id) => ok(id));
+    const pool = createWorkerPool({ size: 2, init, spawn: w.spawn, timers: fakeTimers().timers });
+    expect(w.spawned()).toBe(0); // lazy until asked
+    await pool.warm();
+    expect(w.spawned()).toBe(2);
+    expect([...w.warmed].sort()).toEqual([0, 1]);
+    await pool.run(req());
+    expect(w.spawned()).toBe(2); // no new worker for the task
+    await pool.close();
+    await pool.warm(); // closed: nothing starts
+    expect(w.spawned()).toBe(2);
   });
 
   it('runs up to size tasks at once and queues the rest', async () => {

@@ -8,6 +8,7 @@ import type * as Ort from 'onnxruntime-web';
 import type { InputSpec } from '../lib/feed-check.ts';
 import { checkFeeds } from '../lib/feed-check.ts';
 import { classifyOrtError, fromOrtTensor, type OrtModule, toOrtTensor } from './ort-tensors.ts';
+import { warmModel } from './warm-model.ts';
 import type {
   ModelInfo,
   OrtWorkerApi,
@@ -176,6 +177,20 @@ export function createOrtHost(): OrtWorkerApi {
     }
   }
 
+  /** Creates and releases a session of a one-node model: ORT's WASM is then loaded and compiled. */
+  async function warm(): Promise<WorkerReply<void>> {
+    try {
+      const ort = await ortModule();
+      const session = await ort.InferenceSession.create(warmModel(), {
+        executionProviders: ['wasm'],
+      });
+      await session.release();
+      return { ok: true, value: undefined };
+    } catch (e) {
+      return fail(wire('backend-unavailable', `cannot start ONNX Runtime: ${String(e)}`));
+    }
+  }
+
   function wire(code: string, message: string): WireError {
     return { code, message };
   }
@@ -188,5 +203,5 @@ export function createOrtHost(): OrtWorkerApi {
     return { ok: false, error };
   }
 
-  return { init, run, inspect };
+  return { init, run, inspect, warm };
 }

@@ -54,6 +54,12 @@ export interface WorkerPool extends Executor {
   setGpu(gpu: boolean): void;
   /** Loads a model in a fresh worker and describes its inputs and outputs. */
   inspect(model: Uint8Array): Promise<ModelInfo>;
+  /**
+   * Starts the workers now instead of at the first task, and ONNX Runtime in
+   * each (its WASM fetched and compiled). Resolves when they are warm; a
+   * worker that fails to warm is left to fail its first task as before.
+   */
+  warm(): Promise<void>;
   /** Called whenever state() changes. Returns an unsubscribe function. */
   subscribe(listener: () => void): () => void;
 }
@@ -257,6 +263,15 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       } finally {
         handle.terminate();
       }
+    },
+    async warm() {
+      if (closed) return;
+      fill();
+      await Promise.all(
+        slots
+          .filter((s) => !s.retired)
+          .map((s) => s.ready.then(() => s.handle.api.warm()).catch(() => undefined)),
+      );
     },
     subscribe(listener) {
       listeners.add(listener);

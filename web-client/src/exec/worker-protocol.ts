@@ -8,6 +8,8 @@ export interface OrtWorkerApi {
   run(req: WorkerRunRequest): Promise<WorkerReply<WorkerRunResult>>;
   /** Loads a model and describes its inputs and outputs (submit-time checks). */
   inspect(model: Uint8Array): Promise<WorkerReply<ModelInfo>>;
+  /** Starts ONNX Runtime (fetches and compiles its WASM) ahead of the first task. */
+  warm(): Promise<WorkerReply<void>>;
 }
 
 export interface WorkerInit {

@@ -14,13 +14,14 @@ import { createStore, type Store } from './store.ts';
 import type { DonorView, GridView, JobDetail, JobSummary, MeshPeer } from './types.ts';
 
 /**
- * How long after the grid join the GPU probe runs, ms. Default 5 000: the
- * adapter's name is only shown, and asking for it wakes the GPU process while
- * the page and its peers are still settling in.
+ * How long after the grid join the tab probes the GPU and warms its workers,
+ * ms. Default 5 000: neither is needed to join, and both cost CPU (the GPU
+ * process woken; ORT's WASM fetched and compiled) while the page and its peers
+ * are still settling in. Warm workers make the first task no slower than the next.
  */
-export const GPU_PROBE_AFTER_JOIN_MS = 5_000;
-/** How long the GPU probe waits for the grid join before it runs anyway, ms. Default 10 000. */
-export const GPU_PROBE_FALLBACK_MS = 10_000;
+export const AFTER_JOIN_MS = 5_000;
+/** How long the after-join work waits for the join before it runs anyway, ms. Default 10 000. */
+export const AFTER_JOIN_FALLBACK_MS = 10_000;
 /**
  * How often job views are rebuilt at most while events arrive, ms. Default 300:
  * the submitting tab coordinates its jobs on the same thread that draws them.
@@ -31,8 +32,7 @@ export const MESH_STATS_MS = 2_000;
 
 /**
  * Builds the page's runtime from its URL: storage, identity and the grid join
- * first; the GPU probe some seconds after the join (the worker pool starts
- * workers on its first task).
+ * first; the GPU probe and the workers' warm-up some seconds after the join.
  */
 export function startRuntime(location: Location): PageRuntime {
   performance.mark('peergrid:runtime-start');
@@ -74,10 +74,14 @@ export function startRuntime(location: Location): PageRuntime {
     const s = pool.state();
     donor.update((d) => ({ ...d, workers: s.size, backends: s.backends, threads: s.threads }));
   });
-  // Asking for a WebGPU adapter wakes the GPU process: not before this tab is in the grid.
-  const gpuProbe = once(
-    () => void probeGpu().then((g) => donor.update((d) => ({ ...d, gpuAdapter: g.adapter }))),
-    GPU_PROBE_FALLBACK_MS,
+  // Asking for a WebGPU adapter wakes the GPU process, and warming the workers compiles ORT's
+  // WASM: not before this tab is in the grid (a paused tab warms at its first task).
+  const afterJoin = once(
+    () => {
+      void probeGpu().then((g) => donor.update((d) => ({ ...d, gpuAdapter: g.adapter })));
+      if (!donor.get().paused) void pool.warm();
+    },
+    AFTER_JOIN_FALLBACK_MS,
     timers,
   );
 
@@ -134,7 +138,7 @@ export function startRuntime(location: Location): PageRuntime {
         status: (signal, error) => {
           if (signal === 'online') {
             performance.mark('peergrid:online');
-            timers.setTimeout(gpuProbe.trigger, GPU_PROBE_AFTER_JOIN_MS);
+            timers.setTimeout(afterJoin.trigger, AFTER_JOIN_MS);
           }
           grid.update((g) => ({ ...g, signal, signalError: error }));
         },
