@@ -9,19 +9,25 @@ const linked = (p: GridPeer) =>
     .map((l) => l.remoteId)
     .sort();
 
+/** A memory grid on virtual time with one donor node `selfId` linking to `meshSize` ring neighbours. */
+function ringOf(selfId: string, meshSize: number) {
+  const vt = createVirtualTime();
+  const grid = createMemoryGrid({ ...vt, sha256 });
+  const self = grid.join(selfId, donorCaps);
+  const node = createDonorNode({
+    peer: self,
+    executor: plusOneExecutor(new Map()),
+    sha256,
+    timers: vt.timers,
+    meshSize,
+    meshSettleMs: 1_000,
+  });
+  return { vt, grid, self, node };
+}
+
 describe('donor ring links', () => {
   it('links to the next donors on the ring once presence has been quiet', async () => {
-    const vt = createVirtualTime();
-    const grid = createMemoryGrid({ ...vt, sha256 });
-    const self = grid.join('d5', donorCaps);
-    const node = createDonorNode({
-      peer: self,
-      executor: plusOneExecutor(new Map()),
-      sha256,
-      timers: vt.timers,
-      meshSize: 2,
-      meshSettleMs: 1_000,
-    });
+    const { vt, grid, self, node } = ringOf('d5', 2);
     // A submitter (no concurrency) is not a ring member.
     grid.join('d6', { ...donorCaps, maxConcurrency: 0 });
     // Peers arrive 300 ms apart: each arrival moves the ring, so nothing is linked yet.
@@ -37,17 +43,7 @@ describe('donor ring links', () => {
   });
 
   it('still links every few settle periods while peers keep arriving', async () => {
-    const vt = createVirtualTime();
-    const grid = createMemoryGrid({ ...vt, sha256 });
-    const self = grid.join('a0', donorCaps);
-    const node = createDonorNode({
-      peer: self,
-      executor: plusOneExecutor(new Map()),
-      sha256,
-      timers: vt.timers,
-      meshSize: 1,
-      meshSettleMs: 1_000,
-    });
+    const { vt, grid, self, node } = ringOf('a0', 1);
     let n = 0;
     const arrive = () => grid.join(`b${String(n++).padStart(2, '0')}`, donorCaps);
     // One arrival every 500 ms: never quiet for 1 s, yet linked by the 4 s cap.
