@@ -11,7 +11,6 @@ import type {
 import {
   createBlobExchange,
   createDonorAgent,
-  createJobRunner,
   createMemoryBlobCache,
   createMemoryJobStore,
   createMemoryPeerPair,
@@ -19,16 +18,15 @@ import {
   createReputationBook,
   type JobEvent,
   type JobSpec,
-  prepareJob,
-  resolvePolicy,
   tensorFrom,
   tensorValues,
 } from '@peergrid/shared';
 import { describe, expect, it } from 'vitest';
-import { blobify } from '../src/grid/job-host.ts';
-import { buildJobDetail } from '../src/grid/job-view-model.ts';
+import type { GridNode } from '../src/grid/grid-node.ts';
+import { createJobHost } from '../src/grid/job-host.ts';
 import { createLoopback } from '../src/grid/loopback.ts';
-import { now, random, sha256, timers } from '../src/grid/platform.ts';
+import type { JobMeta, PageDb } from '../src/grid/page-db.ts';
+import { now, sha256, timers } from '../src/grid/platform.ts';
 import { createSelfView } from '../src/grid/self-presence.ts';
 import { applyTaskEvent } from '../src/grid/task-states.ts';
 
@@ -120,47 +118,49 @@ function grid(selfCapacity: () => number) {
   return { view, blobs: submitterBlobs, aExec, selfExec };
 }
 
+/** The page's job host (the one the page runs) over this grid, with in-memory storage. */
 async function runJob(tasks: number, policy: JobSpec['policy'], selfCapacity: () => number) {
   const g = grid(selfCapacity);
   const store = createMemoryJobStore();
   const book = createReputationBook();
+  const metas = new Map<string, JobMeta>();
+  const db = {
+    getMeta: async (id: string) => metas.get(id),
+    putMeta: async (m: JobMeta) => void metas.set(m.jobId, m),
+  } as unknown as PageDb;
+  const node = {
+    identity: { id: 'me' },
+    submitterView: g.view,
+    peer: { blobs: g.blobs },
+  } as unknown as GridNode;
+  let changed = () => {};
+  const host = await createJobHost({ store, db, node, book, onChange: () => changed() });
   const hash = await sha256(model);
-  const spec = await blobify({
+  const submitted = await host.submit({
     name: 'doubling',
-    models: { [hash]: model },
-    tasks: Array.from({ length: tasks }, (_, i) => ({
-      id: `t${i}`,
-      model: hash,
-      feeds: { x: { tensor: tensorFrom('float32', [2], new Float32Array([i, i + 0.5])) } },
-    })),
-    ...(policy ? { policy } : {}),
-  });
-  const { jobId, engine } = await prepareJob({
-    spec,
-    store,
-    sha256,
-    now,
-    random,
-    reputation: book,
-  });
-  const states = new Map<string, TaskState>(spec.tasks.map((t) => [t.id, 'blocked']));
-  const events: JobEvent[] = [];
-  const runner = createJobRunner({
-    peer: { selfId: 'me', signaling: g.view.presence, pool: g.view.pool, blobs: g.blobs },
-    engine,
-    spec,
-    store,
-    reputation: book,
-    now,
-    timers,
-    isDonor: (p) => p.capabilities.maxConcurrency > 0,
-    onEvent: (e) => {
-      events.push(e);
-      applyTaskEvent(states, e);
+    kind: 'custom',
+    spec: {
+      name: 'doubling',
+      models: { [hash]: model },
+      tasks: Array.from({ length: tasks }, (_, i) => ({
+        id: `t${i}`,
+        model: hash,
+        feeds: { x: { tensor: tensorFrom('float32', [2], new Float32Array([i, i + 0.5])) } },
+      })),
+      ...(policy ? { policy } : {}),
     },
   });
-  const outcome = await runner.done;
-  return { ...g, outcome, engine, spec, jobId, states, events, book, store };
+  if (!submitted.ok) throw new Error(submitted.error);
+  const { jobId } = submitted;
+  // The host calls the job shown complete only once the runner has stored and told everything.
+  await new Promise<void>((resolve) => {
+    changed = () => {
+      if (host.detail(jobId)?.state === 'completed') resolve();
+    };
+    changed();
+  });
+  const detail = host.detail(jobId)!;
+  return { ...g, host, detail, jobId, store };
 }
 
 describe('this tab donates to its own jobs (shared job runner over the page glue)', () => {
@@ -170,26 +170,18 @@ describe('this tab donates to its own jobs (shared job runner over the page glue
       { replicas: 2, quorum: 2, adaptive: false, spotCheckRate: 0, probationSpotCheckRate: 0 },
       () => 2,
     );
-    expect(r.outcome.state).toBe('completed');
     expect(r.selfExec.runs).toBe(4);
     expect(r.aExec.runs).toBe(4);
-    expect(Array.from(tensorValues(r.outcome.results.get('t2')!.y!) as Float32Array)).toEqual([
-      4, 5,
-    ]);
-    expect([...r.states.values()]).toEqual(['verified', 'verified', 'verified', 'verified']);
-    const view = buildJobDetail({
-      jobId: r.jobId,
-      name: 'doubling',
-      kind: 'custom',
-      createdAt: 0,
-      policy: resolvePolicy(r.spec.policy),
-      taskIds: r.spec.tasks.map((t) => t.id),
-      taskStates: r.states,
-      progress: r.engine.progress(),
-      events: r.events,
-      reputation: (p) => r.book.get(p),
-    });
+    const t2 = r.host.results(r.jobId)?.tasks.find((t) => t.taskId === 't2');
+    expect(Array.from(tensorValues(t2!.outputs!.y!) as Float32Array)).toEqual([4, 5]);
+    const view = r.detail;
     expect(view.state).toBe('completed');
+    expect(view.tasks.map((t) => t.state)).toEqual([
+      'verified',
+      'verified',
+      'verified',
+      'verified',
+    ]);
     expect(view.donors.map((d) => [d.id, d.results]).sort()).toEqual([
       ['A', 4],
       ['me', 4],
@@ -197,6 +189,7 @@ describe('this tab donates to its own jobs (shared job runner over the page glue
     expect(view.throughput.at(-1)?.[1]).toBe(4);
     expect(view.tasks.every((t) => t.replicas >= 2)).toBe(true);
     expect((await r.store.loadSnapshot(r.jobId))?.job.state).toBe('completed');
+    await r.host.close();
   });
 
   it('a paused tab (capacity 0) gets no tasks; the grid does the work', async () => {
@@ -205,9 +198,10 @@ describe('this tab donates to its own jobs (shared job runner over the page glue
       { replicas: 1, quorum: 1, spotCheckRate: 0, probationSpotCheckRate: 0 },
       () => 0,
     );
-    expect(r.outcome.state).toBe('completed');
+    expect(r.detail.state).toBe('completed');
     expect(r.selfExec.runs).toBe(0);
     expect(r.aExec.runs).toBe(3);
+    await r.host.close();
   });
 });
 

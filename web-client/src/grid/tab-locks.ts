@@ -15,8 +15,9 @@ interface LockManagerLike {
   ): Promise<void>;
 }
 
+// No Web Locks (or no navigator at all, as in Node 20): every claim succeeds.
 const locks = (): LockManagerLike | null =>
-  (navigator as Navigator & { locks?: LockManagerLike }).locks ?? null;
+  (globalThis.navigator as (Navigator & { locks?: LockManagerLike }) | undefined)?.locks ?? null;
 
 const held = new Set<string>();
 
