@@ -1,4 +1,4 @@
-import { type Tensor, tensorValues } from '@peergrid/shared';
+import { elementCount, type Tensor, tensorValues } from '@peergrid/shared';
 import { useMemo, useState } from 'react';
 import { tensorImages } from '../lib/image-from-tensor.ts';
 import { accuracy, predictions } from '../lib/labels.ts';
@@ -187,7 +187,7 @@ function TensorResults({ results }: { results: JobResults }) {
                         {firstValues(out, 6)
                           .map((x) => (Number.isInteger(x) ? x : x.toPrecision(4)))
                           .join(', ')}
-                        {out.dims.reduce((a, b) => a * b, 1) > 6 ? ' …' : ''}
+                        {elementCount(out.dims) > 6 ? ' …' : ''}
                       </>
                     )}
                   </td>
