@@ -119,7 +119,6 @@ async function peergridRound(from: PeerLink, to: PeerLink, bytes: number): Promi
   await from.send({
     type: 'assign',
     leaseId: 'bench',
-    taskId: 't',
     jobId: 'j',
     modelHash: '0'.repeat(64),
     modelBytes: 0,

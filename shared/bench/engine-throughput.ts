@@ -121,7 +121,6 @@ function codecRun() {
     const assign = encodePeerMessage({
       type: 'assign',
       leaseId: `l${i}`,
-      taskId: `t${i}`,
       jobId: 'bench',
       modelHash: model,
       modelBytes: 1000,

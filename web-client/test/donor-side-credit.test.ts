@@ -18,7 +18,6 @@ const verdict = (leaseId: string, creditMs: number): VerdictMessage => ({
   type: 'verdict',
   leaseId,
   jobId: 'j',
-  taskId: 't',
   verdict: creditMs > 0 ? 'accepted' : 'rejected',
   creditMs,
 });

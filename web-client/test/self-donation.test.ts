@@ -5,7 +5,6 @@ import type {
   PeerInfo,
   PeerLink,
   PeerPool,
-  TaskState,
   TensorMap,
 } from '@peergrid/shared';
 import {
@@ -16,7 +15,6 @@ import {
   createMemoryPeerPair,
   createPeerLink,
   createReputationBook,
-  type JobEvent,
   type JobSpec,
   tensorFrom,
   tensorValues,
@@ -28,7 +26,6 @@ import { createLoopback } from '../src/grid/loopback.ts';
 import type { JobMeta, PageDb } from '../src/grid/page-db.ts';
 import { now, sha256, timers } from '../src/grid/platform.ts';
 import { createSelfView } from '../src/grid/self-presence.ts';
-import { applyTaskEvent } from '../src/grid/task-states.ts';
 
 /** An executor that doubles `x`. */
 function doubler(): Executor & { runs: number } {
@@ -202,31 +199,5 @@ describe('this tab donates to its own jobs (shared job runner over the page glue
     expect(r.selfExec.runs).toBe(0);
     expect(r.aExec.runs).toBe(3);
     await r.host.close();
-  });
-});
-
-describe('applyTaskEvent', () => {
-  it('follows a task through the event log', () => {
-    const s = new Map<string, TaskState>([['t', 'blocked']]);
-    const ev = (type: JobEvent['type']): JobEvent => ({
-      jobId: 'j',
-      seq: 1,
-      at: 0,
-      type,
-      taskId: 't',
-    });
-    const seen: TaskState[] = [];
-    for (const t of [
-      'task-ready',
-      'lease-issued',
-      'task-verified',
-      'lease-issued',
-      'task-reopened',
-      'task-failed',
-    ] as const) {
-      applyTaskEvent(s, ev(t));
-      seen.push(s.get('t')!);
-    }
-    expect(seen).toEqual(['ready', 'running', 'verified', 'verified', 'running', 'failed']);
   });
 });

@@ -88,7 +88,6 @@ describe('donor agent over real WebRTC', () => {
     const run = async (donor: string, leaseId: string) =>
       client.assign(await submitter.connect(donor), {
         leaseId,
-        taskId: leaseId,
         jobId: 'job',
         modelHash,
         modelBytes: model.byteLength,

@@ -91,7 +91,6 @@ for (const kind of ['ndc', 'wrtc'] as NodeWrtcKind[]) {
       await ab.send({
         type: 'assign',
         leaseId: 'echo',
-        taskId: 't',
         jobId: 'j',
         modelHash: '1'.repeat(64),
         modelBytes: 1,

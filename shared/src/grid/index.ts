@@ -5,4 +5,3 @@ export * from './donor-roster.ts';
 export * from './grid-peer.ts';
 export * from './job-runner.ts';
 export * from './prepare-job.ts';
-export * from './verdict-tracker.ts';

@@ -4,8 +4,8 @@
  * demand), feeds acks, results, errors and timeouts back into the engine,
  * maps presence and link loss into donor availability, ticks the engine,
  * serves the job's models, commits every engine delta to the job store in
- * order (a burst of inputs shares one commit), tells donors how their results fared (`verdict`, see
- * verdict-tracker.ts), and resolves when the job is done. Runtime-agnostic:
+ * order (a burst of inputs shares one commit), tells donors how their results fared (a `verdict`
+ * for each `lease-verdict` the engine decided), and resolves when the job is done. Runtime-agnostic:
  * the CLI and the page both use it.
  */
 import type { PeerId } from '../contracts.ts';
@@ -16,6 +16,7 @@ import { type JobSpec, resolvePolicy } from '../job/spec.ts';
 import type { JobState } from '../job/state.ts';
 import type { EngineAction, JobEvent, JobProgress } from '../job/types.ts';
 import type { PeerLink } from '../peer/link.ts';
+import { PEER_MESSAGE_LIMITS } from '../peer/messages.ts';
 import { createTaskClient, type TaskClientEvent } from '../peer/task-client.ts';
 import type { Now, Timers } from '../platform.ts';
 import type { PeerInfo } from '../signaling/messages.ts';
@@ -24,7 +25,6 @@ import type { TensorMap } from '../tensor.ts';
 import { createCommitQueue } from './commit-queue.ts';
 import { createDonorRoster } from './donor-roster.ts';
 import type { GridPeer } from './grid-peer.ts';
-import { createVerdictTracker } from './verdict-tracker.ts';
 
 export interface JobRunnerOptions {
   /** The submitter's grid peer (presence, pool, blob exchange). Not closed by the runner. */
@@ -145,25 +145,26 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     onEvent: onTaskEvent,
   });
 
-  const rep = opts.reputation;
-  const verdicts = createVerdictTracker({
-    jobId,
-    compare: policy.compare,
-    accepted: (taskId) => engine.result(taskId),
-    ...(rep ? { isExcluded: (d: PeerId) => rep.isExcluded(d) } : {}),
-    send: (donor, msg) =>
-      void peer.pool
-        .get(donor)
-        ?.send(msg)
-        .catch(() => {}),
-  });
+  /** Tells a donor how its lease's result fared (best effort; informational). */
+  const tellVerdict = (ev: JobEvent) => {
+    if (ev.donor === undefined || ev.leaseId === undefined || ev.verdict === undefined) return;
+    void peer.pool
+      .get(ev.donor)
+      ?.send({
+        type: 'verdict',
+        leaseId: ev.leaseId,
+        jobId,
+        verdict: ev.verdict,
+        creditMs: Math.min(ev.creditMs ?? 0, PEER_MESSAGE_LIMITS.maxVerdictCreditMs),
+      })
+      .catch(() => {});
+  };
 
   function onTaskEvent(ev: TaskClientEvent): void {
     leaseDonor.delete(ev.leaseId);
     if (finished) return;
     if (ev.type === 'acked') input(() => engine.acked(ev.leaseId));
     else if (ev.type === 'reported') {
-      verdicts.reported(ev.leaseId, ev.peerId, ev.report.outputs, ev.report.computeMs);
       input(() => engine.reported(ev.leaseId, ev.report.outputs, ev.report.computeMs));
     } else {
       input(() => engine.errored(ev.leaseId, ev.error));
@@ -215,7 +216,6 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     leaseDonor.set(a.leaseId, a.donor);
     void taskClient.assign(link, {
       leaseId: a.leaseId,
-      taskId: a.taskId,
       jobId,
       modelHash: a.modelHash,
       modelBytes,
@@ -230,10 +230,9 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     let terminal = false;
     for (const ev of engine.takeEvents()) {
       if (TERMINAL.has(ev.type)) terminal = true;
-      verdicts.event(ev);
+      if (ev.type === 'lease-verdict') tellVerdict(ev);
       if (opts.onEvent) uncommitted.push(ev);
     }
-    verdicts.endBatch();
     const t = now();
     if (opts.onProgress && (terminal || t - lastProgress >= progressMs)) {
       lastProgress = t;
@@ -255,7 +254,6 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     finished = true;
     if (tickTimer !== undefined) timers.clearTimeout(tickTimer);
     roster.close();
-    verdicts.close();
     // Withdraw what is still out (spot checks, late replicas): nobody will read it.
     for (const leaseId of [...leaseDonor.keys()]) taskClient.cancel(leaseId);
   }

@@ -3,16 +3,29 @@
  * the submitter runtime (Node CLI, web page) and by the simulator alike.
  * Event-driven and pure: every input returns the actions to carry out; time
  * is read from the injected `now`, randomness from the injected `random`.
+ *
+ * Its parts, each the one owner of its concept: the lease ledger
+ * (lease-ledger.ts), the tasks' state machine (task-machine.ts),
+ * verification (verification.ts), placement (placement.ts), parked and
+ * starved disputes (disputes.ts), exclusions (exclusions.ts), the event log
+ * (event-log.ts) and the records views fold from it (job-records.ts).
  */
 import type { PeerId } from '../contracts.ts';
 import { PeerGridError, type WireError } from '../errors.ts';
 import type { Now, Random } from '../platform.ts';
 import type { TensorMap } from '../tensor.ts';
-import { outputsMatch } from './compare.ts';
-import { createEngineCore, type TaskRt } from './engine-core.ts';
+import { createDisputes } from './disputes.ts';
+import { createEventLog } from './event-log.ts';
+import { createExclusions } from './exclusions.ts';
+import { createJobRecords } from './job-records.ts';
+import { createLeaseLedger } from './lease-ledger.ts';
+import { createPlacement } from './placement.ts';
 import type { ReputationBook } from './reputation.ts';
-import { type JobSpec, validateJob } from './spec.ts';
-import { transition } from './state.ts';
+import type { DonorRt, ResultRt, TaskRt } from './runtime.ts';
+import { type JobSpec, resolvePolicy, validateJob } from './spec.ts';
+import { type JobState, transition } from './state.ts';
+import { createTaskGraph } from './task-graph.ts';
+import { createTaskMachine } from './task-machine.ts';
 import type {
   DonorInfo,
   EngineAction,
@@ -21,6 +34,7 @@ import type {
   JobEvent,
   JobProgress,
 } from './types.ts';
+import { createVerification } from './verification.ts';
 
 export interface JobEngineOptions {
   /** Id from `jobIdOf(spec)`. */
@@ -67,38 +81,122 @@ export interface JobEngine {
   close(): void;
 }
 
-/** Throws `invalid-job` (with every `validateJob` error in the message) for a spec that does not validate. */
 /** Donor departures a task absorbs per attempt of `maxAttempts` before it fails. */
 export const DEPARTURES_PER_ATTEMPT = 4;
 
+/** Throws `invalid-job` (with every `validateJob` error in the message) for a spec that does not validate. */
 export function createJobEngine(options: JobEngineOptions): JobEngine {
   const errors = validateJob(options.spec);
   if (errors.length > 0) {
     throw new PeerGridError('invalid-job', errors.map((e) => `${e.code}: ${e.message}`).join('; '));
   }
-  const core = createEngineCore(options);
-  const { st, book, policy, actions, event } = core;
+  const { jobId, now, random } = options;
+  const policy = resolvePolicy(options.spec.policy);
+  const book = options.reputation;
+  const maxPerDonor = options.maxInFlightPerDonor ?? 4;
+  const actions: EngineAction[] = [];
+  const donors = new Map<PeerId, DonorRt>();
+  const graph = createTaskGraph(options.spec);
+  const log = createEventLog({ jobId, now, record: options.recordEvents ?? true });
+  let jobState: JobState = 'pending';
+  const setJobState = (to: JobState) => {
+    const from = jobState;
+    jobState = transition('job', from, to);
+    const type = {
+      running: 'job-started',
+      completed: 'job-completed',
+      failed: 'job-failed',
+    } as const;
+    if (to === 'cancelled') log.emit('job-cancelled');
+    else if (to !== 'pending') log.emit(from === 'completed' ? 'job-reopened' : type[to]);
+  };
+
+  const ledger = createLeaseLedger({ now, random, policy, donors, log, actions });
+  const placement = createPlacement({
+    random,
+    policy,
+    book,
+    donors,
+    ledger,
+    tasks: () => machine,
+    running: () => jobState === 'running',
+    settleStarved: (t) => disputes.settleStarved(t),
+  });
+  const { enqueue, need } = placement;
+  const machine = createTaskMachine({
+    policy,
+    log,
+    ledger,
+    resolveFeeds: graph.resolveFeeds,
+    enqueue,
+  });
+  const verification = createVerification({
+    jobId,
+    now,
+    policy,
+    book,
+    log,
+    ledger,
+    tasks: machine,
+    enqueue,
+    need,
+    seed: placement.seed,
+    park: (t, reason) => disputes.park(t, reason),
+    exclude: (p, t, reason) => exclusions.exclude(p, t, reason),
+    reinstate: (t, outputs) => exclusions.reinstate(t, outputs),
+    reopened: () => {
+      if (jobState === 'completed') setJobState('running');
+    },
+    live: () => jobState !== 'failed' && jobState !== 'cancelled',
+  });
+  const disputes = createDisputes({
+    now,
+    policy,
+    book,
+    donors,
+    validResults: verification.validResults,
+    enqueue,
+    fail: machine.fail,
+    accept: verification.accept,
+  });
+  const exclusions = createExclusions({
+    policy,
+    book,
+    log,
+    ledger,
+    tasks: graph.tasks,
+    need,
+    enqueue,
+    evaluate: verification.evaluate,
+    reopen: verification.reopen,
+  });
+  const records = createJobRecords({
+    jobId,
+    now,
+    book,
+    log,
+    ledger,
+    tasks: graph.tasks,
+    machine,
+    donors,
+    jobState: () => jobState,
+    takeChangedResults: verification.takeChanged,
+  });
 
   const collect = (): EngineAction[] => {
     // Settling a starved dispute during placement may exclude a donor.
     do {
-      core.drainExclusions();
-      core.schedule();
-    } while (core.hasPendingExclusions());
+      exclusions.drain();
+      placement.schedule();
+    } while (exclusions.pending());
     const out = actions.splice(0);
-    core.checkDone();
+    if (
+      jobState === 'running' &&
+      machine.counts.verified + machine.counts.failed >= graph.tasks.length
+    ) {
+      setJobState(machine.counts.failed > 0 ? 'failed' : 'completed');
+    }
     return out;
-  };
-
-  const finishLease = (leaseId: string) => {
-    const lease = st.leases.get(leaseId);
-    if (!lease) return undefined;
-    st.leases.delete(leaseId);
-    lease.task.leases.delete(lease);
-    const donor = st.donors.get(lease.donor);
-    if (donor) donor.inFlight--;
-    if (!lease.spot) lease.task.inFlight--;
-    return lease;
   };
 
   /**
@@ -114,97 +212,116 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     notify: boolean,
     departed = false,
   ) => {
-    const lease = finishLease(leaseId);
+    const lease = ledger.end(leaseId, to, reason, notify);
     if (!lease) return;
-    lease.state = transition('replica', lease.state, to);
     const task = lease.task;
-    task.used.delete(lease.donor);
-    event(to === 'expired' ? 'lease-expired' : 'lease-errored', {
-      taskId: task.spec.id,
-      leaseId,
-      donor: lease.donor,
-      message: reason,
-    });
-    if (notify) actions.push({ type: 'cancel', leaseId, donor: lease.donor, reason });
-    if (lease.spot || task.state !== 'running') return;
+    if (lease.audit || task.state !== 'running') return;
     if (departed) task.departures++;
     else task.attempts++;
-    core.dirty(task);
+    machine.touch(task);
     if (task.attempts >= policy.maxAttempts) {
-      core.failTask(task, `${task.attempts} attempts ended without a result; last: ${reason}`);
+      machine.fail(task, `${task.attempts} attempts ended without a result; last: ${reason}`);
     } else if (task.departures >= policy.maxAttempts * DEPARTURES_PER_ATTEMPT) {
-      core.failTask(task, `${task.departures} donors left while running it; last: ${reason}`);
-    } else core.enqueue(task, true);
+      machine.fail(task, `${task.departures} donors left while running it; last: ${reason}`);
+    } else enqueue(task, true);
   };
 
-  const onReport = (task: TaskRt, vote: TaskRt['results'][number]) => {
-    if (task.state === 'running') return core.evaluate(task);
-    if (task.state !== 'verified' || !task.accepted) return; // failed or invalidated meanwhile
-    // A known-answer check (or a late extra replica) against an accepted result.
-    const acc = task.accepted;
-    if (outputsMatch(acc.outputs, vote.outputs, policy.compare)) {
-      if (vote.spot) st.spot.passed++;
-      book.agreed(vote.donor, { spot: vote.spot });
-      book.credit(vote.donor, vote.computeMs);
-      vote.credited = true;
-      core.addBacker(task, vote.donor);
-      event('spot-passed', { taskId: task.spec.id, donor: vote.donor });
+  const onResult = (task: TaskRt, r: ResultRt) => {
+    if (book.isExcluded(r.donor)) return verification.reject(task, r);
+    if (task.state === 'running') return verification.evaluate(task);
+    // Failed or invalidated meanwhile: nothing to weigh it against.
+    if (task.state === 'verified' && task.accepted) verification.lateResult(task, r);
+  };
+
+  start();
+
+  function start(): void {
+    const restore = options.restore;
+    if (restore) {
+      const accepted = new Map(restore.results.map((r) => [r.taskId, r]));
+      for (const r of restore.tasks) {
+        const t = graph.byId.get(r.taskId);
+        if (!t) continue;
+        t.attempts = r.attempts;
+        const res = accepted.get(r.taskId);
+        if (r.state === 'verified' && res) {
+          t.state = 'verified';
+          t.accepted = res;
+        } else if (r.state === 'failed') {
+          t.state = 'failed';
+          t.failReason = r.failReason ?? 'failed';
+        }
+      }
+    }
+    for (const t of graph.tasks) {
+      machine.restored(t);
+      const feeds = t.state === 'verified' ? graph.resolveFeeds(t) : undefined;
+      if (typeof feeds === 'object') t.feeds = feeds; // needed to run it again as an audit
+    }
+    log.resumeAt(restore?.job.seq ?? 0);
+    const restoredState = restore?.job.state;
+    if (restoredState && restoredState !== 'pending' && restoredState !== 'running') {
+      jobState = restoredState; // a job that had ended stays ended
       return;
     }
-    if (vote.spot) st.spot.failed++;
-    event('spot-failed', { taskId: task.spec.id, donor: vote.donor });
-    if (acc.firm) {
-      book.disagreed(vote.donor);
-      core.excludeOver(
-        vote.donor,
-        task,
-        `contradicted the verified result of task ${task.spec.id}`,
-      );
-    } else core.reopen(task, `contradicted by ${vote.donor}`);
-  };
+    setJobState('running');
+    for (const t of graph.tasks) {
+      if (t.state === 'verified' && t.accepted) placement.seed(t, t.accepted.firm);
+      if (t.state === 'blocked' && t.deps.every((d) => d.state === 'verified'))
+        machine.makeReady(t);
+    }
+  }
 
   return {
-    jobId: options.jobId,
+    jobId,
     donorAvailable(info) {
-      core.upsertDonor(info);
+      const prev = donors.get(info.id);
+      if (info.capabilities.maxConcurrency <= 0) donors.delete(info.id);
+      else {
+        donors.set(info.id, {
+          id: info.id,
+          backend: info.backend ?? info.capabilities.backends[0] ?? 'wasm',
+          slots: Math.max(1, Math.min(info.capabilities.maxConcurrency, maxPerDonor)),
+          inFlight: prev?.inFlight ?? 0,
+          reported: prev?.reported ?? 0,
+          get trusted() {
+            return book.isTrusted(info.id);
+          },
+        });
+      }
       return collect();
     },
     donorGone(id) {
-      for (const lease of [...st.leases.values()]) {
+      for (const lease of ledger.all()) {
         if (lease.donor === id) lost(lease.id, 'expired', 'donor gone', false, true);
       }
-      st.donors.delete(id);
+      donors.delete(id);
       return collect();
     },
     acked(leaseId) {
-      const lease = st.leases.get(leaseId);
-      if (lease?.state === 'leased') {
-        lease.state = transition('replica', lease.state, 'acknowledged');
-        event('lease-acked', { taskId: lease.task.spec.id, leaseId, donor: lease.donor });
-      }
+      ledger.acked(leaseId);
       return collect();
     },
     reported(leaseId, outputs, computeMs) {
-      const lease = finishLease(leaseId);
+      const lease = ledger.reported(leaseId);
       if (!lease) return collect(); // late or unknown: ignored
-      lease.state = transition('replica', lease.state, 'reported');
-      st.resultsReceived++;
-      const donor = st.donors.get(lease.donor);
+      const donor = donors.get(lease.donor);
       if (donor) donor.reported++;
       const task = lease.task;
-      const vote = {
+      const r: ResultRt = {
+        leaseId,
         donor: lease.donor,
         outputs,
         backend: lease.backend,
         computeMs,
-        spot: lease.spot,
+        audit: lease.audit,
         credited: false,
+        told: false,
       };
-      task.results.push(vote);
-      core.indexVote(task, lease.donor);
-      event('lease-reported', { taskId: task.spec.id, leaseId, donor: lease.donor });
-      if (!book.isExcluded(lease.donor)) onReport(task, vote);
-      core.drainExclusions();
+      task.results.push(r);
+      exclusions.indexResult(task, lease.donor);
+      onResult(task, r);
+      exclusions.drain();
       return collect();
     },
     errored(leaseId, error) {
@@ -212,9 +329,9 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       return collect();
     },
     tick() {
-      const t = options.now();
-      core.tickParked();
-      for (const lease of [...st.leases.values()]) {
+      const t = now();
+      disputes.tick();
+      for (const lease of ledger.all()) {
         if (lease.state === 'leased' && t > lease.ackBy) {
           lost(lease.id, 'expired', 'no acknowledgement in time', true);
         } else if (t > lease.deadline) lost(lease.id, 'expired', 'past its deadline', true);
@@ -222,29 +339,20 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       return collect();
     },
     cancel() {
-      if (st.state === 'pending' || st.state === 'running') {
-        for (const lease of [...st.leases.values()]) {
-          finishLease(lease.id);
-          lease.state = transition('replica', lease.state, 'cancelled');
-          actions.push({
-            type: 'cancel',
-            leaseId: lease.id,
-            donor: lease.donor,
-            reason: 'job cancelled',
-          });
-        }
-        core.setJobState('cancelled');
+      if (jobState === 'pending' || jobState === 'running') {
+        for (const lease of ledger.all()) ledger.end(lease.id, 'cancelled', 'job cancelled', true);
+        setJobState('cancelled');
       }
       return actions.splice(0);
     },
-    progress: () => core.progress(),
+    progress: () => records.progress(),
     result: (taskId) => {
-      const t = st.byId.get(taskId);
+      const t = graph.byId.get(taskId);
       return t?.state === 'verified' ? t.accepted?.outputs : undefined;
     },
-    takeEvents: () => st.events.splice(0),
-    takeDelta: () => core.takeDelta(),
-    snapshot: () => core.snapshot(),
-    close: () => core.close(),
+    takeEvents: () => log.take(),
+    takeDelta: () => records.takeDelta(),
+    snapshot: () => records.snapshot(),
+    close: () => exclusions.close(),
   };
 }

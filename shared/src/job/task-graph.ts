@@ -1,6 +1,6 @@
 /** The job's DAG at run time: task nodes with their inputs and dependents, and feed resolution. */
 import type { Tensor, TensorMap } from '../tensor.ts';
-import type { TaskRt } from './engine-core.ts';
+import type { TaskRt } from './runtime.ts';
 import type { JobSpec } from './spec.ts';
 
 export function createTaskGraph(spec: JobSpec) {

@@ -46,17 +46,22 @@ export type JobEventType =
   | 'job-failed'
   | 'job-cancelled'
   | 'job-reopened'
+  /** Task transitions: each carries the task's new `state`. */
   | 'task-ready'
+  | 'task-running'
   | 'task-verified'
-  | 'task-disputed'
   | 'task-reopened'
+  | 'task-blocked'
   | 'task-failed'
+  | 'task-disputed'
   | 'lease-issued'
   | 'lease-acked'
   | 'lease-reported'
   | 'lease-expired'
   | 'lease-errored'
   | 'lease-cancelled'
+  /** How a reported lease fared: `verdict` and `creditMs`; once per lease. */
+  | 'lease-verdict'
   | 'spot-passed'
   | 'spot-failed'
   | 'donor-excluded'
@@ -73,6 +78,14 @@ export interface JobEvent {
   readonly leaseId?: string;
   readonly donor?: PeerId;
   readonly message?: string;
+  /** `task-*` transitions: the task's state after the event. */
+  readonly state?: TaskState;
+  /** `task-verified`: donors whose matching results accepted it. */
+  readonly backers?: number;
+  /** `lease-verdict`: whether the lease's result agreed with the accepted one. */
+  readonly verdict?: 'accepted' | 'rejected';
+  /** `lease-verdict`: compute credited, ms (0 when rejected). */
+  readonly creditMs?: number;
 }
 
 /** Durable state of one task (the store's `tasks`). */

@@ -27,9 +27,31 @@ export function encodePeerMessageParts(msg: PeerMessage): FrameParts {
     }
     return out;
   };
+  // `assign` and `verdict` are built field by field, not spread: an object
+  // with extra fields (an engine action, an older caller's task id) must not
+  // put them on the wire, where they would tell kinds of lease apart.
   switch (msg.type) {
-    case 'assign':
-      return encodeFrameParts({ ...msg, feeds: refs(msg.feeds) }, tensors);
+    case 'assign': {
+      const { leaseId, jobId, modelHash, modelBytes, feeds, deadlineMs, backend, outputs } = msg;
+      return encodeFrameParts(
+        {
+          type: msg.type,
+          leaseId,
+          jobId,
+          modelHash,
+          modelBytes,
+          feeds: refs(feeds),
+          deadlineMs,
+          ...(backend ? { backend } : {}),
+          ...(outputs ? { outputs } : {}),
+        },
+        tensors,
+      );
+    }
+    case 'verdict': {
+      const { leaseId, jobId, verdict, creditMs } = msg;
+      return encodeFrameParts({ type: msg.type, leaseId, jobId, verdict, creditMs });
+    }
     case 'result':
       return encodeFrameParts({ ...msg, outputs: refs(msg.outputs) }, tensors);
     case 'chunk': {
@@ -95,12 +117,12 @@ export function parsePeerMessage(
       const outputs = h.outputs === undefined ? undefined : stringList(h.outputs, L.maxTensors);
       const backend = h.backend === undefined ? undefined : backendOf(h.backend);
       if (!feeds || outputs === null || backend === null) return null;
-      if (!id(h.leaseId) || !id(h.taskId) || !id(h.jobId) || !hash(h.modelHash)) return null;
+      // An older peer's `taskId` is ignored: only declared fields are copied.
+      if (!id(h.leaseId) || !id(h.jobId) || !hash(h.modelHash)) return null;
       if (!size(h.modelBytes) || !positive(h.deadlineMs)) return null;
       return {
         type: 'assign',
         leaseId: h.leaseId,
-        taskId: h.taskId,
         jobId: h.jobId,
         modelHash: h.modelHash,
         modelBytes: h.modelBytes,
@@ -140,7 +162,7 @@ export function parsePeerMessage(
       return { type: 'error', leaseId: h.leaseId, error: { code: e.code, message } };
     }
     case 'verdict': {
-      if (!id(h.leaseId) || !id(h.jobId) || !id(h.taskId)) return null;
+      if (!id(h.leaseId) || !id(h.jobId)) return null;
       if (h.verdict !== 'accepted' && h.verdict !== 'rejected') return null;
       if (!nonNegative(h.creditMs) || h.creditMs > L.maxVerdictCreditMs) return null;
       if (h.verdict === 'rejected' && h.creditMs !== 0) return null;
@@ -148,7 +170,6 @@ export function parsePeerMessage(
         type: 'verdict',
         leaseId: h.leaseId,
         jobId: h.jobId,
-        taskId: h.taskId,
         verdict: h.verdict,
         creditMs: h.creditMs,
       };

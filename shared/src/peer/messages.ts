@@ -14,11 +14,16 @@ export interface PeerLoad {
   readonly capacity: number;
 }
 
-/** Submitter → donor: run one task under a lease. */
+/**
+ * Submitter → donor: run one task under a lease. Names no task: a solo task,
+ * a replica and an audit must look the same to the donor (colluding donors
+ * would otherwise recognise checks), so the submitter maps leases to tasks
+ * itself and `leaseId` is opaque.
+ */
 export interface AssignMessage {
   readonly type: 'assign';
+  /** Opaque, unique per submitter (random, not a counter); every reply names it. */
   readonly leaseId: string;
-  readonly taskId: string;
   readonly jobId: string;
   /** SHA-256 hex of the model bytes; the donor fetches them by hash. */
   readonly modelHash: string;
@@ -67,14 +72,14 @@ export interface CancelMessage {
 
 /**
  * Submitter → donor: how a result the donor reported fared in verification;
- * no reply. Sent once per lease, when the task's result is accepted (or a
- * spot check of it is settled). Informational: the donor's counters only.
+ * no reply. Sent once per lease, when the task's result is accepted (or an
+ * audit of it is settled). Informational: the donor's counters only. Names
+ * the lease only, like `assign`.
  */
 export interface VerdictMessage {
   readonly type: 'verdict';
   readonly leaseId: string;
   readonly jobId: string;
-  readonly taskId: string;
   /**
    * `accepted`: the result agreed with the accepted one and was credited;
    * `rejected`: it disagreed with the accepted one (or the donor is excluded).
@@ -180,7 +185,7 @@ export const PEER_MESSAGE_TYPES: readonly PeerMessageType[] = [
 
 /** Named limits on message fields. */
 export const PEER_MESSAGE_LIMITS = {
-  /** Longest id string (lease, task, job). */
+  /** Longest id string (lease, job, error code). */
   maxIdLength: 128,
   /** Most tensors in one feeds/outputs map. */
   maxTensors: 256,

@@ -8,9 +8,7 @@ import {
   createMemoryBlobCache,
   createMemoryJobStore,
   createReputationBook,
-  createVerdictTracker,
   type DonorNode,
-  type JobEvent,
   type JobOutcome,
   type JobSpec,
   type PeerMessage,
@@ -106,89 +104,11 @@ describe('verdicts over the job runner', () => {
   });
 });
 
-describe('verdict tracker', () => {
-  const y = (v: number) => ({ y: tensorFrom('int32', [1], new Int32Array([v])) });
-  let seq = 0;
-  const ev = (type: JobEvent['type'], extra: Partial<JobEvent> = {}): JobEvent => ({
-    jobId: 'j',
-    seq: ++seq,
-    at: 0,
-    type,
-    ...extra,
-  });
-
-  function tracker(accepted: Record<string, number>, excluded: string[] = []) {
-    const sent: [string, VerdictMessage][] = [];
-    const t = createVerdictTracker({
-      jobId: 'j',
-      compare: { kind: 'exact' },
-      accepted: (id) => (accepted[id] === undefined ? undefined : y(accepted[id])),
-      isExcluded: (d) => excluded.includes(d),
-      send: (d, m) => sent.push([d, m]),
-    });
-    const report = (leaseId: string, donor: string, taskId: string, v: number, ms = 7) => {
-      t.reported(leaseId, donor, y(v), ms);
-      t.event(ev('lease-reported', { leaseId, donor, taskId }));
-    };
-    const short = () => sent.map(([d, m]) => `${d}:${m.leaseId}:${m.verdict}:${m.creditMs}`);
-    return { t, sent, report, short };
-  }
-
-  it('judges waiting reports when their task is verified, against the accepted outputs', () => {
-    const { t, report, short } = tracker({ a: 1 });
-    report('l1', 'p', 'a', 1, 5);
-    report('l2', 'q', 'a', 2);
-    expect(short()).toEqual([]); // nothing until the task is verified
-    t.event(ev('task-verified', { taskId: 'a' }));
-    t.event(ev('task-verified', { taskId: 'a' })); // again: nothing is judged twice
-    expect(short()).toEqual(['p:l1:accepted:5', 'q:l2:rejected:0']);
-  });
-
-  it('keeps reports of a task re-opened before its events were read, drops failed tasks', () => {
-    const accepted: Record<string, number> = {};
-    const { t, report, short } = tracker(accepted);
-    report('l1', 'p', 'a', 1);
-    report('l2', 'p', 'b', 1);
-    t.event(ev('task-verified', { taskId: 'a' })); // no accepted outputs any more
-    t.event(ev('task-failed', { taskId: 'b' }));
-    expect(short()).toEqual([]);
-    accepted.a = 1;
-    accepted.b = 1;
-    t.event(ev('task-verified', { taskId: 'a' }));
-    t.event(ev('task-verified', { taskId: 'b' }));
-    expect(short()).toEqual(['p:l1:accepted:7']);
-  });
-
-  it('settles spot checks, rejects excluded donors, ignores results the engine ignored', () => {
-    const { t, report, short } = tracker({ a: 1 }, ['old-liar']);
-    report('l1', 'p', 'a', 1);
-    t.event(ev('spot-passed', { taskId: 'a', donor: 'p' }));
-    report('l2', 'q', 'a', 3);
-    t.event(ev('spot-failed', { taskId: 'a', donor: 'q' }));
-    report('l3', 'old-liar', 'a', 1); // excluded by the book: ignored by the engine
-    t.event(ev('donor-excluded', { donor: 'r' }));
-    report('l4', 'r', 'a', 1);
-    t.event(ev('donor-reinstated', { donor: 'old-liar' }));
-    report('l5', 'old-liar', 'b', 1);
-    t.reported('late', 'p', y(1), 3); // no lease-reported follows: the engine ignored it
-    t.endBatch();
-    t.event(ev('lease-reported', { leaseId: 'late', donor: 'p', taskId: 'a' }));
-    t.event(ev('task-verified', { taskId: 'a' }));
-    expect(short()).toEqual([
-      'p:l1:accepted:7',
-      'q:l2:rejected:0',
-      'old-liar:l3:rejected:0',
-      'r:l4:rejected:0',
-    ]);
-  });
-});
-
 describe('donor credit counter', () => {
   const verdict: VerdictMessage = {
     type: 'verdict',
     leaseId: 'l1',
     jobId: 'j',
-    taskId: 't',
     verdict: 'accepted',
     creditMs: 12,
   };

@@ -94,7 +94,6 @@ async function setup(opts: { concurrency?: number; sabotage?: boolean; deferAcks
   const assign = (leaseId: string, deadlineMs = 10_000) =>
     client.assign(toDonor, {
       leaseId,
-      taskId: 't',
       jobId: 'j',
       modelHash,
       modelBytes: model.byteLength,
@@ -177,7 +176,6 @@ describe('donor agent + task client', () => {
     const s = await setup();
     const done = s.client.assign(s.toDonor, {
       leaseId: 'bad',
-      taskId: 't',
       jobId: 'j',
       modelHash: s.modelHash,
       modelBytes: s.model.byteLength,
@@ -255,7 +253,6 @@ describe('donor agent + task client', () => {
     const [deaf] = linkPair(s.vt, { deadAfterMs: 600_000, heartbeatIntervalMs: 300_000 });
     const unheard = s.client.assign(deaf, {
       leaseId: 'unheard',
-      taskId: 't',
       jobId: 'j',
       modelHash: s.modelHash,
       modelBytes: 1,

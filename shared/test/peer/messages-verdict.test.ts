@@ -13,7 +13,6 @@ const ok: VerdictMessage = {
   type: 'verdict',
   leaseId: 'l1',
   jobId: 'j',
-  taskId: 't',
   verdict: 'accepted',
   creditMs: 12.5,
 };
@@ -32,7 +31,7 @@ describe('verdict message', () => {
       { ...ok, verdict: undefined },
       { ...ok, leaseId: '' },
       { ...ok, jobId: 7 },
-      { ...ok, taskId: 'x'.repeat(PEER_MESSAGE_LIMITS.maxIdLength + 1) },
+      { ...ok, leaseId: 'x'.repeat(PEER_MESSAGE_LIMITS.maxIdLength + 1) },
       { ...ok, creditMs: -1 },
       { ...ok, creditMs: Number.NaN },
       { ...ok, creditMs: '5' },

@@ -16,7 +16,6 @@ const samples: PeerMessage[] = [
   {
     type: 'assign',
     leaseId: 'l',
-    taskId: 't',
     jobId: 'j',
     modelHash: H,
     modelBytes: 10,
@@ -28,7 +27,6 @@ const samples: PeerMessage[] = [
   {
     type: 'assign',
     leaseId: 'l',
-    taskId: 't',
     jobId: 'j',
     modelHash: H,
     modelBytes: 0,
@@ -75,7 +73,6 @@ describe('peer messages', () => {
       {
         type: 'assign',
         leaseId: 'l',
-        taskId: 't',
         jobId: 'j',
         modelHash: H,
         modelBytes: 1,
@@ -85,7 +82,6 @@ describe('peer messages', () => {
       {
         type: 'assign',
         leaseId: 'l',
-        taskId: 't',
         jobId: 'j',
         modelHash: H,
         modelBytes: -1,
@@ -100,7 +96,6 @@ describe('peer messages', () => {
     const assign = {
       type: 'assign',
       leaseId: 'l',
-      taskId: 't',
       jobId: 'j',
       modelHash: H,
       modelBytes: 1,
@@ -121,7 +116,6 @@ describe('peer messages', () => {
       {
         type: 'assign',
         leaseId: 'l',
-        taskId: 't',
         jobId: 'j',
         modelHash: H,
         modelBytes: 1,

@@ -63,7 +63,7 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
   if (o.onCredit) credit.onChange(o.onCredit);
   const creditLinks = new Map<PeerLink, () => void>();
   // Assigns by their feeds object: the agent hands `msg.feeds` to the executor as is.
-  const byFeeds = new WeakMap<TensorMap, { taskId: string; jobId: string; from: PeerId }>();
+  const byFeeds = new WeakMap<TensorMap, { leaseId: string; jobId: string; from: PeerId }>();
   const current = new Map<ExecRequest, CurrentTask>();
   let done = 0;
   let failed = 0;
@@ -89,7 +89,8 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
     async run(req) {
       const who = byFeeds.get(req.feeds);
       current.set(req, {
-        taskId: who?.taskId ?? req.modelHash.slice(0, 8),
+        leaseId: who?.leaseId ?? '',
+        modelHash: req.modelHash,
         jobId: who?.jobId ?? '',
         from: who?.from ?? '',
         startedAt: o.now(),
@@ -115,7 +116,7 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
   function attachAgent(link: PeerLink): () => void {
     const offAssign = link.onMessage((msg) => {
       if (msg.type === 'assign')
-        byFeeds.set(msg.feeds, { taskId: msg.taskId, jobId: msg.jobId, from: link.remoteId });
+        byFeeds.set(msg.feeds, { leaseId: msg.leaseId, jobId: msg.jobId, from: link.remoteId });
     });
     const offAgent = agent.attach(link);
     return () => {

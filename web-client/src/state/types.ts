@@ -3,9 +3,15 @@ import type { Backend, Capabilities, JobState, Policy, TaskState } from '@peergr
 /** Connection to the signaling server. */
 export type SignalStatus = 'connecting' | 'online' | 'reconnecting' | 'offline' | 'error';
 
-/** The task this tab's workers run right now. */
+/**
+ * A lease this tab's workers run right now. Donors are not told which task a
+ * lease is (solo, replica and audit look alike), so it is shown by its model
+ * and lease id.
+ */
 export interface CurrentTask {
-  readonly taskId: string;
+  /** The submitter's lease id (opaque); '' when the assign was not seen. */
+  readonly leaseId: string;
+  readonly modelHash: string;
   readonly jobId: string;
   readonly from: string;
   readonly startedAt: number;

@@ -108,10 +108,16 @@ export function DonateView({ runtime }: { runtime: PageRuntime }) {
               <p className="muted">{donor.paused ? 'Paused.' : 'Idle — waiting for a task.'}</p>
             ) : (
               <div className="stack">
-                {donor.current.map((t) => (
-                  <div key={`${t.jobId}:${t.taskId}`} className="spread">
+                {donor.current.map((t, i) => (
+                  <div key={`${t.from}:${t.leaseId || i}`} className="spread">
                     <span>
-                      task <code>{t.taskId}</code>{' '}
+                      model <code>{t.modelHash.slice(0, 8)}</code>
+                      {t.leaseId && (
+                        <>
+                          {' '}
+                          lease <code>{t.leaseId.slice(0, 6)}</code>
+                        </>
+                      )}{' '}
                       <span className="muted small">for {shortId(t.from)}</span>
                     </span>
                     <span className="badge accent">{formatMs(now - t.startedAt)}</span>

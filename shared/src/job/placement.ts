@@ -1,48 +1,67 @@
 /**
- * Placement: which donor runs which replica next. Urgent work (disputes,
+ * Placement: which donor runs which lease next. Urgent work (disputes,
  * re-verification, re-issued leases) first, then fresh tasks in order; a
- * share of assignments are known-answer checks (re-runs of verified tasks);
- * a trusted donor's fresh task is planned solo (adaptive replication).
+ * share of assignments are audits (re-runs of verified tasks); a trusted
+ * donor's fresh task is planned solo (adaptive replication).
  */
-import type { Now, Random } from '../platform.ts';
-import type { DonorRt, EngineState, LeaseRt, TaskRt } from './engine-types.ts';
+import type { PeerId } from '../contracts.ts';
+import type { Random } from '../platform.ts';
+import type { LeaseLedger } from './lease-ledger.ts';
 import type { ReputationBook } from './reputation.ts';
+import type { DonorRt, TaskRt } from './runtime.ts';
 import { pickDonor } from './scheduler.ts';
 import type { Policy } from './spec.ts';
-import { type TaskState, transition } from './state.ts';
-import type { EngineAction, JobEvent, JobEventType } from './types.ts';
-
-export interface PlaceContext {
-  readonly o: { readonly now: Now; readonly random: Random };
-  readonly policy: Policy;
-  readonly book: ReputationBook;
-  readonly st: EngineState;
-  readonly actions: EngineAction[];
-  readonly event: (type: JobEventType, e?: Omit<JobEvent, 'jobId' | 'seq' | 'at' | 'type'>) => void;
-  readonly need: (t: TaskRt) => number;
-  readonly setTask: (t: TaskRt, to: TaskState) => void;
-  readonly urgent: TaskRt[];
-  readonly fresh: TaskRt[];
-  readonly firmPool: TaskRt[];
-  readonly weakPool: TaskRt[];
-  /** An urgent task no donor could take: settle it if no donor on offer ever could. */
-  readonly settleStarved: (t: TaskRt) => boolean;
-}
+import type { TaskMachine } from './task-machine.ts';
 
 /** Fresh tasks waiting for an eligible donor before fresh placement pauses. */
 const MAX_SKIPS = 32;
 
-export function createPlacer(c: PlaceContext) {
-  const { o, policy, book, st, actions, event, need, setTask, urgent, fresh, firmPool, weakPool } =
-    c;
+export interface Placement {
+  /** Queues a task for placement (urgent: before fresh work). */
+  enqueue(t: TaskRt, urgent: boolean): void;
+  /** Leases still to place for `t`; none while an input is being re-verified. */
+  need(t: TaskRt): number;
+  /** A verified result that audits may re-run (`firm`: backed by a trusted donor). */
+  seed(t: TaskRt, firm: boolean): void;
+  /** Places what it can on the donors with room. */
+  schedule(): void;
+  /** Some donor that is not excluded has a free slot. */
+  hasCapacity(): boolean;
+}
+
+export function createPlacement(o: {
+  readonly random: Random;
+  readonly policy: Policy;
+  readonly book: ReputationBook;
+  readonly donors: ReadonlyMap<PeerId, DonorRt>;
+  readonly ledger: LeaseLedger;
+  readonly tasks: () => TaskMachine;
+  /** The job is running (nothing is placed otherwise). */
+  readonly running: () => boolean;
+  /** An urgent task no donor could take: settle it if no donor on offer ever could. */
+  readonly settleStarved: (t: TaskRt) => boolean;
+}): Placement {
+  const { random, policy, book, donors, ledger } = o;
+  const urgent: TaskRt[] = [];
+  const fresh: TaskRt[] = [];
+  const firmPool: TaskRt[] = [];
+  const weakPool: TaskRt[] = [];
   let freshHead = 0;
   /** Fresh tasks (in order) skipped because no donor with room could take them. */
   const waiting: TaskRt[] = [];
 
-  const spotSeed = (d: DonorRt): TaskRt | null => {
+  const need = (t: TaskRt) => {
+    if (t.state !== 'ready' && t.state !== 'running') return 0;
+    for (const d of t.deps) if (d.state !== 'verified') return 0;
+    let valid = 0;
+    for (const r of t.results) if (!book.isExcluded(r.donor)) valid++;
+    return t.target - valid - t.inFlight;
+  };
+
+  const auditSeed = (d: DonorRt): TaskRt | null => {
     const pool = firmPool.length > 0 ? firmPool : weakPool;
     for (let tries = 0; tries < 4 && pool.length > 0; tries++) {
-      const i = Math.floor(o.random() * pool.length);
+      const i = Math.floor(random() * pool.length);
       const t = pool[i]!;
       if (t.state !== 'verified' || (pool === firmPool && !t.accepted?.firm)) {
         pool[i] = pool[pool.length - 1]!;
@@ -56,50 +75,11 @@ export function createPlacer(c: PlaceContext) {
     return null;
   };
 
-  const lease = (t: TaskRt, d: DonorRt, spot: boolean) => {
-    const now = o.now();
-    const id = `${(++st.leaseCounter).toString(36)}-${Math.floor(o.random() * 2 ** 32).toString(36)}`;
-    const l: LeaseRt = {
-      id,
-      task: t,
-      donor: d.id,
-      backend: d.backend,
-      spot,
-      deadline: now + policy.taskDeadlineMs,
-      ackBy: now + policy.ackTimeoutMs,
-      state: transition('replica', 'pending', 'leased'),
-    };
-    st.leases.set(id, l);
-    t.leases.add(l);
-    d.inFlight++;
-    t.used.add(d.id);
-    if (spot) st.spot.issued++;
-    else t.inFlight++;
-    event('lease-issued', {
-      taskId: t.spec.id,
-      leaseId: id,
-      donor: d.id,
-      message: spot ? 'check' : '',
-    });
-    actions.push({
-      type: 'assign',
-      leaseId: id,
-      taskId: t.spec.id,
-      donor: d.id,
-      modelHash: t.spec.model,
-      feeds: t.feeds ?? {},
-      ...(t.spec.outputs ? { outputs: t.spec.outputs } : {}),
-      backend: d.backend,
-      deadline: l.deadline,
-      ackBy: l.ackBy,
-    });
-  };
-
   const excluded = (id: string) => book.isExcluded(id);
-  /** Places replicas of one task; false when no donor could take one. */
+  /** Places leases of one task; false when no donor could take one. */
   const place = (t: TaskRt): boolean => {
     while (need(t) > 0) {
-      const d = pickDonor(st.donors.values(), {
+      const d = pickDonor(donors.values(), {
         skip: excluded,
         exclude: t.used,
         strictBackend: policy.compare.kind === 'exact' && t.backend !== undefined,
@@ -111,28 +91,28 @@ export function createPlacer(c: PlaceContext) {
       const dr = d as DonorRt;
       const trusted = book.isTrusted(dr.id);
       const rate = trusted ? policy.spotCheckRate : policy.probationSpotCheckRate;
-      if (o.random() < rate) {
-        const seed = spotSeed(dr);
+      if (random() < rate) {
+        const seed = auditSeed(dr);
         if (seed) {
-          lease(seed, dr, true);
+          ledger.issue(seed, dr, true);
           continue;
         }
       }
       if (t.state === 'ready') {
-        setTask(t, 'running');
+        o.tasks().move(t, 'running');
         t.backend = dr.backend;
         if (policy.adaptive && trusted) {
           t.solo = true;
           t.target = 1;
         }
       }
-      lease(t, dr, false);
+      ledger.issue(t, dr, false);
     }
     return true;
   };
 
   const hasCapacity = () => {
-    for (const d of st.donors.values())
+    for (const d of donors.values())
       if (d.inFlight < d.slots && !book.isExcluded(d.id)) return true;
     return false;
   };
@@ -144,10 +124,10 @@ export function createPlacer(c: PlaceContext) {
    * call costs O(placements + waiting + donors), not O(tasks).
    */
   const schedule = () => {
-    if (st.state !== 'running' || !hasCapacity()) return;
+    if (!o.running() || !hasCapacity()) return;
     for (let i = 0; i < urgent.length; ) {
       const t = urgent[i]!;
-      if (need(t) <= 0 || place(t) || c.settleStarved(t)) {
+      if (need(t) <= 0 || place(t) || o.settleStarved(t)) {
         t.queued = false;
         urgent.splice(i, 1);
       } else if (!hasCapacity()) return;
@@ -176,5 +156,15 @@ export function createPlacer(c: PlaceContext) {
     }
   };
 
-  return { schedule };
+  return {
+    enqueue(t, isUrgent) {
+      if (t.queued) return;
+      t.queued = true;
+      (isUrgent ? urgent : fresh).push(t);
+    },
+    need,
+    seed: (t, firm) => void (firm ? firmPool : weakPool).push(t),
+    schedule,
+    hasCapacity,
+  };
 }

@@ -1,0 +1,136 @@
+/**
+ * The lease ledger: the one owner of leases. It issues them (an `assign`
+ * action), ends them (reported, expired, errored, cancelled) and keeps the
+ * in-flight counts of donors and tasks. Every change is an event.
+ */
+import type { PeerId } from '../contracts.ts';
+import type { Now, Random } from '../platform.ts';
+import type { EventLog } from './event-log.ts';
+import type { DonorRt, Lease, TaskRt } from './runtime.ts';
+import type { Policy } from './spec.ts';
+import { transition } from './state.ts';
+import type { EngineAction } from './types.ts';
+
+/** How a lease ended without a result. */
+export type LeaseLoss = 'expired' | 'errored' | 'cancelled';
+
+export interface LeaseLedger {
+  /** Sends `task` to `donor` under a new lease. */
+  issue(task: TaskRt, donor: DonorRt, audit: boolean): Lease;
+  get(id: string): Lease | undefined;
+  /** Leases in flight, oldest first (a copy). */
+  all(): Lease[];
+  readonly size: number;
+  acked(id: string): Lease | undefined;
+  /** The lease's result came back: it leaves the ledger. Undefined when unknown or ended. */
+  reported(id: string): Lease | undefined;
+  /**
+   * Ends a lease without a result; `notify` tells the donor (a `cancel`
+   * action). The donor no longer counts as holding the task.
+   */
+  end(id: string, to: LeaseLoss, reason: string, notify: boolean): Lease | undefined;
+  /** Cancels `task`'s leases (audits too, when asked), telling their donors. */
+  cancelTask(task: TaskRt, reason: string, auditsToo: boolean): void;
+  /** Cancels every lease of `donor`, telling it. */
+  cancelDonor(donor: PeerId, reason: string): void;
+}
+
+export function createLeaseLedger(o: {
+  readonly now: Now;
+  readonly random: Random;
+  readonly policy: Policy;
+  readonly donors: ReadonlyMap<PeerId, DonorRt>;
+  readonly log: EventLog;
+  readonly actions: EngineAction[];
+}): LeaseLedger {
+  const { policy, donors, log, actions } = o;
+  const leases = new Map<string, Lease>();
+  let counter = 0;
+
+  const leave = (l: Lease) => {
+    leases.delete(l.id);
+    l.task.leases.delete(l);
+    const d = donors.get(l.donor);
+    if (d) d.inFlight--;
+    if (!l.audit) l.task.inFlight--;
+  };
+  const ids = (l: Lease) => ({ taskId: l.task.spec.id, leaseId: l.id, donor: l.donor });
+
+  const end = (id: string, to: LeaseLoss, reason: string, notify: boolean) => {
+    const l = leases.get(id);
+    if (!l) return undefined;
+    leave(l);
+    l.state = transition('replica', l.state, to);
+    l.task.used.delete(l.donor);
+    const type =
+      to === 'expired' ? 'lease-expired' : to === 'errored' ? 'lease-errored' : 'lease-cancelled';
+    log.emit(type, { ...ids(l), message: reason });
+    if (notify) actions.push({ type: 'cancel', leaseId: id, donor: l.donor, reason });
+    return l;
+  };
+
+  return {
+    issue(task, donor, audit) {
+      const now = o.now();
+      const id = `${(++counter).toString(36)}-${Math.floor(o.random() * 2 ** 32).toString(36)}`;
+      const l: Lease = {
+        id,
+        task,
+        donor: donor.id,
+        backend: donor.backend,
+        audit,
+        deadline: now + policy.taskDeadlineMs,
+        ackBy: now + policy.ackTimeoutMs,
+        state: transition('replica', 'pending', 'leased'),
+      };
+      leases.set(id, l);
+      task.leases.add(l);
+      donor.inFlight++;
+      task.used.add(donor.id);
+      if (!audit) task.inFlight++;
+      log.emit('lease-issued', { ...ids(l), message: audit ? 'audit' : '' });
+      actions.push({
+        type: 'assign',
+        leaseId: id,
+        taskId: task.spec.id,
+        donor: donor.id,
+        modelHash: task.spec.model,
+        feeds: task.feeds ?? {},
+        ...(task.spec.outputs ? { outputs: task.spec.outputs } : {}),
+        backend: donor.backend,
+        deadline: l.deadline,
+        ackBy: l.ackBy,
+      });
+      return l;
+    },
+    get: (id) => leases.get(id),
+    all: () => [...leases.values()],
+    get size() {
+      return leases.size;
+    },
+    acked(id) {
+      const l = leases.get(id);
+      if (l?.state !== 'leased') return undefined;
+      l.state = transition('replica', l.state, 'acknowledged');
+      log.emit('lease-acked', ids(l));
+      return l;
+    },
+    reported(id) {
+      const l = leases.get(id);
+      if (!l) return undefined;
+      leave(l);
+      l.state = transition('replica', l.state, 'reported');
+      log.emit('lease-reported', ids(l));
+      return l;
+    },
+    end,
+    cancelTask(task, reason, auditsToo) {
+      for (const l of [...task.leases])
+        if (auditsToo || !l.audit) end(l.id, 'cancelled', reason, true);
+    },
+    cancelDonor(donor, reason) {
+      for (const l of [...leases.values()])
+        if (l.donor === donor) end(l.id, 'cancelled', reason, true);
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/** The job engine's run-time records (internal to `shared/src/job`). */
+import type { Backend, PeerId } from '../contracts.ts';
+import type { TensorMap } from '../tensor.ts';
+import type { DonorSlot } from './scheduler.ts';
+import type { TaskSpec } from './spec.ts';
+import type { ReplicaState, TaskState } from './state.ts';
+import type { ResultRecord } from './types.ts';
+
+/** One donor's result for a task (the outputs its lease returned). */
+export interface ResultRt {
+  readonly leaseId: string;
+  readonly donor: PeerId;
+  readonly outputs: TensorMap;
+  readonly backend: Backend;
+  readonly computeMs: number;
+  /** It came back on an audit lease. */
+  readonly audit: boolean;
+  /** Its donor's record counted it as an agreement, and it was credited. */
+  credited: boolean;
+  /** Its verdict was told (`lease-verdict`); once per lease. */
+  told: boolean;
+}
+
+export interface TaskRt {
+  readonly spec: TaskSpec;
+  readonly deps: TaskRt[];
+  readonly dependents: TaskRt[];
+  state: TaskState;
+  attempts: number;
+  /** Leases lost because their donor left (not persisted: a resume starts afresh). */
+  departures: number;
+  failReason?: string;
+  results: ResultRt[];
+  /** Donors holding a result or an in-flight lease of this task. */
+  used: Set<PeerId>;
+  /** Leases of this task in flight (the ledger keeps it). */
+  readonly leases: Set<Lease>;
+  /** Leases in flight that count towards `target` (the ledger keeps it). */
+  inFlight: number;
+  /** Results to collect in all. */
+  target: number;
+  solo: boolean;
+  preferTrusted: boolean;
+  backend?: Backend;
+  feeds?: TensorMap;
+  accepted?: ResultRecord;
+  queued: boolean;
+  /** A parked dispute waits for one more result from a trusted donor only. */
+  escalated?: boolean;
+}
+
+/** A task sent to one donor, with a deadline. */
+export interface Lease {
+  /** Opaque: nothing in it tells tasks or kinds of lease apart. */
+  readonly id: string;
+  readonly task: TaskRt;
+  readonly donor: PeerId;
+  readonly backend: Backend;
+  /** An audit (counted apart; not towards the task's target). */
+  readonly audit: boolean;
+  readonly deadline: number;
+  readonly ackBy: number;
+  state: ReplicaState;
+}
+
+export interface DonorRt extends DonorSlot {
+  /** Leases in flight (the ledger keeps it). */
+  inFlight: number;
+  slots: number;
+  backend: Backend;
+  reported: number;
+}
