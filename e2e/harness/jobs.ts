@@ -13,6 +13,11 @@ export interface MnistSubmit {
   readonly quorum?: number;
   /** Lease deadline per task, s. Default the page's (30). */
   readonly deadlineS?: number;
+  /**
+   * Compare logits within this tolerance (abs and rel) instead of the page's default for the
+   * sample, argmax labels (which a liar that shifts every logit alike gets past). Default none.
+   */
+  readonly tolerance?: number;
 }
 
 /** Fills in the Submit view for the MNIST sample, submits, and returns the job id the page went to. */
@@ -25,6 +30,10 @@ export async function submitMnist(page: Page, o: MnistSubmit): Promise<string> {
   await page.getByTestId('policy-quorum').fill(String(o.quorum ?? 2));
   if (o.deadlineS !== undefined)
     await page.getByTestId('policy-deadline').fill(String(o.deadlineS));
+  if (o.tolerance !== undefined) {
+    await page.getByTestId('policy-compare').selectOption('tolerance');
+    await page.getByTestId('policy-tolerance').fill(String(o.tolerance));
+  }
   await page.getByTestId('submit-job').click();
   // After a successful submit the page goes to #/jobs/<id>; a refusal shows submit-error.
   const error = page.getByTestId('submit-error');
@@ -192,6 +201,52 @@ export async function verifiedWhen(
     { timeout: timeoutMs, polling: 20 },
   );
   return (await handle.jsonValue()) as string[];
+}
+
+/** An engine event as the page stored it (shared's `JobEvent`, the fields this suite reads). */
+export interface StoredEvent {
+  readonly seq: number;
+  readonly at: number;
+  readonly type: string;
+  readonly taskId?: string;
+  readonly donor?: string;
+  readonly message?: string;
+}
+
+/**
+ * A job's whole event log from the page's IndexedDB (store `events`, key [jobId, seq]): the job
+ * view keeps only the newest events, and a fast job rolls older ones out between two polls.
+ */
+export function storedEvents(page: Page, jobId: string): Promise<StoredEvent[]> {
+  return page.evaluate(
+    (id) =>
+      new Promise<StoredEvent[]>((resolve, reject) => {
+        const open = indexedDB.open('peergrid');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const req = db
+            .transaction('events', 'readonly')
+            .objectStore('events')
+            .getAll(IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER]));
+          req.onsuccess = () => {
+            db.close();
+            resolve(
+              (req.result as StoredEvent[]).map(({ seq, at, type, taskId, donor, message }) => ({
+                seq,
+                at,
+                type,
+                ...(taskId !== undefined ? { taskId } : {}),
+                ...(donor !== undefined ? { donor } : {}),
+                ...(message !== undefined ? { message } : {}),
+              })),
+            );
+          };
+          req.onerror = () => reject(req.error);
+        };
+      }),
+    jobId,
+  );
 }
 
 export function storedResults(page: Page, jobId: string): Promise<number> {

@@ -21,17 +21,28 @@ export interface HookJobDetail {
   readonly total: number;
   readonly verified: number;
   readonly failed: number;
-  readonly tasks: readonly { id: string; state: string; replicas: number }[];
+  /** `leases`: leases handed out for the task (replicas, audits, re-issues). */
+  readonly tasks: readonly { id: string; state: string; leases: number }[];
   readonly donors: readonly {
     id: string;
     results: number;
     agreed: number;
     disagreed: number;
+    audited: number;
+    anchor: boolean;
     excluded: boolean;
   }[];
   readonly agreements: number;
   readonly disagreements: number;
   readonly excluded: number;
+  readonly targetError: number;
+  /** Highest error bound among accepted results; null before any. */
+  readonly achievedError: number | null;
+  /** Accepted results under the target error. */
+  readonly final: number;
+  readonly audits: { issued: number; passed: number; failed: number };
+  readonly anchors: readonly { id: string; results: number }[];
+  readonly excludedDonors: readonly { donor: string; reason: string }[];
   readonly events: readonly { at: number; level: string; text: string }[];
   /** Cumulative verified tasks over time, one point per `task-verified` (and re-open) event. */
   readonly throughput: readonly (readonly [number, number])[];

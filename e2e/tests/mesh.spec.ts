@@ -30,7 +30,16 @@ test('mesh: 6 donor tabs and 2 node workers run the MNIST sample to the local re
     50,
   );
   await expect(sub.page.getByTestId('result-summary')).toContainText('500 digits');
-  expect(detail.tasks.every((t) => t.state === 'verified' && t.replicas >= 2)).toBe(true);
+  expect(detail.tasks.every((t) => t.state === 'verified' && t.leases >= 2)).toBe(true);
+  // Every result final: its error bound under the target (the submitter's own tab is an anchor).
+  expect(detail.final).toBe(50);
+  expect(detail.achievedError).not.toBeNull();
+  expect(detail.achievedError!).toBeLessThanOrEqual(detail.targetError);
+  await expect(sub.page.getByTestId('results-final')).toHaveText('50');
+  await expect(sub.page.getByTestId('target-error')).toHaveText('1e-4');
+  await expect(sub.page.locator(`[data-testid="anchor-row"][data-peer="${sub.id}"]`)).toBeVisible();
+  expect(detail.audits.failed).toBe(0);
+  expect(detail.excludedDonors).toEqual([]);
 
   // Every donor did work: the submitter's donor table and each donor's own counter say so.
   const worked = new Map(detail.donors.map((d) => [d.id, d.results]));

@@ -53,7 +53,7 @@ test('submitter reload mid-job: resumes from IndexedDB without recomputing accep
   expect(restored).toBeGreaterThanOrEqual(accepted.size);
   expect(verifiedAfter).toBe(detail.total - restored);
   expect(detail.throughput.at(-1)?.[1]).toBe(detail.total);
-  // Leases of kept tasks after the reload are known-answer checks only; none re-opened a task.
+  // Every kept result was final when stored: none was re-opened after the reload.
   expect(detail.events.filter((e) => / re-opened/.test(e.text))).toEqual([]);
   const ref = await reference;
   const out = await mnistOutput(sub.page, jobId);

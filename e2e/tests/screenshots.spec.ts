@@ -23,6 +23,22 @@ test('screenshots of the donate, submit, job and mesh views are saved as artifac
   await sub.page.getByTestId('sample-mnist').click();
   await expect(sub.page.getByTestId('sample-mnist')).toHaveAttribute('aria-pressed', 'true');
   await expect(sub.page.getByTestId('submit-job')).toBeEnabled();
+  // The trust fields start at the engine's defaults; bad values are refused in words, unsent.
+  await expect(sub.page.getByTestId('policy-target-error')).toHaveValue('1e-4');
+  await expect(sub.page.getByTestId('policy-max-replicas')).toHaveValue('10');
+  for (const [field, value, says] of [
+    ['policy-target-error', '2', 'target error must be a number above 0 and below 1'],
+    ['policy-audit-rate', '100', 'audit rate must be a percentage'],
+    ['policy-trusted-donors', 'not-a-peer-id', '"not-a-peer-id" is not a peer id'],
+  ] as const) {
+    const input = sub.page.getByTestId(field);
+    const before = await input.inputValue();
+    await input.fill(value);
+    await sub.page.getByTestId('submit-job').click();
+    await expect(sub.page.getByTestId('submit-error')).toContainText(says);
+    await input.fill(before);
+  }
+  expect(sub.page.url()).not.toMatch(/#\/jobs\//);
   await shoot(sub, 'submit');
 
   // Job: a finished job with its task grid, donors and results.

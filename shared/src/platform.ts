@@ -30,3 +30,24 @@ export function seededRandom(seed: number): Random {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Randomness from the platform's CSPRNG (`crypto.getRandomValues`, in
+ * browsers, workers and Node). The job engine's draws decide audits and
+ * solo runs, and lease ids are made from them: a predictable source (such
+ * as Math.random, whose state a few outputs give away) would let donors
+ * tell an audit from fresh work.
+ */
+export const cryptoRandom: Random = (() => {
+  const c = (globalThis as unknown as { crypto: { getRandomValues(a: Uint32Array): Uint32Array } })
+    .crypto;
+  const buf = new Uint32Array(256);
+  let i = buf.length;
+  return () => {
+    if (i >= buf.length) {
+      c.getRandomValues(buf);
+      i = 0;
+    }
+    return buf[i++]! / 4294967296;
+  };
+})();

@@ -27,8 +27,8 @@ import type { JobMeta, PageDb } from '../src/grid/page-db.ts';
 import { now, sha256, timers } from '../src/grid/platform.ts';
 import { createSelfView } from '../src/grid/self-presence.ts';
 
-/** An executor that doubles `x`. */
-function doubler(): Executor & { runs: number } {
+/** An executor that doubles `x` (a liar's triples it). */
+function doubler(liar = false): Executor & { runs: number } {
   const ex = {
     runs: 0,
     concurrency: 2,
@@ -42,7 +42,7 @@ function doubler(): Executor & { runs: number } {
           y: tensorFrom(
             'float32',
             [...req.feeds.x!.dims],
-            Float32Array.from(x, (v) => v * 2),
+            Float32Array.from(x, (v) => v * (liar ? 3 : 2)),
           ),
         },
         backend: 'wasm' as const,
@@ -62,31 +62,42 @@ const caps = (maxConcurrency: number): Capabilities => ({
 });
 const model = new TextEncoder().encode('not onnx: the fake executors never parse it');
 
-/** A grid of this tab ("me", donating over its loopback) and one remote donor "A" over a memory link. */
-function grid(selfCapacity: () => number) {
+/** Remote donor tabs of a test grid: their ids, and which of them lie. */
+interface Remotes {
+  readonly ids: readonly string[];
+  readonly liars?: readonly string[];
+}
+
+/** A grid of this tab ("me", donating over its loopback) and remote donor tabs over memory links. */
+function grid(selfCapacity: () => number, remotes: Remotes) {
   const submitterBlobs = createBlobExchange({
     cache: createMemoryBlobCache(),
     sha256,
     now,
     timers,
   });
-  // Remote donor A.
-  const [pa, pb] = createMemoryPeerPair();
-  const toA = createPeerLink({ peer: pa, remoteId: 'A', now, timers });
-  const aSide = createPeerLink({ peer: pb, remoteId: 'me', now, timers });
-  const aBlobs = createBlobExchange({ cache: createMemoryBlobCache(), sha256, now, timers });
-  aBlobs.attach(aSide);
-  submitterBlobs.attach(toA);
-  const aExec = doubler();
-  createDonorAgent({ executor: aExec, blobs: aBlobs, sha256 }).attach(aSide);
+  const links = new Map<string, PeerLink>();
+  const execs = new Map<string, ReturnType<typeof doubler>>();
+  for (const id of remotes.ids) {
+    const [pa, pb] = createMemoryPeerPair();
+    const toRemote = createPeerLink({ peer: pa, remoteId: id, now, timers });
+    const remoteSide = createPeerLink({ peer: pb, remoteId: 'me', now, timers });
+    const blobs = createBlobExchange({ cache: createMemoryBlobCache(), sha256, now, timers });
+    blobs.attach(remoteSide);
+    submitterBlobs.attach(toRemote);
+    const exec = doubler(remotes.liars?.includes(id) ?? false);
+    createDonorAgent({ executor: exec, blobs, sha256 }).attach(remoteSide);
+    links.set(id, toRemote);
+    execs.set(id, exec);
+  }
   // This tab donating to itself: the donor agent shares the tab's blob exchange.
   const loop = createLoopback('me', now, timers);
   const selfExec = doubler();
   createDonorAgent({ executor: selfExec, blobs: submitterBlobs, sha256 }).attach(loop.donor);
 
-  const peers = new Map<string, PeerInfo>([
-    ['A', { id: 'A', publicKey: 'a', capabilities: caps(2) }],
-  ]);
+  const peers = new Map<string, PeerInfo>(
+    remotes.ids.map((id) => [id, { id, publicKey: id.toLowerCase(), capabilities: caps(2) }]),
+  );
   const signaling = {
     selfId: 'me',
     peers: () => peers,
@@ -96,13 +107,14 @@ function grid(selfCapacity: () => number) {
   } as unknown as GridPresence;
   const pool = {
     selfId: 'me',
-    get: (id: string) => (id === 'A' ? toA : undefined),
+    get: (id: string) => links.get(id),
     connect: async (id: string) => {
-      if (id !== 'A') throw new Error(`no route to ${id}`);
-      return toA;
+      const link = links.get(id);
+      if (!link) throw new Error(`no route to ${id}`);
+      return link;
     },
-    links: () => [toA],
-    created: 1,
+    links: () => [...links.values()],
+    created: links.size,
     on: () => () => {},
     close: () => {},
   } as unknown as PeerPool;
@@ -112,12 +124,17 @@ function grid(selfCapacity: () => number) {
     loopback: loop.submitter as PeerLink,
     self: () => ({ id: 'me', publicKey: 'me', capabilities: caps(selfCapacity()) }),
   });
-  return { view, blobs: submitterBlobs, aExec, selfExec };
+  return { view, blobs: submitterBlobs, execs, selfExec };
 }
 
 /** The page's job host (the one the page runs) over this grid, with in-memory storage. */
-async function runJob(tasks: number, policy: JobSpec['policy'], selfCapacity: () => number) {
-  const g = grid(selfCapacity);
+async function runJob(
+  tasks: number,
+  policy: JobSpec['policy'],
+  selfCapacity: () => number,
+  remotes: Remotes = { ids: ['A'] },
+) {
+  const g = grid(selfCapacity, remotes);
   const store = createMemoryJobStore();
   const book = createReputationBook();
   const metas = new Map<string, JobMeta>();
@@ -164,11 +181,11 @@ describe('this tab donates to its own jobs (shared job runner over the page glue
   it('runs a job on the loopback and a remote donor, both counted', async () => {
     const r = await runJob(
       4,
-      { replicas: 2, quorum: 2, adaptive: false, spotCheckRate: 0, probationSpotCheckRate: 0 },
+      { replicas: 2, quorum: 2, adaptive: false, auditRate: 0, soloAuditRate: 0 },
       () => 2,
     );
     expect(r.selfExec.runs).toBe(4);
-    expect(r.aExec.runs).toBe(4);
+    expect(r.execs.get('A')!.runs).toBe(4);
     const t2 = r.host.results(r.jobId)?.tasks.find((t) => t.taskId === 't2');
     expect(Array.from(tensorValues(t2!.outputs!.y!) as Float32Array)).toEqual([4, 5]);
     const view = r.detail;
@@ -184,7 +201,11 @@ describe('this tab donates to its own jobs (shared job runner over the page glue
       ['me', 4],
     ]);
     expect(view.throughput.at(-1)?.[1]).toBe(4);
-    expect(view.tasks.every((t) => t.replicas >= 2)).toBe(true);
+    expect(view.tasks.every((t) => t.leases >= 2)).toBe(true);
+    // This tab is an anchor: every result it backs is final at once (bound 0).
+    expect(view.anchors).toEqual([{ id: 'me', results: 4 }]);
+    expect(view.donors.find((d) => d.id === 'me')?.anchor).toBe(true);
+    expect([view.final, view.achievedError, view.excludedDonors]).toEqual([4, 0, []]);
     expect((await r.store.loadSnapshot(r.jobId))?.job.state).toBe('completed');
     await r.host.close();
   });
@@ -192,12 +213,47 @@ describe('this tab donates to its own jobs (shared job runner over the page glue
   it('a paused tab (capacity 0) gets no tasks; the grid does the work', async () => {
     const r = await runJob(
       3,
-      { replicas: 1, quorum: 1, spotCheckRate: 0, probationSpotCheckRate: 0 },
+      // One newcomer alone: its results' bound is f/(1 − f) / (1 + f/(1 − f)) = 0.2 at most.
+      { replicas: 1, quorum: 1, auditRate: 0, soloAuditRate: 0, targetError: 0.25 },
       () => 0,
     );
     expect(r.detail.state).toBe('completed');
     expect(r.selfExec.runs).toBe(0);
-    expect(r.aExec.runs).toBe(3);
+    expect(r.execs.get('A')!.runs).toBe(3);
+    await r.host.close();
+  });
+
+  it('runs as an anchor: a lying donor tab is caught by it, its lies never kept', async () => {
+    // The default policy (target error 1e-4): two newcomer tabs agreeing are not enough, this
+    // tab's own result is. (Three remote tabs: with one excluded, an audit still finds a donor.)
+    const r = await runJob(8, undefined, () => 2, { ids: ['A', 'B', 'C'], liars: ['A'] });
+    expect(r.detail.state).toBe('completed');
+    const results = r.host.results(r.jobId)?.tasks ?? [];
+    expect(results).toHaveLength(8);
+    for (const t of results) {
+      const i = Number(t.taskId.slice(1));
+      expect(Array.from(tensorValues(t.outputs!.y!) as Float32Array)).toEqual([2 * i, 2 * i + 1]);
+    }
+    // The liar was handed work, contradicted by this tab's own result and excluded.
+    expect(r.execs.get('A')!.runs).toBeGreaterThan(0);
+    expect(r.detail.excludedDonors).toEqual([
+      { donor: 'A', reason: expect.stringMatching(/^contradicted an anchor, last on task t\d$/) },
+    ]);
+    expect(r.detail.donors.find((d) => d.id === 'A')).toMatchObject({
+      excluded: true,
+      agreed: 0,
+      anchor: false,
+    });
+    expect(r.detail.events.some((e) => /^A excluded \(contradicted an anchor/.test(e.text))).toBe(
+      true,
+    );
+    // This tab's results: every one from its own executor (a run cancelled meanwhile reports none).
+    const [anchor] = r.detail.anchors;
+    expect(r.detail.anchors).toHaveLength(1);
+    expect(anchor?.id).toBe('me');
+    expect(anchor?.results).toBeGreaterThan(0);
+    expect(anchor?.results).toBeLessThanOrEqual(r.selfExec.runs);
+    expect([r.detail.final, r.detail.total, r.detail.achievedError]).toEqual([8, 8, 0]);
     await r.host.close();
   });
 });

@@ -1,4 +1,4 @@
-import { tensorFrom, tensorValues } from '@peergrid/shared';
+import { DEFAULT_POLICY, tensorFrom, tensorValues } from '@peergrid/shared';
 import { describe, expect, it } from 'vitest';
 import {
   checkUploads,
@@ -10,7 +10,7 @@ import {
 import { checkFeeds } from '../src/lib/feed-check.ts';
 import { fitSize, rgbaToTensor } from '../src/lib/image-tensor.ts';
 import { encodeNpy } from '../src/lib/npy.ts';
-import { policyFromForm } from '../src/lib/policy-form.ts';
+import { policyFromForm, TRUST_FORM_DEFAULTS } from '../src/lib/policy-form.ts';
 import { mnistTasks } from '../src/lib/samples.ts';
 
 const spec = [{ name: 'x', type: 'float32', shape: ['n', 4] as (string | number)[] }];
@@ -123,16 +123,50 @@ describe('policyFromForm', () => {
     tolerance: '0.01',
     axis: '1',
     deadlineS: '30',
+    ...TRUST_FORM_DEFAULTS,
   };
+  const peer = (c: string) => c.repeat(32);
+  it('starts from the engine defaults', () => {
+    expect(TRUST_FORM_DEFAULTS).toEqual({
+      maxReplicas: '10',
+      targetError: '1e-4',
+      auditPercent: '10',
+      anchorPercent: '10',
+      trustedDonors: '',
+    });
+    const r = policyFromForm(base);
+    if (!r.ok) throw new Error(r.error);
+    const { targetError, auditRate, anchorShare, maxReplicas, trustedDonors } = DEFAULT_POLICY;
+    expect(r.policy).toMatchObject({
+      targetError,
+      auditRate,
+      anchorShare,
+      maxReplicas,
+      trustedDonors,
+    });
+  });
   it('builds a policy', () => {
-    expect(policyFromForm(base)).toEqual({
+    expect(
+      policyFromForm({
+        ...base,
+        maxReplicas: '12',
+        targetError: '0.001',
+        auditPercent: '25',
+        anchorPercent: '0',
+        trustedDonors: `${peer('a')}\n${peer('b')}, ${peer('a')} ,\n`,
+      }),
+    ).toEqual({
       ok: true,
       policy: {
         replicas: 2,
         quorum: 2,
-        maxReplicas: 5,
+        maxReplicas: 12,
         compare: { kind: 'exact' },
         taskDeadlineMs: 30_000,
+        targetError: 0.001,
+        auditRate: 0.25,
+        anchorShare: 0,
+        trustedDonors: [peer('a'), peer('b')],
       },
     });
     const tol = policyFromForm({ ...base, compare: 'tolerance', tolerance: '0.05' });
@@ -142,12 +176,23 @@ describe('policyFromForm', () => {
   });
   it('refuses what the engine would refuse, in words', () => {
     const err = (f: Partial<typeof base>) => {
-      const r = policyFromForm({ ...base, ...f } as typeof base);
+      const r = policyFromForm({ ...base, ...f });
       return r.ok ? 'ok' : r.error;
     };
     expect(err({ quorum: '3' })).toMatch(/Quorum/);
     expect(err({ replicas: '0' })).toMatch(/Replicas/);
     expect(err({ deadlineS: '-1' })).toMatch(/deadline/);
+    expect(err({ maxReplicas: '1' })).toMatch(/Max replicas .* from the replicas \(2\)/);
+    expect(err({ maxReplicas: '2.5' })).toMatch(/Max replicas/);
+    for (const t of ['0', '1', '', 'abc', '-1e-4', '2'])
+      expect(err({ targetError: t })).toMatch(/target error must be a number above 0 and below 1/);
+    expect(err({ targetError: ' 3e-5 ' })).toBe('ok');
+    expect(err({ auditPercent: '100' })).toMatch(/audit rate must be a percentage/);
+    expect(err({ auditPercent: '-5' })).toMatch(/audit rate/);
+    expect(err({ anchorPercent: '' })).toMatch(/anchor share must be a percentage/);
+    expect(err({ trustedDonors: `${peer('a')}, not-a-peer` })).toMatch(
+      /Trusted donors: "not-a-peer" is not a peer id/,
+    );
   });
 });
 

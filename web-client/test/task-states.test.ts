@@ -32,7 +32,7 @@ describe('task states in the page: a fold of the engine events', () => {
       spec: {
         models: { m: new Uint8Array([1]) },
         tasks,
-        policy: { spotCheckRate: 0, probationSpotCheckRate: 0 },
+        policy: { auditRate: 0, soloAuditRate: 0, targetError: 1e-3 },
       },
       now: () => 0,
       random: seededRandom(3),
@@ -59,7 +59,7 @@ describe('task states in the page: a fold of the engine events', () => {
       if (!excluded && engine.progress().tasks.verified >= 2) {
         excluded = true;
         book.exclude('a', 'test: caught elsewhere'); // what it backed is weighed again
-        run(engine.tick());
+        for (const id of ['d', 'e']) run(engine.donorAvailable({ id, capabilities: caps }));
         expect(engine.progress().reopened).toBeGreaterThan(0);
       }
     }

@@ -1,8 +1,21 @@
-import { tensorFrom, tensorValues } from '@peergrid/shared';
+import {
+  DEFAULT_POLICY,
+  type JobEvent,
+  type JobProgress,
+  type ReputationRecord,
+  tensorFrom,
+  tensorValues,
+} from '@peergrid/shared';
 import { describe, expect, it } from 'vitest';
-import { describeEvent, reputationScore } from '../src/grid/job-view-model.ts';
+import {
+  buildJobDetail,
+  describeEvent,
+  type JobViewInput,
+  reputationScore,
+} from '../src/grid/job-view-model.ts';
 import { chartGeometry } from '../src/lib/chart.ts';
 import { outputNames, resultsCsv, resultsJson, stackOutputs } from '../src/lib/export.ts';
+import { formatBound } from '../src/lib/format.ts';
 import { tensorImages } from '../src/lib/image-from-tensor.ts';
 import { meshLayout } from '../src/lib/mesh-layout.ts';
 import { parseRoute, routeHash } from '../src/lib/route.ts';
@@ -147,31 +160,190 @@ describe('tensorImages', () => {
 });
 
 describe('job view wording', () => {
+  const e = {
+    jobId: 'j',
+    seq: 3,
+    at: 5,
+    taskId: 'digits-001',
+    donor: 'abcdefghijklmnop',
+  } as const;
   it('describes events for people and scores reputation', () => {
-    const e = {
-      jobId: 'j',
-      seq: 3,
-      at: 5,
-      taskId: 'digits-001',
-      donor: 'abcdefghijklmnop',
-    } as const;
     expect(describeEvent({ ...e, type: 'lease-issued' })).toEqual({
       at: 5,
       level: 'info',
       text: 'digits-001 → abcdef…mnop',
     });
+    expect(describeEvent({ ...e, type: 'lease-issued', audit: true }).text).toBe(
+      'digits-001 → abcdef…mnop · audit',
+    );
     expect(describeEvent({ ...e, type: 'task-failed', message: '5 attempts' }).level).toBe('error');
     expect(describeEvent({ ...e, type: 'task-disputed' }).text).toMatch(/disagree/);
-    const rec = {
+    const rec: ReputationRecord = {
       peerId: 'p',
       agreements: 8,
       disagreements: 0,
-      spotPassed: 0,
-      streak: 8,
+      audited: 8,
+      losses: 0,
+      witnesses: [],
       excluded: false,
       creditMs: 0,
     };
     expect(reputationScore(rec)).toBeCloseTo(0.9);
-    expect(reputationScore({ ...rec, excluded: true })).toBe(0);
+    expect(reputationScore({ ...rec, excluded: true, excludedReason: 'lied' })).toBe(0);
+  });
+  it('describes the audit, finality and task transitions', () => {
+    const text = (x: Partial<JobEvent> & Pick<JobEvent, 'type'>) => describeEvent({ ...e, ...x });
+    expect(text({ type: 'audit-passed' })).toMatchObject({
+      level: 'info',
+      text: 'audit of digits-001 by abcdef…mnop agreed with the other results',
+    });
+    expect(text({ type: 'audit-failed' })).toMatchObject({
+      level: 'warn',
+      text: 'audit of digits-001 by abcdef…mnop found a disagreement',
+    });
+    expect(text({ type: 'task-final', bound: 6.1e-5 }).text).toBe(
+      'digits-001 final, error bound 6.1e-5',
+    );
+    expect(text({ type: 'task-running', state: 'running' }).text).toBe('digits-001 running');
+    expect(text({ type: 'task-blocked', state: 'blocked', message: 'input changed' }).text).toMatch(
+      /inputs again \(input changed\)/,
+    );
+    expect(text({ type: 'lease-verdict', verdict: 'rejected' }).level).toBe('warn');
+    expect(text({ type: 'donor-excluded', message: 'contradicted an anchor' }).text).toBe(
+      'abcdef…mnop excluded (contradicted an anchor)',
+    );
+  });
+  it('formats error bounds', () => {
+    expect(formatBound(1e-4)).toBe('1e-4');
+    expect(formatBound(6.1e-5)).toBe('6.1e-5');
+    expect(formatBound(0)).toBe('0');
+    expect(formatBound(0.25)).toBe('2.5e-1');
+    expect(formatBound(Number.NaN)).toBe('—');
+  });
+});
+
+describe('job view model', () => {
+  const progress = (over: Partial<JobProgress> = {}): JobProgress => ({
+    jobId: 'j',
+    state: 'running',
+    total: 3,
+    tasks: { blocked: 0, ready: 0, running: 1, verified: 2, failed: 0 },
+    leasesInFlight: 1,
+    resultsReceived: 5,
+    audits: { issued: 0, passed: 0, failed: 0 },
+    targetError: 1e-4,
+    achievedError: 4e-5,
+    final: 2,
+    anchors: { donors: ['me'], results: 0 },
+    excluded: [],
+    disputes: 1,
+    reopened: 0,
+    soloAccepted: 0,
+    donors: [],
+    failed: [],
+    ...over,
+  });
+  let seq = 0;
+  const ev = (type: JobEvent['type'], x: Partial<JobEvent> = {}): JobEvent => ({
+    jobId: 'j',
+    seq: ++seq,
+    at: seq,
+    type,
+    ...x,
+  });
+  const blank = (peerId: string): ReputationRecord => ({
+    peerId,
+    agreements: 0,
+    disagreements: 0,
+    audited: 0,
+    losses: 0,
+    witnesses: [],
+    excluded: false,
+    creditMs: 0,
+  });
+  const input = (events: JobEvent[], p = progress()): JobViewInput => ({
+    jobId: 'j',
+    name: 'job',
+    kind: 'custom',
+    createdAt: 0,
+    policy: DEFAULT_POLICY,
+    taskIds: ['t0', 't1', 't2'],
+    taskStates: new Map([
+      ['t0', 'verified'],
+      ['t1', 'verified'],
+      ['t2', 'running'],
+    ]),
+    progress: p,
+    events,
+    reputation: (id) =>
+      id === 'old' ? { ...blank(id), excluded: true, excludedReason: 'lied before' } : blank(id),
+    isAnchor: (id) => id === 'me',
+  });
+
+  it('folds audits, anchors and exclusions from the whole log, and leaves verdicts out of it', () => {
+    const events = [
+      ev('job-started'),
+      ev('lease-issued', { taskId: 't0', donor: 'a', leaseId: 'l1' }),
+      ev('lease-issued', { taskId: 't0', donor: 'liar', leaseId: 'l2', audit: true }),
+      ev('lease-issued', { taskId: 't1', donor: 'b', leaseId: 'l3', audit: true }),
+      ev('lease-reported', { taskId: 't0', donor: 'a', leaseId: 'l1' }),
+      ev('lease-reported', { taskId: 't0', donor: 'liar', leaseId: 'l2' }),
+      ev('lease-reported', { taskId: 't0', donor: 'me', leaseId: 'l4' }),
+      ev('lease-reported', { taskId: 't1', donor: 'me', leaseId: 'l5' }),
+      ev('lease-verdict', { taskId: 't0', donor: 'liar', leaseId: 'l2', verdict: 'rejected' }),
+      ev('audit-failed', { taskId: 't0', donor: 'liar' }),
+      ev('audit-passed', { taskId: 't1', donor: 'b' }),
+      ev('donor-excluded', { donor: 'liar', message: 'contradicted an anchor, last on task t0' }),
+      ev('donor-excluded', { donor: 'x', message: 'outvoted' }),
+      ev('donor-reinstated', { donor: 'x' }),
+      ev('task-verified', { taskId: 't0', state: 'verified', bound: 0, backers: 2 }),
+      ev('task-verified', { taskId: 't1', state: 'verified', bound: 0, backers: 1 }),
+    ];
+    const p = progress({
+      donors: [
+        {
+          id: 'old',
+          backend: 'wasm',
+          inFlight: 0,
+          reported: 0,
+          trusted: false,
+          excluded: true,
+          anchor: false,
+          audited: 0,
+          creditMs: 0,
+        },
+      ],
+    });
+    const d = buildJobDetail(input(events, p));
+    expect(d.audits).toEqual({ issued: 2, passed: 1, failed: 1 });
+    expect(d.anchors).toEqual([{ id: 'me', results: 2 }]);
+    expect(d.excludedDonors).toEqual([
+      { donor: 'liar', reason: 'contradicted an anchor, last on task t0' },
+      { donor: 'old', reason: 'lied before' },
+    ]);
+    expect(d.excluded).toBe(2);
+    expect(d.donors.find((x) => x.id === 'me')?.anchor).toBe(true);
+    expect(d.donors.find((x) => x.id === 'a')?.anchor).toBe(false);
+    expect([d.targetError, d.achievedError, d.final, d.total]).toEqual([1e-4, 4e-5, 2, 3]);
+    expect(d.tasks.map((t) => t.leases)).toEqual([2, 1, 0]);
+    expect(d.events).toHaveLength(events.length - 1);
+    expect(d.events.some((x) => /rejected/.test(x.text))).toBe(false);
+  });
+
+  it('counts a verified task leaving verified down in the throughput, whatever the event', () => {
+    const events = [
+      ev('job-started'),
+      ev('task-verified', { taskId: 't0', state: 'verified' }),
+      ev('task-verified', { taskId: 't1', state: 'verified' }),
+      ev('task-reopened', { taskId: 't0', state: 'running' }),
+      ev('task-blocked', { taskId: 't1', state: 'blocked' }),
+      ev('task-ready', { taskId: 't1', state: 'ready' }),
+      ev('task-verified', { taskId: 't0', state: 'verified' }),
+    ];
+    const d = buildJobDetail(input(events));
+    expect(d.throughput.map(([, n]) => n)).toEqual([0, 1, 2, 1, 0, 1]);
+    // No result accepted yet: no bound to show (the engine says 0).
+    const none = { ...input([], progress({ achievedError: 0 })), taskStates: new Map() };
+    expect(buildJobDetail(none).achievedError).toBeNull();
   });
 });

@@ -7,7 +7,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { type NodeWrtcKind, parseNodeWrtcKind } from '../transport/node-wrtc.ts';
 
 /** Parsed flag values by name. */
-export type FlagValues = Record<string, string | boolean | undefined>;
+export type FlagValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 const GRID_FLAGS = {
   signal: { type: 'string' },
@@ -25,6 +25,8 @@ export type ParsedFlags =
       readonly values: FlagValues;
       /** A string flag's value; undefined when absent. */
       readonly str: (k: string) => string | undefined;
+      /** A repeatable string flag's values (`multiple: true`), in order; [] when absent. */
+      readonly strs: (k: string) => string[];
       /** `--signal`, checked to be a ws:// or wss:// URL. */
       readonly signal: string;
       /** `--webrtc` (undefined: the default library; null: not a known one). */
@@ -48,11 +50,15 @@ export function parseGridFlags(
   }
   if (values.help) return { kind: 'help' };
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const strs = (k: string) => {
+    const v = values[k];
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  };
   const signal = str('signal');
   if (!signal || !/^wss?:\/\//.test(signal)) {
     return { kind: 'error', message: '--signal ws://HOST:PORT is required' };
   }
   const webrtcText = str('webrtc');
   const webrtc = webrtcText === undefined ? undefined : parseNodeWrtcKind(webrtcText);
-  return { kind: 'ok', values, str, signal, webrtc };
+  return { kind: 'ok', values, str, strs, signal, webrtc };
 }

@@ -14,6 +14,8 @@ export function progressLine(p: JobProgress, elapsedMs: number, resumed = 0): st
   return (
     `[${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}] ${p.tasks.verified}/${p.total} verified` +
     (resumed > 0 ? ` (${resumed} resumed)` : '') +
+    // Accepted but short of the target error: more replicas or longer records to come.
+    (p.final < p.tasks.verified ? `, ${p.final} final` : '') +
     (p.tasks.failed > 0 ? `, ${p.tasks.failed} failed` : '') +
     ` · ${p.leasesInFlight} running · ${donors} donors` +
     (excluded > 0 ? ` · ${excluded} excluded` : '') +

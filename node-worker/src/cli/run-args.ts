@@ -3,9 +3,10 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
   type CompareRule,
+  DEFAULT_POLICY,
+  isPeerId,
   type Policy,
-  TRUST_AFTER_SPOT_CHECKS,
-  TRUST_AFTER_STREAK,
+  TRUST_AFTER,
 } from '@peergrid/shared';
 import type { NodeWrtcKind } from '../transport/node-wrtc.ts';
 import { MATMUL_PRESETS } from '../workloads/index.ts';
@@ -28,8 +29,11 @@ export interface RunOptions {
   readonly out?: string;
   readonly state: string;
   readonly webrtc?: NodeWrtcKind;
-  readonly trustStreak: number;
-  readonly trustSpotChecks: number;
+  /**
+   * Run the CLI's own onnxruntime-node executor (the one `--check` uses) as
+   * an anchor of the job: its results are right by construction. Default true.
+   */
+  readonly localAnchor: boolean;
 }
 
 export const RUN_USAGE = `peergrid run --signal URL (--model m.onnx --inputs PATH | --workload NAME) [options]
@@ -49,16 +53,39 @@ summary. Job state is kept on disk: rerunning the same command resumes it.
   --preset P              matmul task size: ${Object.keys(MATMUL_PRESETS).join(' | ')}   default: ms2
   --tasks N               matmul tasks                                       default: 100
   --check                 compare the results with a local reference run (workloads)
-  --replicas N            replicas per task                                  default: 2
-  --quorum N              matching results needed                            default: 2
+  --replicas N            replicas per task                                  default: ${DEFAULT_POLICY.replicas}
+  --quorum N              matching results needed                            default: ${DEFAULT_POLICY.quorum}
+  --max-replicas N        results a disputed or uncertain task may grow to   default: ${DEFAULT_POLICY.maxReplicas}
+  --target-error X        a result is final when the bound on the chance
+                          that it is wrong is under X; the job completes
+                          when every result is final, in (0, 1)              default: ${num(DEFAULT_POLICY.targetError)}
+  --audit-rate X          share of fresh tasks given one hidden extra
+                          replica on another donor, in [0, 1)                default: ${num(DEFAULT_POLICY.auditRate)}
+  --anchor-share X        share of fresh tasks an anchor computes, in [0, 1) default: ${num(DEFAULT_POLICY.anchorShare)}
+  --trusted-donor ID      a donor's peer id (as peergrid-worker prints it on
+                          joining) whose results are right by construction,
+                          e.g. your own workers: an anchor; repeatable       default: none
+  --no-local-anchor       do not run this CLI's own executor (cpu) as an
+                          anchor                                             default: it runs
   --compare RULE          exact | tolerance:ABS[,REL] | argmax[:AXIS]        default: exact
-  --deadline-s N          a task not reported by then is re-issued           default: 60
-  --out FILE              write the results as JSON
+  --deadline-s N          a task not reported by then is re-issued           default: ${DEFAULT_POLICY.taskDeadlineMs / 1000}
+  --out FILE              write the results and the summary as JSON
   --state DIR             job state (resume), reputation, identity           default: ~/.local/state/peergrid
-  --trust-streak N        agreeing results before a donor is trusted         default: ${TRUST_AFTER_STREAK}
-  --trust-spot-checks N   known-answer checks before a donor is trusted      default: ${TRUST_AFTER_SPOT_CHECKS}
   --webrtc ndc|wrtc       native WebRTC implementation                       default: ndc
-  -h, --help              this help`;
+  -h, --help              this help
+
+Anchors settle what replication alone cannot: by default this CLI computes a
+share of the tasks itself (cpu) and the disputes an anchor settles, and a
+donor that contradicts an anchor is excluded. Without one, a small grid of
+new donors needs many agreeing results per task before a result is final.
+--trust-streak and --trust-spot-checks are gone: a donor now runs tasks alone
+only once its audited record (results confirmed by other donors) puts its
+own error bound under the target (${TRUST_AFTER} confirmed results at the defaults), and
+disputes go to an anchor (the local one, or --trusted-donor).`;
+
+function num(x: number): string {
+  return x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential() : String(x);
+}
 
 export type Parsed<T> =
   | { readonly kind: 'help' }
@@ -98,11 +125,15 @@ export function parseRunArgs(argv: readonly string[]): Parsed<RunOptions> {
     'deadline-s': { type: 'string' },
     out: { type: 'string' },
     state: { type: 'string' },
-    'trust-streak': { type: 'string', default: String(TRUST_AFTER_STREAK) },
-    'trust-spot-checks': { type: 'string', default: String(TRUST_AFTER_SPOT_CHECKS) },
+    'max-replicas': { type: 'string' },
+    'target-error': { type: 'string' },
+    'audit-rate': { type: 'string' },
+    'anchor-share': { type: 'string' },
+    'trusted-donor': { type: 'string', multiple: true },
+    'no-local-anchor': { type: 'boolean', default: false },
   });
   if (parsed.kind !== 'ok') return parsed;
-  const { values, str, signal, webrtc } = parsed;
+  const { values, str, strs, signal, webrtc } = parsed;
   const err = (message: string) => ({ kind: 'error' as const, message });
   const int = (k: string, min: number): number | undefined | null => {
     const s = str(k);
@@ -129,22 +160,59 @@ export function parseRunArgs(argv: readonly string[]): Parsed<RunOptions> {
     tasks: int('tasks', 1),
     replicas: int('replicas', 1),
     quorum: int('quorum', 1),
-    deadline: int('deadline-s', 1),
-    streak: int('trust-streak', 0),
-    spots: int('trust-spot-checks', 0),
+    'deadline-s': int('deadline-s', 1),
+    'max-replicas': int('max-replicas', 1),
   };
-  for (const [k, v] of Object.entries(nums)) if (v === null) return err(`bad --${k} value`);
+  for (const [k, v] of Object.entries(nums)) {
+    if (v === null) return err(`--${k} must be an integer >= 1, got '${str(k)}'`);
+  }
+  /** A share in [0, 1) or, with `open`, (0, 1). */
+  const share = (k: string, open: boolean): number | undefined | string => {
+    const s = str(k);
+    if (s === undefined) return undefined;
+    const x = s.trim() === '' ? Number.NaN : Number(s);
+    const ok = open ? x > 0 && x < 1 : x >= 0 && x < 1;
+    return ok ? x : `--${k} must be a number in ${open ? '(0, 1)' : '[0, 1)'}, got '${s}'`;
+  };
+  const rates = {
+    targetError: share('target-error', true),
+    auditRate: share('audit-rate', false),
+    anchorShare: share('anchor-share', false),
+  };
+  for (const v of Object.values(rates)) if (typeof v === 'string') return err(v);
+  const trusted = strs('trusted-donor');
+  const notId = trusted.find((id) => !isPeerId(id));
+  if (notId !== undefined) {
+    return err(
+      `--trusted-donor must be a peer id (32 characters a-z, 2-7, as peergrid-worker prints on joining), got '${notId}'`,
+    );
+  }
   const compareText = str('compare');
   const compare = compareText === undefined ? undefined : parseCompare(compareText);
   if (compare === null) return err('--compare must be exact, tolerance:ABS[,REL] or argmax[:AXIS]');
   if (webrtc === null) return err('--webrtc must be ndc or wrtc');
   const replicas = nums.replicas ?? undefined;
   const quorum = nums.quorum ?? (replicas !== undefined ? Math.min(2, replicas) : undefined);
+  if ((quorum ?? DEFAULT_POLICY.quorum) > (replicas ?? DEFAULT_POLICY.replicas)) {
+    return err('--quorum must not exceed --replicas');
+  }
+  // More replicas than the default cap lift the cap with them.
+  const maxReplicas =
+    nums['max-replicas'] ??
+    (replicas !== undefined && replicas > DEFAULT_POLICY.maxReplicas ? replicas : undefined);
+  if (maxReplicas !== undefined && maxReplicas < (replicas ?? DEFAULT_POLICY.replicas)) {
+    return err(`--max-replicas must be >= --replicas (${replicas ?? DEFAULT_POLICY.replicas})`);
+  }
   const policy: Partial<Policy> = {
-    ...(replicas !== undefined ? { replicas, maxReplicas: Math.max(5, replicas) } : {}),
+    ...(replicas !== undefined ? { replicas } : {}),
     ...(quorum !== undefined ? { quorum } : {}),
+    ...(maxReplicas !== undefined ? { maxReplicas } : {}),
     ...(compare ? { compare } : {}),
-    ...(nums.deadline ? { taskDeadlineMs: nums.deadline * 1000 } : {}),
+    ...(nums['deadline-s'] ? { taskDeadlineMs: nums['deadline-s'] * 1000 } : {}),
+    ...(typeof rates.targetError === 'number' ? { targetError: rates.targetError } : {}),
+    ...(typeof rates.auditRate === 'number' ? { auditRate: rates.auditRate } : {}),
+    ...(typeof rates.anchorShare === 'number' ? { anchorShare: rates.anchorShare } : {}),
+    ...(trusted.length > 0 ? { trustedDonors: [...new Set(trusted)].sort() } : {}),
   };
   const opt = <K extends string, V>(k: K, v: V | undefined | null) =>
     (v === undefined || v === null ? {} : { [k]: v }) as Partial<Record<K, V>>;
@@ -166,8 +234,7 @@ export function parseRunArgs(argv: readonly string[]): Parsed<RunOptions> {
       ...opt('out', str('out')),
       state: str('state') ?? defaultStateDir(),
       ...opt('webrtc', webrtc),
-      trustStreak: nums.streak ?? TRUST_AFTER_STREAK,
-      trustSpotChecks: nums.spots ?? TRUST_AFTER_SPOT_CHECKS,
+      localAnchor: values['no-local-anchor'] !== true,
     },
   };
 }

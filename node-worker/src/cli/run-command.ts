@@ -1,13 +1,17 @@
 /**
  * `peergrid run`: builds the job, stores it, joins the grid as a submitter
- * (no donating), runs it with the shared job runner, prints a summary. The
- * state directory makes it resumable: same job → same id → the engine is
- * restored, verified tasks are not run again. SIGINT/SIGTERM stop cleanly.
+ * (no donating over links), runs it with the shared job runner, prints a
+ * summary. Unless `--no-local-anchor`, the CLI's own onnxruntime-node
+ * executor joins the job as an anchor (in-process, under the CLI's peer id);
+ * `--check` reuses it for the local reference. The state directory makes it
+ * resumable: same job → same id → the engine is restored, verified tasks are
+ * not run again. SIGINT/SIGTERM stop cleanly.
  */
 import { availableParallelism } from 'node:os';
 import {
   createMemoryBlobCache,
   createReputationBook,
+  type Executor,
   type JobOutcome,
   type JobSpec,
   outputsMatch,
@@ -23,26 +27,14 @@ import { importIdentityOrNew } from './cli-identity.ts';
 import { createProgressView } from './progress-view.ts';
 import { writeResultsFile } from './results-file.ts';
 import type { RunOptions } from './run-args.ts';
+import { createRunTally, type RunSummary, summarize, summaryText } from './run-summary.ts';
 
-export interface RunSummary {
-  readonly jobId: string;
-  readonly state: string;
-  readonly tasks: number;
-  readonly verified: number;
-  readonly failed: number;
-  /** Tasks already verified when this run started (resume). */
-  readonly resumedVerified: number;
-  /** Results received in this run (replicas and spot checks included). */
-  readonly resultsReceived: number;
-  readonly donors: number;
-  readonly agreements: number;
-  readonly disagreements: number;
-  readonly excludedDonors: readonly string[];
-  readonly seconds: number;
-  readonly check?: { readonly matched: number; readonly total: number };
-}
+export type { RunSummary } from './run-summary.ts';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Backend of the local anchor and the `--check` reference (what any machine has). */
+const LOCAL_BACKEND = 'cpu';
 
 /** Returns the process exit code. */
 export async function runCommand(o: RunOptions): Promise<number> {
@@ -67,17 +59,29 @@ export async function runCommand(o: RunOptions): Promise<number> {
     });
   }
   const store = await openDiskJobStore(o.state);
-  const reputation = createReputationBook(await store.reputations(), {
-    trustAfterStreak: o.trustStreak,
-    trustAfterSpotChecks: o.trustSpotChecks,
-  });
+  const reputation = createReputationBook(await store.reputations());
   const { jobId, engine, resumed, run } = await prepareNodeJob({ spec, store, reputation });
   const start = engine.progress();
   const resumedVerified = resumed ? start.tasks.verified : 0;
+  const policy = resolvePolicy(spec.policy);
+  const anchorsText = [
+    ...(o.localAnchor ? ['local anchor'] : []),
+    ...(policy.trustedDonors.length ? [`${policy.trustedDonors.length} trusted donor(s)`] : []),
+  ];
   say(
-    `job ${jobId.slice(0, 16)} · ${spec.tasks.length} tasks · ${resolvePolicy(spec.policy).replicas} replicas` +
+    `job ${jobId.slice(0, 16)} · ${spec.tasks.length} tasks · ${policy.replicas} replicas · target error ${policy.targetError}` +
+      ` · ${anchorsText.length ? anchorsText.join(', ') : 'no anchor'}` +
       (resumed ? ` · resuming: ${resumedVerified} verified before` : ''),
   );
+  // One executor for the local anchor and the --check reference.
+  let local: Executor | undefined;
+  const localExecutor = () => {
+    local ??= createNodeExecutor({
+      backend: LOCAL_BACKEND,
+      concurrency: Math.max(1, availableParallelism() - 1),
+    });
+    return local;
+  };
   const identity = await importIdentityOrNew(store);
   const startedAt = Date.now();
   const peer = await connectNodeGridPeer({
@@ -96,15 +100,21 @@ export async function runCommand(o: RunOptions): Promise<number> {
     ...(o.webrtc ? { webrtc: o.webrtc } : {}),
   });
   const view = createProgressView(process.stderr, startedAt, resumedVerified);
+  const tally = createRunTally();
   const runner = run(peer, {
     onProgress: (p) => view.update(p),
     onEvent: (e) => {
+      tally.onEvent(e);
       if (e.type === 'donor-excluded') view.note(`donor ${e.donor} excluded: ${e.message ?? ''}`);
       if (e.type === 'task-failed') view.note(`task ${e.taskId} failed: ${e.message ?? ''}`);
     },
+    ...(o.localAnchor
+      ? { localAnchor: { executor: localExecutor(), backend: LOCAL_BACKEND } }
+      : {}),
   });
   const waiting = setTimeout(() => {
-    if (runner.progress().donors.length === 0) view.note(`waiting for donors on grid '${o.grid}'…`);
+    const others = runner.progress().donors.filter((d) => d.id !== peer.selfId);
+    if (others.length === 0) view.note(`waiting for donors on grid '${o.grid}'…`);
   }, 3000);
 
   let interrupted = false;
@@ -114,6 +124,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     view.note(`${sig}: stopping; state saved in ${o.state} — rerun the same command to resume`);
     await runner.stop();
     await peer.shutdown();
+    await local?.close();
     await store.close();
     process.exit(130);
   };
@@ -123,6 +134,9 @@ export async function runCommand(o: RunOptions): Promise<number> {
   let out: JobOutcome;
   try {
     out = await runner.done;
+  } catch (err) {
+    await local?.close();
+    throw err;
   } finally {
     clearTimeout(waiting);
   }
@@ -130,54 +144,31 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const seconds = Math.round((Date.now() - startedAt) / 100) / 10;
   await peer.shutdown();
   const p = out.progress;
-  const snap = engine.snapshot();
   let check: RunSummary['check'];
-  if (o.check && workload) {
-    say('checking against a local reference run…');
-    const executor = createNodeExecutor({
-      backend: 'cpu',
-      concurrency: Math.max(1, availableParallelism() - 1),
-    });
-    try {
-      const ref = await workload.reference(executor, { backend: 'cpu' });
-      const rule = resolvePolicy(spec.policy).compare;
+  try {
+    if (o.check && workload) {
+      say('checking against a local reference run…');
+      const ref = await workload.reference(localExecutor(), { backend: LOCAL_BACKEND });
       let matched = 0;
       for (const [id, outputs] of ref) {
         const got = out.results.get(id);
-        if (got && outputsMatch(got, outputs, rule)) matched++;
+        if (got && outputsMatch(got, outputs, policy.compare)) matched++;
       }
       check = { matched, total: ref.size };
-    } finally {
-      await executor.close();
     }
+  } finally {
+    await local?.close();
   }
-  const summary: RunSummary = {
-    jobId,
-    state: out.state,
-    tasks: p.total,
-    verified: p.tasks.verified,
-    failed: p.tasks.failed,
+  const summary = summarize({
+    progress: p,
+    snapshot: engine.snapshot(),
+    tally,
     resumedVerified,
-    resultsReceived: p.resultsReceived,
-    donors: p.donors.filter((d) => d.reported > 0).length,
-    agreements: snap.results.reduce((n, r) => n + r.backers.length, 0),
-    disagreements: p.disputes + p.spotChecks.failed,
-    excludedDonors: p.donors.filter((d) => d.excluded).map((d) => d.id),
+    ...(o.localAnchor ? { localAnchor: peer.selfId } : {}),
     seconds,
     ...(check ? { check } : {}),
-  };
-  say(
-    [
-      `${out.state}: ${summary.verified}/${summary.tasks} tasks verified` +
-        (summary.failed ? `, ${summary.failed} failed` : '') +
-        (resumedVerified ? ` (${resumedVerified} before this run)` : ''),
-      `donors ${summary.donors} · agreements ${summary.agreements} · disagreements ${summary.disagreements} · excluded ${summary.excludedDonors.length}` +
-        (summary.excludedDonors.length ? ` (${summary.excludedDonors.join(', ')})` : ''),
-      `results received ${summary.resultsReceived} · ${summary.seconds} s`,
-      ...p.failed.map((f) => `  failed ${f.taskId}: ${f.reason}`),
-      ...(check ? [`check: ${check.matched}/${check.total} tasks equal the local reference`] : []),
-    ].join('\n'),
-  );
+  });
+  say(summaryText(summary, p.failed));
   if (o.out) {
     await writeResultsFile(o.out, { ...summary, name: spec.name ?? null }, out.results);
     say(`results written to ${o.out}`);

@@ -1,11 +1,12 @@
 /**
  * Submitting a job from Node: `prepareJob` and `createJobRunner` with Node's
- * SHA-256, clock (`Date.now`), timers and `Math.random` filled in.
+ * SHA-256, clock (`Date.now`), timers and the CSPRNG (`cryptoRandom`) filled in.
  */
 import {
   createJobRunner,
   createMemoryJobStore,
   createReputationBook,
+  cryptoRandom,
   type JobRunner,
   type JobRunnerOptions,
   type JobSpec,
@@ -47,7 +48,7 @@ export async function prepareNodeJob(o: NodeJobOptions): Promise<NodeJob> {
     store,
     sha256: nodeSha256,
     now: Date.now,
-    random: Math.random,
+    random: cryptoRandom,
     reputation,
   });
   const { engine } = prepared;

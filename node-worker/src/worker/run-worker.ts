@@ -5,13 +5,14 @@
  * would otherwise keep the process alive).
  */
 import { availableParallelism, freemem } from 'node:os';
-import type { Backend, Capabilities, DonorCredit, Executor } from '@peergrid/shared';
+import type { Backend, Capabilities, DonorCredit, DonorNode, Executor } from '@peergrid/shared';
 import { createDonorNode } from '@peergrid/shared';
 import { createNodeExecutor } from '../exec/node-executor.ts';
 import { createDiskBlobCache } from '../store/disk-blob-cache.ts';
 import { nodeSha256, nodeTimers } from '../transport/node-peer-pool.ts';
 import { connectNodeGridPeer } from './node-grid-peer.ts';
 import { loadOrCreateIdentity } from './node-identity.ts';
+import { createSabotagingExecutor, type TestSabotage } from './test-sabotage.ts';
 import { parseWorkerArgs, WORKER_USAGE, type WorkerOptions } from './worker-args.ts';
 
 /** Period of the status line on stderr, ms. */
@@ -23,6 +24,14 @@ const log = (line: string) => process.stderr.write(`[peergrid-worker] ${line}\n`
 export function creditLine(c: DonorCredit): string {
   const rejected = c.rejected > 0 ? `, ${c.rejected} rejected` : '';
   return `verified ${c.accepted} tasks, ${(c.verifiedMs / 1000).toFixed(2)} s credit${rejected}`;
+}
+
+function sabotageNote(s: TestSabotage): string {
+  const when =
+    s.strategy === 'always'
+      ? 'on every task'
+      : `${s.strategy === 'betray' ? 'on every task' : 'on a random half of its tasks'} after ${s.betrayAfter} accepted verdicts`;
+  return `TEST-ONLY SABOTAGE (${s.strategy}): returning wrong outputs ${when}`;
 }
 
 /** Counts runs for the status line. */
@@ -64,7 +73,22 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     backends = [o.backend];
   }
   const stats = { ok: 0, failed: 0 };
-  const executor = counting(base, stats);
+  // The saboteur reads the donor's verdict counter, which exists once the donor node does.
+  let donorNode: DonorNode | undefined;
+  const sabotage = o.testOnlySabotage;
+  const lying = sabotage
+    ? createSabotagingExecutor(base, {
+        ...sabotage,
+        accepted: () => donorNode?.credit().accepted ?? 0,
+        onLie: (n) => {
+          if (n === 1)
+            log(
+              `TEST-ONLY SABOTAGE: first lie, after ${donorNode?.credit().accepted ?? 0} accepted verdicts`,
+            );
+        },
+      })
+    : undefined;
+  const executor = counting(lying ?? base, stats);
   const capabilities: Capabilities = {
     runtime: 'node',
     backends,
@@ -92,18 +116,19 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     maxModelBytes: o.maxModelMB * 1024 * 1024,
     meshSize: o.mesh,
     ...(o.maxQueued !== undefined ? { maxQueued: o.maxQueued } : {}),
-    ...(o.testOnlySabotage ? { testOnlySabotage: true } : {}),
   });
+  donorNode = donor;
   log(
     `joined grid '${o.grid}' as ${identity.id} (${backends.join(', ')}, concurrency ${concurrency})` +
-      (o.testOnlySabotage ? ' — TEST-ONLY SABOTAGE: returning wrong outputs' : ''),
+      (sabotage ? ` — ${sabotageNote(sabotage)}` : ''),
   );
   peer.signaling.on('reconnecting', (e) => log(`signaling lost; reconnecting in ${e.delayMs} ms`));
   peer.signaling.on('closed', (e) => log(`signaling closed: ${e.code}: ${e.message}`));
   const status = setInterval(() => {
     const l = donor.load();
     log(
-      `tasks done ${stats.ok}, failed ${stats.failed}, running ${l.running}, queued ${l.queued}, peers ${peer.pool.links().length}; ${creditLine(donor.credit())}`,
+      `tasks done ${stats.ok}, failed ${stats.failed}, running ${l.running}, queued ${l.queued}, peers ${peer.pool.links().length}; ${creditLine(donor.credit())}` +
+        (lying ? `; ${lying.lies()} lies` : ''),
     );
   }, STATUS_EVERY_MS);
   status.unref();
@@ -124,7 +149,10 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     donor.close();
     await peer.shutdown();
     await executor.close();
-    log(`stopped after ${stats.ok} tasks; ${creditLine(donor.credit())}`);
+    log(
+      `stopped after ${stats.ok} tasks; ${creditLine(donor.credit())}` +
+        (lying ? `; ${lying.lies()} lies` : ''),
+    );
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

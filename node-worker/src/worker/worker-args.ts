@@ -4,6 +4,12 @@ import { join } from 'node:path';
 import type { Backend } from '@peergrid/shared';
 import { parseGridFlags } from '../cli/grid-flags.ts';
 import type { NodeWrtcKind } from '../transport/node-wrtc.ts';
+import {
+  BETRAY_AFTER,
+  parseSabotageStrategy,
+  SABOTAGE_STRATEGIES,
+  type TestSabotage,
+} from './test-sabotage.ts';
 
 export interface WorkerOptions {
   readonly signal: string;
@@ -25,8 +31,8 @@ export interface WorkerOptions {
   readonly identity: string;
   /** Seconds to let running tasks finish on SIGINT/SIGTERM. Default 30. */
   readonly drainSeconds: number;
-  /** TESTS ONLY: wrong outputs. Needs PEERGRID_TEST_SABOTAGE=1 as well. */
-  readonly testOnlySabotage: boolean;
+  /** TESTS ONLY: wrong outputs (see test-sabotage.ts). Needs PEERGRID_TEST_SABOTAGE=1 as well. Default off. */
+  readonly testOnlySabotage?: TestSabotage;
 }
 
 export const WORKER_USAGE = `peergrid-worker --signal ws://HOST:8787 --grid NAME [options]
@@ -56,12 +62,26 @@ export type ParsedWorkerArgs =
   | { readonly kind: 'ok'; readonly options: WorkerOptions };
 
 const BACKENDS = ['auto', 'cpu', 'cuda', 'wasm'] as const;
+const SABOTAGE_FLAG = '--test-only-sabotage';
+
+/**
+ * `--test-only-sabotage` alone (last, or before another flag) means
+ * `always`, as before strategies existed; parseArgs wants a value for it.
+ */
+function withSabotageDefault(argv: readonly string[]): string[] {
+  return argv.map((a, i) => {
+    const next = argv[i + 1];
+    return a === SABOTAGE_FLAG && (next === undefined || next.startsWith('-'))
+      ? `${SABOTAGE_FLAG}=always`
+      : a;
+  });
+}
 
 export function parseWorkerArgs(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): ParsedWorkerArgs {
-  const parsed = parseGridFlags(argv, {
+  const parsed = parseGridFlags(withSabotageDefault(argv), {
     concurrency: { type: 'string' },
     backend: { type: 'string', default: 'auto' },
     cache: { type: 'string' },
@@ -70,10 +90,11 @@ export function parseWorkerArgs(
     mesh: { type: 'string', default: '3' },
     identity: { type: 'string' },
     'drain-s': { type: 'string', default: '30' },
-    'test-only-sabotage': { type: 'boolean', default: false },
+    'test-only-sabotage': { type: 'string' },
+    'test-only-betray-after': { type: 'string' },
   });
   if (parsed.kind !== 'ok') return parsed;
-  const { values, str, signal, webrtc } = parsed;
+  const { str, signal, webrtc } = parsed;
   const num = (k: string, min: number): number | null | undefined => {
     const s = str(k);
     if (s === undefined) return undefined;
@@ -102,12 +123,28 @@ export function parseWorkerArgs(
   if (!backend)
     return { kind: 'error', message: `--backend must be one of ${BACKENDS.join(', ')}` };
   if (webrtc === null) return { kind: 'error', message: '--webrtc must be ndc or wrtc' };
-  const sabotage = values['test-only-sabotage'] === true;
-  if (sabotage && env.PEERGRID_TEST_SABOTAGE !== '1') {
+  const sabotageText = str('test-only-sabotage');
+  const betrayAfter = num('test-only-betray-after', 0);
+  if (sabotageText !== undefined || betrayAfter !== undefined) {
+    if (env.PEERGRID_TEST_SABOTAGE !== '1') {
+      return {
+        kind: 'error',
+        message: '--test-only-sabotage exists for tests only and needs PEERGRID_TEST_SABOTAGE=1',
+      };
+    }
+    if (sabotageText === undefined) {
+      return { kind: 'error', message: '--test-only-betray-after needs --test-only-sabotage' };
+    }
+  }
+  const strategy = sabotageText === undefined ? undefined : parseSabotageStrategy(sabotageText);
+  if (strategy === null) {
     return {
       kind: 'error',
-      message: '--test-only-sabotage exists for tests only and needs PEERGRID_TEST_SABOTAGE=1',
+      message: `--test-only-sabotage must be one of ${SABOTAGE_STRATEGIES.join(', ')}`,
     };
+  }
+  if (betrayAfter === null || (betrayAfter !== undefined && !Number.isInteger(betrayAfter))) {
+    return { kind: 'error', message: '--test-only-betray-after must be an integer >= 0' };
   }
   const cacheHome = env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
   const cache = str('cache') ?? join(cacheHome, 'peergrid', 'models');
@@ -127,7 +164,9 @@ export function parseWorkerArgs(
       ...(webrtc ? { webrtc } : {}),
       identity: str('identity') ?? join(cache, 'identity.json'),
       drainSeconds,
-      testOnlySabotage: sabotage,
+      ...(strategy
+        ? { testOnlySabotage: { strategy, betrayAfter: betrayAfter ?? BETRAY_AFTER } }
+        : {}),
     },
   };
 }

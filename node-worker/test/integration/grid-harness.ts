@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   createMemoryBlobCache,
+  type Executor,
   type JobOutcome,
   type JobProgress,
   type JobSpec,
@@ -21,11 +22,15 @@ import { type RunningSignalingServer, startSignalingServer } from '@peergrid/sig
 import { connectNodeGridPeer, type NodeGridPeer } from '../../src/worker/node-grid-peer.ts';
 import { loadOrCreateIdentity } from '../../src/worker/node-identity.ts';
 import { prepareNodeJob } from '../../src/worker/node-job.ts';
+import type { SabotageStrategy } from '../../src/worker/test-sabotage.ts';
 
 export const WORKER_BIN = fileURLToPath(new URL('../../bin/peergrid-worker.js', import.meta.url));
 
 export interface WorkerSpec {
-  readonly sabotage?: boolean;
+  /** `--test-only-sabotage` (true: the bare flag, `always`). Default off. */
+  readonly sabotage?: boolean | SabotageStrategy;
+  /** `--test-only-betray-after N`. Default: the worker's (30). */
+  readonly betrayAfter?: number;
   readonly concurrency?: number;
 }
 
@@ -66,7 +71,11 @@ export function spawnWorker(signalUrl: string, grid: string, dir: string, spec: 
       dir,
       '--drain-s',
       '5',
-      ...(spec.sabotage ? ['--test-only-sabotage'] : []),
+      ...(spec.sabotage === true ? ['--test-only-sabotage'] : []),
+      ...(typeof spec.sabotage === 'string' ? ['--test-only-sabotage', spec.sabotage] : []),
+      ...(spec.betrayAfter !== undefined
+        ? ['--test-only-betray-after', String(spec.betrayAfter)]
+        : []),
     ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -84,7 +93,7 @@ export function spawnWorker(signalUrl: string, grid: string, dir: string, spec: 
   };
 }
 
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const t0 = Date.now();
   while (!cond()) {
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
@@ -158,6 +167,8 @@ export interface RunOptions {
   readonly reputation?: ReputationBook;
   readonly store?: JobStore;
   readonly onProgress?: (p: JobProgress) => void;
+  /** Runs this executor in-process as an anchor of the job (the runner's `localAnchor`, cpu). */
+  readonly localAnchor?: Executor;
 }
 
 export async function runJob(
@@ -173,6 +184,7 @@ export async function runJob(
   const runner = job.run(peer, {
     progressMs: 0,
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    ...(o.localAnchor ? { localAnchor: { executor: o.localAnchor, backend: 'cpu' as const } } : {}),
   });
   return runner.done;
 }

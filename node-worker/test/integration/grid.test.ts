@@ -53,6 +53,9 @@ describe('a grid of three workers', () => {
     const reference = await wl.reference(executor, { backend: 'cpu' });
     const victim = grid.workers[0]!;
     let killedAt = -1;
+    // A task planned with an audit wants a third donor; once the victim is
+    // gone the two left cannot give it, and the engine settles it on the
+    // results it has.
     const out = await runJob(grid.submitter, wl.spec, {
       onProgress: (p) => {
         const worked = p.donors.find((d) => d.id === victim.id())?.reported ?? 0;
@@ -119,16 +122,18 @@ describe('a grid with a saboteur', () => {
   it('rejects its results, excludes it, and still matches the reference', async () => {
     const wl = createMnistJob({ batchSize: 10, limit: 600 });
     const reference = await wl.reference(executor, { backend: 'cpu' });
-    // Trust after two agreements (no spot checks needed), so a verified pair
-    // can outvote the saboteur with only three donors on the grid.
-    const reputation = createReputationBook([], { trustAfterSpotChecks: 0, trustAfterStreak: 2 });
-    const out = await runJob(grid.submitter, wl.spec, { reputation });
+    // With only two honest newcomers no vote is credible enough to exclude
+    // anyone; the submitter's own executor as an anchor settles the disputes,
+    // and contradicting an anchor is evidence enough.
+    const reputation = createReputationBook();
+    const out = await runJob(grid.submitter, wl.spec, { reputation, localAnchor: executor });
     const liar = grid.workers[2]!.id();
     expect(liar).toBeDefined();
     expect(out.state).toBe('completed');
     expect(mismatches(out.results, reference)).toEqual([]);
     const liarStats = out.progress.donors.find((d) => d.id === liar);
     expect(liarStats?.excluded).toBe(true);
+    expect(out.progress.excluded.find((x) => x.donor === liar)?.reason).toMatch(/anchor/);
     expect(reputation.get(liar!).excluded).toBe(true);
     expect(reputation.get(liar!).agreements).toBe(0);
     expect(reputation.get(liar!).creditMs).toBe(0);

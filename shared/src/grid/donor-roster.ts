@@ -15,6 +15,8 @@ export interface DonorRosterOptions {
   readonly pool: Pick<PeerPool, 'on'>;
   readonly timers: Timers;
   readonly isDonor: (peer: PeerInfo) => boolean;
+  /** Donors whose results are right by construction (offered with `anchor`). Default none. */
+  readonly isAnchor?: (id: PeerId) => boolean;
   /** The engine sees `maxConcurrency × pipeline` slots per donor. */
   readonly pipeline: number;
   /** A donor set aside is offered again after this long, ms. */
@@ -53,6 +55,7 @@ export function createDonorRoster(o: DonorRosterOptions): DonorRoster {
     o.available({
       id: info.id,
       capabilities: { ...caps, maxConcurrency: caps.maxConcurrency * o.pipeline },
+      ...(o.isAnchor?.(info.id) ? { anchor: true } : {}),
     });
   }
 

@@ -8,7 +8,7 @@
  * for each `lease-verdict` the engine decided), and resolves when the job is done. Runtime-agnostic:
  * the CLI and the page both use it.
  */
-import type { PeerId } from '../contracts.ts';
+import type { Capabilities, Executor, PeerId } from '../contracts.ts';
 import type { WireError } from '../errors.ts';
 import type { JobEngine } from '../job/engine.ts';
 import type { ReputationBook } from '../job/reputation.ts';
@@ -51,6 +51,24 @@ export interface JobRunnerOptions {
   readonly pipeline?: number;
   /** Which peers to use as donors. Default: `maxConcurrency > 0`, not ourselves. */
   readonly isDonor?: (peer: PeerInfo) => boolean;
+  /**
+   * Donors reached over links whose results are right by construction (the
+   * page's own tab, the submitter's own node workers). Donors named in the
+   * policy's `trustedDonors` are anchors anyway. Default none.
+   */
+  readonly isAnchor?: (id: PeerId) => boolean;
+  /**
+   * The submitter's own executor as an anchor (the CLI's onnxruntime-node):
+   * it joins the job as donor `peer.selfId` and runs its leases in-process.
+   * The engine gives it `policy.anchorShare` of fresh tasks and the disputes
+   * an anchor settles. Default none.
+   */
+  readonly localAnchor?: {
+    readonly executor: Executor;
+    /** Slots it offers the job. Default `executor.concurrency`. */
+    readonly concurrency?: number;
+    readonly backend: Capabilities['backends'][number];
+  };
   readonly onProgress?: (progress: JobProgress) => void;
   /**
    * Every engine event, in order (logs, UI), once the commit that holds its
@@ -114,6 +132,8 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     { defer: (run) => void timers.setTimeout(run, 0) },
   );
   const leaseDonor = new Map<string, PeerId>();
+  /** Leases the local anchor is running. */
+  const localLeases = new Set<string>();
   const inbox: (() => EngineAction[])[] = [];
   let busy = false;
   let finished = false;
@@ -131,6 +151,7 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     pool: peer.pool,
     timers,
     isDonor,
+    ...(opts.isAnchor ? { isAnchor: opts.isAnchor } : {}),
     pipeline,
     retryDonorMs,
     available: (info) => input(() => engine.donorAvailable(info)),
@@ -189,8 +210,35 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
 
   function act(actions: readonly EngineAction[]): void {
     for (const a of actions) {
-      if (a.type === 'cancel') taskClient.cancel(a.leaseId);
-      else void assign(a);
+      if (a.type === 'cancel') {
+        if (!localLeases.delete(a.leaseId)) taskClient.cancel(a.leaseId);
+      } else void assign(a);
+    }
+  }
+
+  /** Runs a lease of the local anchor in-process. */
+  async function runLocal(a: Extract<EngineAction, { type: 'assign' }>, model: Uint8Array) {
+    const anchor = opts.localAnchor!;
+    localLeases.add(a.leaseId);
+    input(() => engine.acked(a.leaseId));
+    try {
+      const r = await anchor.executor.run({
+        modelHash: a.modelHash,
+        model,
+        feeds: a.feeds,
+        timeoutMs: Math.max(1, Math.round(a.deadline - now())),
+        backend: a.backend,
+        ...(a.outputs ? { outputs: a.outputs } : {}),
+      });
+      if (localLeases.delete(a.leaseId)) {
+        input(() => engine.reported(a.leaseId, r.outputs, r.computeMs));
+      }
+    } catch (err) {
+      const e = err as Partial<WireError>;
+      if (localLeases.delete(a.leaseId)) {
+        const error = { code: e.code ?? 'internal', message: e.message ?? String(err) };
+        input(() => engine.errored(a.leaseId, error));
+      }
     }
   }
 
@@ -201,6 +249,7 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     };
     const model = spec.models[a.modelHash];
     if (!model) return fail({ code: 'internal', message: `no model ${a.modelHash}` });
+    if (opts.localAnchor && a.donor === peer.selfId) return runLocal(a, model);
     let link: PeerLink;
     try {
       link = peer.pool.get(a.donor) ?? (await peer.pool.connect(a.donor));
@@ -254,8 +303,9 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     finished = true;
     if (tickTimer !== undefined) timers.clearTimeout(tickTimer);
     roster.close();
-    // Withdraw what is still out (spot checks, late replicas): nobody will read it.
+    // Withdraw what is still out (late leases): nobody will read it.
     for (const leaseId of [...leaseDonor.keys()]) taskClient.cancel(leaseId);
+    localLeases.clear();
   }
 
   async function finish(): Promise<void> {
@@ -284,7 +334,25 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     for (const bytes of Object.values(spec.models)) await peer.blobs.add(bytes);
     if (finished) return;
     roster.start();
-    if (TERMINAL.has(`job-${engine.progress().state}`)) {
+    const anchor = opts.localAnchor;
+    if (anchor) {
+      const slots = Math.max(1, anchor.concurrency ?? anchor.executor.concurrency);
+      input(() =>
+        engine.donorAvailable({
+          id: peer.selfId,
+          anchor: true,
+          backend: anchor.backend,
+          capabilities: {
+            runtime: 'node',
+            backends: [anchor.backend],
+            cores: slots,
+            memoryMB: 0,
+            maxConcurrency: slots,
+          },
+        }),
+      );
+    }
+    if (TERMINAL.has(`job-${engine.state()}`)) {
       void finish(); // restored from the store already finished
       return;
     }

@@ -1,60 +1,46 @@
 /**
- * Disputes verification could not settle. A failed vote with no trusted donor
- * is parked: it may only reflect an unlucky draw of liars (warm-up), so it
- * waits for a trusted donor to break the tie, and fails after `PARK_LIMIT`
- * task deadlines without one. A dispute that no donor on offer can add to
- * (small grids) is settled by a strict majority instead.
+ * Tasks verification could not settle: a dispute still without a result
+ * under the target error at `maxReplicas`, or one no donor on offer can add
+ * to. Parked, such a task waits: for an anchor, whose result settles it; for
+ * a donor to join that can add a result; or for its backers' records to
+ * change (a loser elsewhere, a winner confirmed) so that a group meets the
+ * target. It fails after `PARK_LIMIT` task deadlines without any of these.
  */
-import type { PeerId } from '../contracts.ts';
 import type { Now } from '../platform.ts';
 import type { ReputationBook } from './reputation.ts';
-import type { DonorRt, ResultRt, TaskRt } from './runtime.ts';
+import type { ResultRt, TaskRt } from './runtime.ts';
 import type { Policy } from './spec.ts';
-import { groupVotes } from './verify.ts';
 
-/** A parked dispute fails after this many task deadlines without a trusted donor. */
+/** A parked task fails after this many task deadlines. */
 const PARK_LIMIT = 3;
 
 export interface Disputes {
-  /** Parks a dispute that failed without a trusted donor (once: the first reason and time stay). */
+  /** Parks a task (once: the first reason and time stay). */
   park(t: TaskRt, reason: string): void;
-  /** Parked disputes: escalate to one trusted donor, or fail after `PARK_LIMIT` deadlines. */
+  /** Parked tasks: escalate to an anchor, grow, settle on current records, or fail. */
   tick(): void;
-  /**
-   * A dispute that no donor on offer can add to (small grids): a group that
-   * reaches quorum and holds a strict majority of the distinct donors'
-   * results is accepted (not firm). True when the task was settled.
-   */
-  settleStarved(t: TaskRt): boolean;
+  readonly size: number;
 }
 
 export function createDisputes(o: {
   readonly now: Now;
   readonly policy: Policy;
   readonly book: ReputationBook;
-  readonly donors: ReadonlyMap<PeerId, DonorRt>;
   readonly validResults: (t: TaskRt) => ResultRt[];
+  readonly canGrow: (t: TaskRt) => boolean;
+  readonly anchorFor: (t: TaskRt) => boolean;
   readonly enqueue: (t: TaskRt, urgent: boolean) => void;
+  /** Weighs the task again; true when it was accepted. */
+  readonly settle: (t: TaskRt) => boolean;
   readonly fail: (t: TaskRt, reason: string) => void;
-  readonly accept: (
-    t: TaskRt,
-    winners: ResultRt[],
-    losers: ResultRt[],
-    firm: boolean,
-    note?: string,
-  ) => void;
 }): Disputes {
-  const { policy, book, donors } = o;
+  const { policy } = o;
   const parked = new Map<TaskRt, { since: number; reason: string }>();
 
-  /** Could another donor on offer add a result for `t` (capacity aside)? */
-  const canGrow = (t: TaskRt) => {
-    const strict = policy.compare.kind === 'exact' && t.backend !== undefined;
-    for (const d of donors.values()) {
-      if (t.used.has(d.id) || book.isExcluded(d.id)) continue;
-      if (!strict || d.backend === t.backend) return true;
-    }
-    return false;
+  const more = (t: TaskRt) => {
+    parked.delete(t);
+    t.target = o.validResults(t).length + 1;
+    o.enqueue(t, true);
   };
 
   return {
@@ -62,41 +48,24 @@ export function createDisputes(o: {
       if (!parked.has(t)) parked.set(t, { since: o.now(), reason });
     },
     tick() {
-      for (const [t, p] of parked) {
+      for (const [t, p] of [...parked]) {
         if (t.state !== 'running') {
           parked.delete(t);
           continue;
         }
-        const trusted = [...donors.values()].some(
-          (d) =>
-            !t.used.has(d.id) && book.isTrusted(d.id) && (!t.backend || d.backend === t.backend),
-        );
-        if (trusted) {
+        if (!t.anchorOnly && o.anchorFor(t)) {
+          t.anchorOnly = true; // an anchor's result settles it
+          more(t);
+        } else if (o.settle(t)) parked.delete(t);
+        else if (o.validResults(t).length < policy.maxReplicas && o.canGrow(t)) more(t);
+        else if (o.now() - p.since > PARK_LIMIT * policy.taskDeadlineMs) {
           parked.delete(t);
-          t.escalated = true;
-          t.preferTrusted = true;
-          t.target = o.validResults(t).length + 1;
-          o.enqueue(t, true);
-        } else if (o.now() - p.since > PARK_LIMIT * policy.taskDeadlineMs) {
-          parked.delete(t);
-          o.fail(t, `${p.reason}; no trusted donor to break the tie`);
+          o.fail(t, `${p.reason}; nothing settled it in ${PARK_LIMIT} task deadlines`);
         }
       }
     },
-    settleStarved(t) {
-      if (t.state !== 'running' || t.inFlight > 0 || t.escalated || canGrow(t)) return false;
-      const results = o.validResults(t);
-      const groups = groupVotes(results, policy.compare).sort((a, b) => b.length - a.length);
-      const top = groups[0];
-      if (!top || top.length < policy.quorum || top.length * 2 <= results.length) return false;
-      o.accept(
-        t,
-        top.map((i) => results[i]!),
-        groups.slice(1).flatMap((g) => g.map((i) => results[i]!)),
-        false,
-        `majority of ${results.length} distinct donors, no other donor on offer`,
-      );
-      return true;
+    get size() {
+      return parked.size;
     },
   };
 }

@@ -6,80 +6,31 @@
  *
  * Its parts, each the one owner of its concept: the lease ledger
  * (lease-ledger.ts), the tasks' state machine (task-machine.ts),
- * verification (verification.ts), placement (placement.ts), parked and
- * starved disputes (disputes.ts), exclusions (exclusions.ts), the event log
- * (event-log.ts) and the records views fold from it (job-records.ts).
+ * verification and credibility (verification.ts, verify.ts,
+ * credibility.ts), placement with its audits and solo runs (placement.ts),
+ * parked disputes (disputes.ts), exclusions and backtracking
+ * (exclusions.ts), the event log (event-log.ts) and the records views fold
+ * from it (job-records.ts).
  */
 import type { PeerId } from '../contracts.ts';
-import { PeerGridError, type WireError } from '../errors.ts';
-import type { Now, Random } from '../platform.ts';
-import type { TensorMap } from '../tensor.ts';
+import { PeerGridError } from '../errors.ts';
+import { soloChance } from './credibility.ts';
 import { createDisputes } from './disputes.ts';
+import type { JobEngine, JobEngineOptions } from './engine-api.ts';
 import { createEventLog } from './event-log.ts';
 import { createExclusions } from './exclusions.ts';
 import { createJobRecords } from './job-records.ts';
 import { createLeaseLedger } from './lease-ledger.ts';
 import { createPlacement } from './placement.ts';
-import type { ReputationBook } from './reputation.ts';
 import type { DonorRt, ResultRt, TaskRt } from './runtime.ts';
-import { type JobSpec, resolvePolicy, validateJob } from './spec.ts';
+import { resolvePolicy, validateJob } from './spec.ts';
 import { type JobState, transition } from './state.ts';
 import { createTaskGraph } from './task-graph.ts';
 import { createTaskMachine } from './task-machine.ts';
-import type {
-  DonorInfo,
-  EngineAction,
-  EngineDelta,
-  EngineSnapshot,
-  JobEvent,
-  JobProgress,
-} from './types.ts';
-import { createVerification } from './verification.ts';
+import type { EngineAction } from './types.ts';
+import { CREDIBLE_AFTER, createVerification } from './verification.ts';
 
-export interface JobEngineOptions {
-  /** Id from `jobIdOf(spec)`. */
-  readonly jobId: string;
-  /** The job; refused with `invalid-job` unless `validateJob` passes. */
-  readonly spec: JobSpec;
-  readonly now: Now;
-  readonly random: Random;
-  /** Shared across a submitter's jobs; persisted by the runtime. */
-  readonly reputation: ReputationBook;
-  /** State from a store, to resume after a reload. In-flight leases are re-issued. */
-  readonly restore?: EngineSnapshot;
-  /** Caps the leases in flight per donor: min(its `maxConcurrency`, this), at least 1. Default 4. */
-  readonly maxInFlightPerDonor?: number;
-  /** Keep the event log (turn off in large simulations). Default true. */
-  readonly recordEvents?: boolean;
-}
-
-export interface JobEngine {
-  readonly jobId: string;
-  /** A donor joined (or its capabilities changed). May assign work to it. */
-  donorAvailable(info: DonorInfo): EngineAction[];
-  /** A donor left: its leases are re-issued elsewhere. */
-  donorGone(id: PeerId): EngineAction[];
-  /** The donor acknowledged a lease (before `ackTimeoutMs`). */
-  acked(leaseId: string): EngineAction[];
-  /** The donor returned outputs; `computeMs` is its pure compute time (credit). */
-  reported(leaseId: string, outputs: TensorMap, computeMs: number): EngineAction[];
-  /** The donor could not run the lease. Counts as a failed attempt. */
-  errored(leaseId: string, error: WireError): EngineAction[];
-  /** Expires leases past their ack timeout or deadline; call on a timer (e.g. every second). */
-  tick(): EngineAction[];
-  /** Stops the job: every lease is cancelled. */
-  cancel(): EngineAction[];
-  progress(): JobProgress;
-  /** Accepted outputs of a verified task. */
-  result(taskId: string): TensorMap | undefined;
-  /** Events since the last call, in order. */
-  takeEvents(): JobEvent[];
-  /** Changes since the last call, to write in one store transaction. */
-  takeDelta(): EngineDelta;
-  snapshot(): EngineSnapshot;
-  /** Detaches from the reputation book. */
-  close(): void;
-}
+export type { JobEngine, JobEngineOptions } from './engine-api.ts';
 
 /** Donor departures a task absorbs per attempt of `maxAttempts` before it fails. */
 export const DEPARTURES_PER_ATTEMPT = 4;
@@ -111,6 +62,9 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     else if (to !== 'pending') log.emit(from === 'completed' ? 'job-reopened' : type[to]);
   };
 
+  /** Donors trusted by key, and every donor that joined as an anchor (its results stay anchored). */
+  const anchorIds = new Set(policy.trustedDonors);
+  const isAnchor = (d: PeerId) => anchorIds.has(d);
   const ledger = createLeaseLedger({ now, random, policy, donors, log, actions });
   const placement = createPlacement({
     random,
@@ -119,8 +73,13 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     donors,
     ledger,
     tasks: () => machine,
+    soloChance: (d) => (d.anchor ? 0 : soloChance(book.get(d.id).audited, policy)),
     running: () => jobState === 'running',
-    settleStarved: (t) => disputes.settleStarved(t),
+    settleStarved: (t) => {
+      if (t.inFlight > 0 || placement.canGrow(t)) return false;
+      verification.starved(t);
+      return true;
+    },
   });
   const { enqueue, need } = placement;
   const machine = createTaskMachine({
@@ -138,11 +97,13 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     log,
     ledger,
     tasks: machine,
+    isAnchor,
     enqueue,
     need,
-    seed: placement.seed,
     park: (t, reason) => disputes.park(t, reason),
+    canGrow: placement.canGrow,
     exclude: (p, t, reason) => exclusions.exclude(p, t, reason),
+    lostVote: (p) => exclusions.lostVote(p),
     reinstate: (t, outputs) => exclusions.reinstate(t, outputs),
     reopened: () => {
       if (jobState === 'completed') setJobState('running');
@@ -153,11 +114,12 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     now,
     policy,
     book,
-    donors,
     validResults: verification.validResults,
+    canGrow: placement.canGrow,
+    anchorFor: placement.anchorFor,
     enqueue,
+    settle: verification.settle,
     fail: machine.fail,
-    accept: verification.accept,
   });
   const exclusions = createExclusions({
     policy,
@@ -168,18 +130,28 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     need,
     enqueue,
     evaluate: verification.evaluate,
-    reopen: verification.reopen,
+    recheck: verification.recheck,
   });
   const records = createJobRecords({
     jobId,
     now,
-    book,
+    policy,
     log,
     ledger,
     tasks: graph.tasks,
     machine,
     donors,
     jobState: () => jobState,
+    donorStats: (d) => ({
+      trusted: !d.anchor && soloChance(book.get(d.id).audited, policy) > 0,
+      excluded: book.isExcluded(d.id),
+      audited: book.get(d.id).audited,
+      creditMs: book.get(d.id).creditMs,
+    }),
+    anchors: () => [...donors.values()].filter((d) => d.anchor).map((d) => d.id),
+    unfinal: () => verification.unfinal().length,
+    achievedError: () => verification.achievedError(),
+    excluded: () => exclusions.excluded,
     takeChangedResults: verification.takeChanged,
   });
 
@@ -190,9 +162,11 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       placement.schedule();
     } while (exclusions.pending());
     const out = actions.splice(0);
+    // Complete only when every result meets its bound.
     if (
       jobState === 'running' &&
-      machine.counts.verified + machine.counts.failed >= graph.tasks.length
+      machine.counts.verified + machine.counts.failed >= graph.tasks.length &&
+      verification.unfinal().length === 0
     ) {
       setJobState(machine.counts.failed > 0 ? 'failed' : 'completed');
     }
@@ -215,7 +189,7 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     const lease = ledger.end(leaseId, to, reason, notify);
     if (!lease) return;
     const task = lease.task;
-    if (lease.audit || task.state !== 'running') return;
+    if (task.state !== 'running') return;
     if (departed) task.departures++;
     else task.attempts++;
     machine.touch(task);
@@ -255,8 +229,10 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     }
     for (const t of graph.tasks) {
       machine.restored(t);
-      const feeds = t.state === 'verified' ? graph.resolveFeeds(t) : undefined;
-      if (typeof feeds === 'object') t.feeds = feeds; // needed to run it again as an audit
+      if (t.state !== 'verified') continue;
+      verification.restored(t);
+      const feeds = graph.resolveFeeds(t);
+      if (typeof feeds === 'object') t.feeds = feeds; // needed to verify it again
     }
     log.resumeAt(restore?.job.seq ?? 0);
     const restoredState = restore?.job.state;
@@ -266,7 +242,6 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     }
     setJobState('running');
     for (const t of graph.tasks) {
-      if (t.state === 'verified' && t.accepted) placement.seed(t, t.accepted.firm);
       if (t.state === 'blocked' && t.deps.every((d) => d.state === 'verified'))
         machine.makeReady(t);
     }
@@ -276,6 +251,7 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     jobId,
     donorAvailable(info) {
       const prev = donors.get(info.id);
+      if (info.anchor === true) anchorIds.add(info.id);
       if (info.capabilities.maxConcurrency <= 0) donors.delete(info.id);
       else {
         donors.set(info.id, {
@@ -284,11 +260,13 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
           slots: Math.max(1, Math.min(info.capabilities.maxConcurrency, maxPerDonor)),
           inFlight: prev?.inFlight ?? 0,
           reported: prev?.reported ?? 0,
-          get trusted() {
-            return book.isTrusted(info.id);
+          anchor: anchorIds.has(info.id),
+          get credible() {
+            return this.anchor || book.get(info.id).audited >= CREDIBLE_AFTER;
           },
         });
       }
+      disputes.tick(); // a parked task may grow on the new donor
       return collect();
     },
     donorGone(id) {
@@ -331,6 +309,9 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     tick() {
       const t = now();
       disputes.tick();
+      // Records move on: an accepted result short of the target may meet it now, or find a donor to add to it.
+      for (const task of verification.unfinal())
+        verification.recheck(task, 'short of the target error');
       for (const lease of ledger.all()) {
         if (lease.state === 'leased' && t > lease.ackBy) {
           lost(lease.id, 'expired', 'no acknowledgement in time', true);
@@ -345,6 +326,8 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       }
       return actions.splice(0);
     },
+    state: () => jobState,
+    soloChance: (d) => (isAnchor(d) ? 0 : soloChance(book.get(d).audited, policy)),
     progress: () => records.progress(),
     result: (taskId) => {
       const t = graph.byId.get(taskId);

@@ -1,10 +1,12 @@
 /**
- * Exclusions, as one job sees them: which tasks each donor returned results
- * for, the donors this job excluded (and over which task), and what an
- * exclusion undoes: the donor's leases are cancelled, its running tasks
- * weighed again without its results, and results it backed without a
- * trusted co-backer re-verified. A donor excluded for contradicting an answer
- * that later proved wrong is reinstated.
+ * Backtracking, as one job sees it. The job indexes which tasks each donor
+ * returned results for. When a donor is excluded (here or by another job on
+ * the same reputation book), its leases are cancelled, its running tasks
+ * weighed again without its results, and every result it backed — alone or
+ * in a quorum — is weighed again without it: whatever no longer meets the
+ * target gets more replicas before the job completes. When a donor loses a
+ * vote, what it backed is weighed again with its new (probation) odds. A
+ * donor excluded over an answer that later proved wrong is reinstated.
  */
 import type { PeerId } from '../contracts.ts';
 import type { TensorMap } from '../tensor.ts';
@@ -16,15 +18,19 @@ import type { TaskRt } from './runtime.ts';
 import type { Policy } from './spec.ts';
 
 export interface Exclusions {
-  /** Excludes `peer` for contradicting `t`'s answer. */
+  /** Excludes `peer` over `t`'s result. */
   exclude(peer: PeerId, t: TaskRt, reason: string): void;
+  /** `peer` lost a vote: what it backed is weighed again (at the next drain). */
+  lostVote(peer: PeerId): void;
   /** `t`'s accepted answer changed to `outputs`: reinstates its donors excluded over the old one who gave it. */
   reinstate(t: TaskRt, outputs: TensorMap): void;
-  /** Carries out exclusions announced since the last call (this job's and others'). */
+  /** Carries out exclusions and lost votes announced since the last call. */
   drain(): void;
   pending(): boolean;
   /** `donor` returned a result for `t`. */
   indexResult(t: TaskRt, donor: PeerId): void;
+  /** Donors excluded while this job ran, with the reason. */
+  readonly excluded: readonly { readonly donor: PeerId; readonly reason: string }[];
   /** Stops listening for exclusions. */
   close(): void;
 }
@@ -38,52 +44,79 @@ export function createExclusions(o: {
   readonly need: (t: TaskRt) => number;
   readonly enqueue: (t: TaskRt, urgent: boolean) => void;
   readonly evaluate: (t: TaskRt) => void;
-  readonly reopen: (t: TaskRt, reason: string) => void;
+  /** Weighs a verified task again with current records (re-opens it when short of the target). */
+  readonly recheck: (t: TaskRt, reason: string) => void;
 }): Exclusions {
   const { policy, book, log } = o;
   const resultsBy = new Map<PeerId, Set<TaskRt>>();
   const pendingExclusions: PeerId[] = [];
-  /** Donors this job excluded, by the task whose answer they contradicted. */
+  const pendingLosses: PeerId[] = [];
+  /** Reinstated donors: their results count again, so the running tasks that hold them are weighed again. */
+  const pendingReinstated: PeerId[] = [];
+  const excluded: { donor: PeerId; reason: string }[] = [];
+  /** Donors this job excluded, by the task whose result they contradicted. */
   const excludedOver = new Map<PeerId, TaskRt>();
   const unsubscribe = book.onExcluded((p) => pendingExclusions.push(p));
+
+  const backed = (t: TaskRt, p: PeerId) =>
+    t.state === 'verified' && t.accepted?.backers.includes(p);
+
+  const carryOut = (p: PeerId) => {
+    const reason = book.get(p).excludedReason ?? '';
+    excluded.push({ donor: p, reason });
+    log.emit('donor-excluded', { donor: p, message: reason });
+    o.ledger.cancelDonor(p, 'donor excluded');
+    for (const t of resultsBy.get(p) ?? []) {
+      if (t.state === 'running') o.evaluate(t);
+      else if (backed(t, p)) o.recheck(t, `backer ${p} was excluded`);
+    }
+    // Cancelling may have freed tasks of other donors.
+    for (const t of o.tasks) if (t.state === 'running' && o.need(t) > 0) o.enqueue(t, true);
+  };
 
   return {
     exclude(peer, t, reason) {
       if (!book.isExcluded(peer)) excludedOver.set(peer, t);
       book.exclude(peer, reason);
     },
+    lostVote: (peer) => void pendingLosses.push(peer),
     reinstate(t, outputs) {
       for (const r of t.results) {
         if (excludedOver.get(r.donor) !== t || !outputsMatch(r.outputs, outputs, policy.compare))
           continue;
         excludedOver.delete(r.donor);
         book.reinstate(r.donor);
+        pendingReinstated.push(r.donor);
         log.emit('donor-reinstated', { taskId: t.spec.id, donor: r.donor });
       }
     },
     drain() {
-      for (let p = pendingExclusions.shift(); p !== undefined; p = pendingExclusions.shift()) {
-        log.emit('donor-excluded', { donor: p, message: book.get(p).excludedReason ?? '' });
-        o.ledger.cancelDonor(p, 'donor excluded');
-        for (const t of resultsBy.get(p) ?? []) {
-          if (t.state === 'running') o.evaluate(t);
-          else if (t.state === 'verified' && t.accepted?.backers.includes(p)) {
-            const vouched = t.accepted.backers.some(
-              (b) => b !== p && !book.isExcluded(b) && book.isTrusted(b),
-            );
-            if (!vouched) o.reopen(t, `backer ${p} was excluded`);
-          }
+      for (;;) {
+        const p = pendingExclusions.shift();
+        if (p !== undefined) {
+          carryOut(p);
+          continue;
         }
-        // Cancelling may have freed tasks of other donors.
-        for (const t of o.tasks) if (t.state === 'running' && o.need(t) > 0) o.enqueue(t, true);
+        const back = pendingReinstated.shift();
+        if (back !== undefined) {
+          for (const t of resultsBy.get(back) ?? []) if (t.state === 'running') o.evaluate(t);
+          continue;
+        }
+        const l = pendingLosses.shift();
+        if (l === undefined) return;
+        if (book.isExcluded(l)) continue;
+        for (const t of resultsBy.get(l) ?? [])
+          if (backed(t, l)) o.recheck(t, `backer ${l} lost a vote`);
       }
     },
-    pending: () => pendingExclusions.length > 0,
+    pending: () =>
+      pendingExclusions.length > 0 || pendingLosses.length > 0 || pendingReinstated.length > 0,
     indexResult(t, donor) {
       const s = resultsBy.get(donor) ?? new Set<TaskRt>();
       resultsBy.set(donor, s);
       s.add(t);
     },
+    excluded,
     close: () => unsubscribe(),
   };
 }

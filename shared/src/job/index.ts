@@ -1,4 +1,5 @@
 export * from './compare.ts';
+export * from './credibility.ts';
 export * from './engine.ts';
 export * from './reputation.ts';
 export * from './scheduler.ts';

@@ -6,8 +6,8 @@ import type { PeerId } from '../contracts.ts';
 import type { Now } from '../platform.ts';
 import type { EventLog } from './event-log.ts';
 import type { LeaseLedger } from './lease-ledger.ts';
-import type { ReputationBook } from './reputation.ts';
 import type { DonorRt, TaskRt } from './runtime.ts';
+import type { Policy } from './spec.ts';
 import type { JobState } from './state.ts';
 import type { TaskMachine } from './task-machine.ts';
 import type {
@@ -27,24 +27,43 @@ export interface JobRecords {
 export function createJobRecords(o: {
   readonly jobId: string;
   readonly now: Now;
-  readonly book: ReputationBook;
+  readonly policy: Policy;
   readonly log: EventLog;
   readonly ledger: LeaseLedger;
   readonly tasks: readonly TaskRt[];
   readonly machine: TaskMachine;
   readonly donors: ReadonlyMap<PeerId, DonorRt>;
   readonly jobState: () => JobState;
+  /** What the job knows of a donor's standing. */
+  readonly donorStats: (d: DonorRt) => {
+    trusted: boolean;
+    excluded: boolean;
+    audited: number;
+    creditMs: number;
+  };
+  /** Anchors on offer. */
+  readonly anchors: () => PeerId[];
+  /** Verified tasks short of the target error. */
+  readonly unfinal: () => number;
+  /** See `Verification.achievedError`. */
+  readonly achievedError: () => number;
+  readonly excluded: () => readonly { readonly donor: PeerId; readonly reason: string }[];
   /** Accepted results changed since the last call. */
   readonly takeChangedResults: () => TaskRt[];
 }): JobRecords {
-  const { jobId, book, log, machine } = o;
+  const { jobId, log, machine } = o;
   const c = { results: 0, auditsIssued: 0, auditsPassed: 0, auditsFailed: 0 };
-  const more = { disputes: 0, reopened: 0, solo: 0 };
+  const more = { disputes: 0, reopened: 0, solo: 0, anchorResults: 0 };
+  const anchorSeen = new Set<PeerId>();
   log.onEvent((type, e) => {
-    if (type === 'lease-reported') c.results++;
-    else if (type === 'lease-issued' && e.message === 'audit') c.auditsIssued++;
-    else if (type === 'spot-passed') c.auditsPassed++;
-    else if (type === 'spot-failed') c.auditsFailed++;
+    if (type === 'lease-reported') {
+      c.results++;
+      if (e.donor !== undefined && anchorSeen.has(e.donor)) more.anchorResults++;
+    } else if (type === 'lease-issued') {
+      if (e.audit) c.auditsIssued++;
+      if (e.donor !== undefined && o.donors.get(e.donor)?.anchor) anchorSeen.add(e.donor);
+    } else if (type === 'audit-passed') c.auditsPassed++;
+    else if (type === 'audit-failed') c.auditsFailed++;
     else if (type === 'task-disputed') more.disputes++;
     else if (type === 'task-reopened') more.reopened++;
     else if (type === 'task-verified' && e.backers === 1) more.solo++;
@@ -72,7 +91,12 @@ export function createJobRecords(o: {
       tasks: { ...machine.counts },
       leasesInFlight: o.ledger.size,
       resultsReceived: c.results,
-      spotChecks: { issued: c.auditsIssued, passed: c.auditsPassed, failed: c.auditsFailed },
+      audits: { issued: c.auditsIssued, passed: c.auditsPassed, failed: c.auditsFailed },
+      targetError: o.policy.targetError,
+      achievedError: o.achievedError(),
+      final: machine.counts.verified - o.unfinal(),
+      anchors: { donors: o.anchors(), results: more.anchorResults },
+      excluded: [...o.excluded()],
       disputes: more.disputes,
       reopened: more.reopened,
       soloAccepted: more.solo,
@@ -82,9 +106,8 @@ export function createJobRecords(o: {
         backend: d.backend,
         inFlight: d.inFlight,
         reported: d.reported,
-        trusted: book.isTrusted(d.id),
-        excluded: book.isExcluded(d.id),
-        creditMs: book.get(d.id).creditMs,
+        anchor: d.anchor,
+        ...o.donorStats(d),
       })),
     }),
     takeDelta(): EngineDelta {

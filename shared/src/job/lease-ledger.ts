@@ -29,8 +29,8 @@ export interface LeaseLedger {
    * action). The donor no longer counts as holding the task.
    */
   end(id: string, to: LeaseLoss, reason: string, notify: boolean): Lease | undefined;
-  /** Cancels `task`'s leases (audits too, when asked), telling their donors. */
-  cancelTask(task: TaskRt, reason: string, auditsToo: boolean): void;
+  /** Cancels `task`'s leases, telling their donors. */
+  cancelTask(task: TaskRt, reason: string): void;
   /** Cancels every lease of `donor`, telling it. */
   cancelDonor(donor: PeerId, reason: string): void;
 }
@@ -45,14 +45,15 @@ export function createLeaseLedger(o: {
 }): LeaseLedger {
   const { policy, donors, log, actions } = o;
   const leases = new Map<string, Lease>();
-  let counter = 0;
+  /** Every id this job issued: a donor hears each id once, for the job's lifetime. */
+  const issued = new Set<string>();
 
   const leave = (l: Lease) => {
     leases.delete(l.id);
     l.task.leases.delete(l);
     const d = donors.get(l.donor);
     if (d) d.inFlight--;
-    if (!l.audit) l.task.inFlight--;
+    l.task.inFlight--;
   };
   const ids = (l: Lease) => ({ taskId: l.task.spec.id, leaseId: l.id, donor: l.donor });
 
@@ -72,7 +73,10 @@ export function createLeaseLedger(o: {
   return {
     issue(task, donor, audit) {
       const now = o.now();
-      const id = `${(++counter).toString(36)}-${Math.floor(o.random() * 2 ** 32).toString(36)}`;
+      let id = opaqueId(o.random);
+      // Never with a real random source; a constant one (tests) still gets distinct ids.
+      for (let n = 0; issued.has(id); n++) id = `${opaqueId(o.random)}${n.toString(36)}`;
+      issued.add(id);
       const l: Lease = {
         id,
         task,
@@ -87,8 +91,8 @@ export function createLeaseLedger(o: {
       task.leases.add(l);
       donor.inFlight++;
       task.used.add(donor.id);
-      if (!audit) task.inFlight++;
-      log.emit('lease-issued', { ...ids(l), message: audit ? 'audit' : '' });
+      task.inFlight++;
+      log.emit('lease-issued', { ...ids(l), ...(audit ? { audit } : {}) });
       actions.push({
         type: 'assign',
         leaseId: id,
@@ -124,13 +128,25 @@ export function createLeaseLedger(o: {
       return l;
     },
     end,
-    cancelTask(task, reason, auditsToo) {
-      for (const l of [...task.leases])
-        if (auditsToo || !l.audit) end(l.id, 'cancelled', reason, true);
+    cancelTask(task, reason) {
+      for (const l of [...task.leases]) end(l.id, 'cancelled', reason, true);
     },
     cancelDonor(donor, reason) {
       for (const l of [...leases.values()])
         if (l.donor === donor) end(l.id, 'cancelled', reason, true);
     },
   };
+}
+
+/**
+ * A lease id: 128 random bits, base 36. No counter and nothing of the task:
+ * a donor learns nothing from it about the job's size, order or checks.
+ */
+function opaqueId(random: Random): string {
+  let id = '';
+  for (let i = 0; i < 4; i++)
+    id += Math.floor(random() * 2 ** 32)
+      .toString(36)
+      .padStart(7, '0');
+  return id;
 }

@@ -1,8 +1,11 @@
 /**
  * Placement: which donor runs which lease next. Urgent work (disputes,
- * re-verification, re-issued leases) first, then fresh tasks in order; a
- * share of assignments are audits (re-runs of verified tasks); a trusted
- * donor's fresh task is planned solo (adaptive replication).
+ * re-verification, re-issued leases) first, then fresh tasks in order.
+ * A fresh task's plan is drawn when its first lease is placed: a share of
+ * tasks go to an anchor beside a donor; a donor with a long audited record
+ * may run a task alone (with a chance that grows with its record, capped);
+ * every plan may add one hidden audit, a lease to one more donor issued
+ * with the others and on the wire like them.
  */
 import type { PeerId } from '../contracts.ts';
 import type { Random } from '../platform.ts';
@@ -21,12 +24,14 @@ export interface Placement {
   enqueue(t: TaskRt, urgent: boolean): void;
   /** Leases still to place for `t`; none while an input is being re-verified. */
   need(t: TaskRt): number;
-  /** A verified result that audits may re-run (`firm`: backed by a trusted donor). */
-  seed(t: TaskRt, firm: boolean): void;
   /** Places what it can on the donors with room. */
   schedule(): void;
   /** Some donor that is not excluded has a free slot. */
   hasCapacity(): boolean;
+  /** Could a donor on offer (capacity aside) add a result to `t`? */
+  canGrow(t: TaskRt): boolean;
+  /** An anchor on offer could add a result to `t` (capacity aside). */
+  anchorFor(t: TaskRt): boolean;
 }
 
 export function createPlacement(o: {
@@ -36,6 +41,8 @@ export function createPlacement(o: {
   readonly donors: ReadonlyMap<PeerId, DonorRt>;
   readonly ledger: LeaseLedger;
   readonly tasks: () => TaskMachine;
+  /** The chance that a fresh task placed on this donor runs alone. */
+  readonly soloChance: (d: DonorRt) => number;
   /** The job is running (nothing is placed otherwise). */
   readonly running: () => boolean;
   /** An urgent task no donor could take: settle it if no donor on offer ever could. */
@@ -44,11 +51,10 @@ export function createPlacement(o: {
   const { random, policy, book, donors, ledger } = o;
   const urgent: TaskRt[] = [];
   const fresh: TaskRt[] = [];
-  const firmPool: TaskRt[] = [];
-  const weakPool: TaskRt[] = [];
   let freshHead = 0;
   /** Fresh tasks (in order) skipped because no donor with room could take them. */
   const waiting: TaskRt[] = [];
+  const strict = (t: TaskRt) => policy.compare.kind === 'exact' && t.backend !== undefined;
 
   const need = (t: TaskRt) => {
     if (t.state !== 'ready' && t.state !== 'running') return 0;
@@ -58,55 +64,64 @@ export function createPlacement(o: {
     return t.target - valid - t.inFlight;
   };
 
-  const auditSeed = (d: DonorRt): TaskRt | null => {
-    const pool = firmPool.length > 0 ? firmPool : weakPool;
-    for (let tries = 0; tries < 4 && pool.length > 0; tries++) {
-      const i = Math.floor(random() * pool.length);
-      const t = pool[i]!;
-      if (t.state !== 'verified' || (pool === firmPool && !t.accepted?.firm)) {
-        pool[i] = pool[pool.length - 1]!;
-        pool.pop();
-        continue;
-      }
-      if (!t.feeds || t.used.has(d.id) || t.accepted?.backers.includes(d.id)) continue;
-      if (policy.compare.kind === 'exact' && t.accepted?.backend !== d.backend) continue;
-      return t;
+  const eligible = (t: TaskRt, d: DonorRt) =>
+    !t.used.has(d.id) && !book.isExcluded(d.id) && (!strict(t) || d.backend === t.backend);
+  const canGrow = (t: TaskRt) => {
+    for (const d of donors.values()) if (eligible(t, d)) return true;
+    return false;
+  };
+  const anchorFor = (t: TaskRt) => {
+    for (const d of donors.values()) if (d.anchor && eligible(t, d)) return true;
+    return false;
+  };
+  const holdsAnchor = (t: TaskRt) => {
+    for (const l of t.leases) if (donors.get(l.donor)?.anchor) return true;
+    return t.results.some((r) => donors.get(r.donor)?.anchor);
+  };
+  const freeAnchor = (t: TaskRt, primary: DonorRt) => {
+    for (const d of donors.values()) {
+      if (d.anchor && d !== primary && d.inFlight < d.slots && eligible(t, d)) return true;
     }
-    return null;
+    return false;
   };
 
   const excluded = (id: string) => book.isExcluded(id);
+  const pick = (t: TaskRt, requireAnchor: boolean) =>
+    pickDonor(donors.values(), {
+      skip: excluded,
+      exclude: t.used,
+      strictBackend: strict(t),
+      preferCredible: t.credible,
+      requireAnchor,
+      ...(t.backend ? { backend: t.backend } : {}),
+    }) as DonorRt | null;
+
+  /** Draws a fresh task's plan, given the donor of its first lease. */
+  const plan = (t: TaskRt, d: DonorRt) => {
+    o.tasks().move(t, 'running');
+    t.backend = d.backend;
+    if (!d.anchor && policy.anchorShare > 0 && freeAnchor(t, d) && random() < policy.anchorShare) {
+      t.anchorPlanned = true;
+      t.target = Math.max(2, policy.replicas);
+      return;
+    }
+    const p = o.soloChance(d);
+    t.solo = p > 0 && random() < p;
+    const audit = random() < (t.solo ? policy.soloAuditRate : policy.auditRate) ? 1 : 0;
+    t.target = (t.solo ? 1 : policy.replicas) + audit;
+    t.auditsToIssue = audit;
+  };
+
   /** Places leases of one task; false when no donor could take one. */
   const place = (t: TaskRt): boolean => {
     while (need(t) > 0) {
-      const d = pickDonor(donors.values(), {
-        skip: excluded,
-        exclude: t.used,
-        strictBackend: policy.compare.kind === 'exact' && t.backend !== undefined,
-        preferTrusted: t.preferTrusted,
-        requireTrusted: t.escalated === true,
-        ...(t.backend ? { backend: t.backend } : {}),
-      });
+      const wantAnchor = t.anchorOnly || (t.anchorPlanned && !holdsAnchor(t));
+      const d = (wantAnchor ? pick(t, true) : null) ?? (t.anchorOnly ? null : pick(t, false));
       if (!d) return false;
-      const dr = d as DonorRt;
-      const trusted = book.isTrusted(dr.id);
-      const rate = trusted ? policy.spotCheckRate : policy.probationSpotCheckRate;
-      if (random() < rate) {
-        const seed = auditSeed(dr);
-        if (seed) {
-          ledger.issue(seed, dr, true);
-          continue;
-        }
-      }
-      if (t.state === 'ready') {
-        o.tasks().move(t, 'running');
-        t.backend = dr.backend;
-        if (policy.adaptive && trusted) {
-          t.solo = true;
-          t.target = 1;
-        }
-      }
-      ledger.issue(t, dr, false);
+      if (t.state === 'ready') plan(t, d);
+      const audit = t.auditsToIssue > 0 && need(t) <= t.auditsToIssue;
+      if (audit) t.auditsToIssue--;
+      ledger.issue(t, d, audit);
     }
     return true;
   };
@@ -135,7 +150,7 @@ export function createPlacement(o: {
     }
     for (let i = 0; i < waiting.length; ) {
       const t = waiting[i]!;
-      if (!t.queued || need(t) <= 0 || place(t)) {
+      if (!t.queued || need(t) <= 0 || place(t) || o.settleStarved(t)) {
         t.queued = false;
         waiting.splice(i, 1);
       } else if (!hasCapacity()) return;
@@ -163,8 +178,9 @@ export function createPlacement(o: {
       (isUrgent ? urgent : fresh).push(t);
     },
     need,
-    seed: (t, firm) => void (firm ? firmPool : weakPool).push(t),
     schedule,
     hasCapacity,
+    canGrow,
+    anchorFor,
   };
 }

@@ -1,67 +1,83 @@
 /**
  * Reputation, keyed by a donor's peer id (derived from its public key), kept
- * across jobs: agreement record, spot checks, exclusion and credit.
+ * across jobs: its audited record, lost votes, exclusion and credit. What
+ * the record is worth (error odds, the chance to run alone) is credibility.ts.
  */
 import type { PeerId } from '../contracts.ts';
+import { soloAfter } from './credibility.ts';
+import { DEFAULT_POLICY } from './spec.ts';
 
 export interface ReputationRecord {
   readonly peerId: PeerId;
-  /** Results that agreed with the accepted answer. */
+  /** Results that agreed with the accepted result. */
   readonly agreements: number;
-  /** Results that lost a vote or contradicted an accepted answer. */
+  /** Results that lost a vote (disagreed with the accepted result). */
   readonly disagreements: number;
-  /** Known-answer checks passed since the last lost vote. */
-  readonly spotPassed: number;
-  /** Agreeing results in a row (reset by a lost vote). */
-  readonly streak: number;
-  /** Votes lost in a row, with no agreement in between (absent in old records: 0). */
-  readonly lostInRow?: number;
-  /** Caught lying: never assigned again; what it vouched for alone is re-verified. */
+  /**
+   * Results confirmed by an independent backer (another donor's matching
+   * result, or an anchor's) since the donor last lost a vote: its audited
+   * clean record. A lost vote returns it to 0 (probation).
+   */
+  readonly audited: number;
+  /** Votes lost since the donor was last reinstated, towards exclusion. */
+  readonly losses: number;
+  /** Distinct credible donors whose results outvoted it, over those losses (at most 16 kept). */
+  readonly witnesses: readonly PeerId[];
+  /** Never assigned again; what it backed is verified again. */
   readonly excluded: boolean;
   readonly excludedReason?: string;
   /** Verified compute, ms of accepted work (credit). */
   readonly creditMs: number;
 }
 
-/** Default {@link ReputationOptions.trustAfterSpotChecks}. */
-export const TRUST_AFTER_SPOT_CHECKS = 3;
-/**
- * Default {@link ReputationOptions.trustAfterStreak}. A donor that lies on a
- * share s of its results shows a clean streak of n with probability (1 − s)^n:
- * with s = 0.1, 35% for 10 but 4% for 30, so a rare liar seldom earns single
- * replicas within one job. With 10, `npm run sim -- --tasks 2000` accepted up
- * to 42 wrong results per table (liars trusted, then not caught before the
- * job ended); with 30, none over seeds 1–4, at about 1.6 results per task in
- * such short jobs instead of 1.35, and the same ~1.16 over 20,000 tasks.
- */
-export const TRUST_AFTER_STREAK = 30;
+/** Default {@link ReputationOptions.excludeAfterLosses}. */
+export const EXCLUDE_AFTER_LOSSES = 3;
+/** Default {@link ReputationOptions.excludeWitnesses}. */
+export const EXCLUDE_WITNESSES = 3;
+/** Default {@link ReputationOptions.trustAfter}: the record the default policy needs to run a task alone. */
+export const TRUST_AFTER = soloAfter(DEFAULT_POLICY);
+const MAX_WITNESSES = 16;
 
 export interface ReputationOptions {
-  /** Known-answer checks a donor must pass before it is trusted. Default {@link TRUST_AFTER_SPOT_CHECKS} (3). */
-  readonly trustAfterSpotChecks?: number;
-  /** Agreeing results in a row before it is trusted. Default {@link TRUST_AFTER_STREAK} (30). */
-  readonly trustAfterStreak?: number;
   /**
-   * Votes lost in a row (no agreement in between) after which `disagreed`
-   * reports the donor as a persistent outlier, to be excluded. Default 3.
+   * Votes lost against credible backers before a donor is excluded without
+   * anchor evidence. Default {@link EXCLUDE_AFTER_LOSSES} (3).
    */
-  readonly excludeAfterLostInRow?: number;
+  readonly excludeAfterLosses?: number;
+  /**
+   * Distinct credible donors those losses must have been against: a few
+   * colluders outvoting an honest donor now and then never exclude it.
+   * Default {@link EXCLUDE_WITNESSES} (3).
+   */
+  readonly excludeWitnesses?: number;
+  /** Audited record after which `isTrusted` holds. Default {@link TRUST_AFTER}. */
+  readonly trustAfter?: number;
+}
+
+/** How a donor lost a vote. */
+export interface Loss {
+  /** Credible donors in the winning group (anchors included). */
+  readonly witnesses: readonly PeerId[];
+  /** An anchor backed the winning result: the donor is caught lying. */
+  readonly anchor: boolean;
 }
 
 export interface ReputationBook {
   get(peer: PeerId): ReputationRecord;
-  /** Trusted donors may run tasks alone (adaptive replication), checked by spot checks. */
+  /** Its audited record reaches `trustAfter` (it may run tasks alone under the default policy). */
   isTrusted(peer: PeerId): boolean;
   isExcluded(peer: PeerId): boolean;
-  agreed(peer: PeerId, opts?: { spot?: boolean }): void;
+  /** Its result was in the accepted group; `confirmed` when another backer (or an anchor) matched it. */
+  agreed(peer: PeerId, confirmed: boolean): void;
   /**
-   * A lost vote: the donor's trust starts over. True once it has lost
-   * `excludeAfterLostInRow` votes in a row (the engine then excludes it).
+   * Its result lost a vote: back to probation. True when the evidence is
+   * enough to exclude it (anchor evidence, or repeated losses against enough
+   * distinct credible donors); the engine then excludes it.
    */
-  disagreed(peer: PeerId): boolean;
-  /** Caught lying. Listeners (job engines) re-verify what the donor vouched for. */
+  lost(peer: PeerId, loss: Loss): boolean;
+  /** Caught lying. Listeners (job engines) re-verify what the donor backed. */
   exclude(peer: PeerId, reason: string): void;
-  /** Lifts an exclusion that rested on an answer later overturned; trust starts over. */
+  /** Lifts an exclusion that rested on a result later overturned; the record starts over. */
   reinstate(peer: PeerId): void;
   credit(peer: PeerId, ms: number): void;
   /** Called once per exclusion; returns an unsubscribe function. */
@@ -77,22 +93,38 @@ const blank = (peerId: PeerId): Mutable<ReputationRecord> => ({
   peerId,
   agreements: 0,
   disagreements: 0,
-  spotPassed: 0,
-  streak: 0,
-  lostInRow: 0,
+  audited: 0,
+  losses: 0,
+  witnesses: [],
   excluded: false,
   creditMs: 0,
 });
+
+/** A stored record, from this version or an older one (which had no audited record: it starts on probation). */
+function normalize(r: Partial<ReputationRecord> & { peerId: PeerId }): Mutable<ReputationRecord> {
+  const n = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : 0);
+  return {
+    ...blank(r.peerId),
+    agreements: n(r.agreements),
+    disagreements: n(r.disagreements),
+    audited: n(r.audited),
+    losses: n(r.losses),
+    witnesses: Array.isArray(r.witnesses) ? r.witnesses.slice(0, MAX_WITNESSES) : [],
+    excluded: r.excluded === true,
+    ...(r.excluded === true && r.excludedReason ? { excludedReason: r.excludedReason } : {}),
+    creditMs: n(r.creditMs),
+  };
+}
 
 export function createReputationBook(
   initial: readonly ReputationRecord[] = [],
   options: ReputationOptions = {},
 ): ReputationBook {
-  const trustSpots = options.trustAfterSpotChecks ?? TRUST_AFTER_SPOT_CHECKS;
-  const trustStreak = options.trustAfterStreak ?? TRUST_AFTER_STREAK;
-  const lostLimit = options.excludeAfterLostInRow ?? 3;
+  const lossLimit = options.excludeAfterLosses ?? EXCLUDE_AFTER_LOSSES;
+  const witnessLimit = options.excludeWitnesses ?? EXCLUDE_WITNESSES;
+  const trustAfter = options.trustAfter ?? TRUST_AFTER;
   const byPeer = new Map<PeerId, Mutable<ReputationRecord>>();
-  for (const r of initial) byPeer.set(r.peerId, { ...r });
+  for (const r of initial) byPeer.set(r.peerId, normalize(r));
   const changed = new Set<PeerId>();
   const listeners = new Set<(peer: PeerId) => void>();
 
@@ -110,23 +142,23 @@ export function createReputationBook(
     get: (peer) => ({ ...(byPeer.get(peer) ?? blank(peer)) }),
     isTrusted(peer) {
       const r = byPeer.get(peer);
-      return !!r && !r.excluded && r.spotPassed >= trustSpots && r.streak >= trustStreak;
+      return !!r && !r.excluded && r.audited >= trustAfter;
     },
     isExcluded: (peer) => byPeer.get(peer)?.excluded ?? false,
-    agreed(peer, opts) {
+    agreed(peer, confirmed) {
       const r = rec(peer);
       r.agreements++;
-      r.streak++;
-      r.lostInRow = 0;
-      if (opts?.spot) r.spotPassed++;
+      if (confirmed) r.audited++;
     },
-    disagreed(peer) {
+    lost(peer, loss) {
       const r = rec(peer);
       r.disagreements++;
-      r.streak = 0;
-      r.spotPassed = 0;
-      r.lostInRow = (r.lostInRow ?? 0) + 1;
-      return r.lostInRow >= lostLimit;
+      r.audited = 0;
+      r.losses++;
+      const w = new Set(r.witnesses);
+      for (const p of loss.witnesses) if (p !== peer && w.size < MAX_WITNESSES) w.add(p);
+      r.witnesses = [...w];
+      return loss.anchor || (r.losses >= lossLimit && w.size >= witnessLimit);
     },
     exclude(peer, reason) {
       const r = rec(peer);
@@ -139,9 +171,9 @@ export function createReputationBook(
       const r = rec(peer);
       r.excluded = false;
       delete r.excludedReason;
-      r.streak = 0;
-      r.lostInRow = 0;
-      r.spotPassed = 0;
+      r.audited = 0;
+      r.losses = 0;
+      r.witnesses = [];
     },
     credit(peer, ms) {
       rec(peer).creditMs += ms;

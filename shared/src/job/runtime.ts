@@ -35,18 +35,26 @@ export interface TaskRt {
   used: Set<PeerId>;
   /** Leases of this task in flight (the ledger keeps it). */
   readonly leases: Set<Lease>;
-  /** Leases in flight that count towards `target` (the ledger keeps it). */
+  /** Leases in flight (the ledger keeps it). */
   inFlight: number;
-  /** Results to collect in all. */
+  /** Results to collect in all, this round. */
   target: number;
+  /** Planned for one donor (adaptive replication). */
   solo: boolean;
-  preferTrusted: boolean;
+  /** The next leases go to anchors and credible donors first (disputes, re-verification). */
+  credible: boolean;
+  /** The next lease goes to an anchor only (a dispute an anchor settles). */
+  anchorOnly: boolean;
+  /** Leases still to issue that are audits (counted apart; nothing on the wire says so). */
+  auditsToIssue: number;
+  /** One lease of the first round goes to an anchor. */
+  anchorPlanned: boolean;
+  /** The accepted result's bound is under the target. */
+  final: boolean;
   backend?: Backend;
   feeds?: TensorMap;
   accepted?: ResultRecord;
   queued: boolean;
-  /** A parked dispute waits for one more result from a trusted donor only. */
-  escalated?: boolean;
 }
 
 /** A task sent to one donor, with a deadline. */
@@ -56,7 +64,7 @@ export interface Lease {
   readonly task: TaskRt;
   readonly donor: PeerId;
   readonly backend: Backend;
-  /** An audit (counted apart; not towards the task's target). */
+  /** An audit (counted apart in the job's figures; on the wire like any lease). */
   readonly audit: boolean;
   readonly deadline: number;
   readonly ackBy: number;
@@ -69,4 +77,6 @@ export interface DonorRt extends DonorSlot {
   slots: number;
   backend: Backend;
   reported: number;
+  /** Its results are right by construction. */
+  readonly anchor: boolean;
 }

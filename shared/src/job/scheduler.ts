@@ -1,8 +1,8 @@
 /**
- * Donor choice for task replicas: distinct donors per task, the same backend
- * class where possible (required under exact comparison), least loaded first,
- * bounded in-flight per donor; and a fair queue for donors serving several
- * submitters.
+ * Donor choice for a task's leases: distinct donors per task, the same
+ * backend class where possible (required under exact comparison), least
+ * loaded first, bounded in-flight per donor; and a fair queue for donors
+ * serving several submitters.
  */
 import type { Backend, PeerId } from '../contracts.ts';
 
@@ -13,28 +13,33 @@ export interface DonorSlot {
   readonly inFlight: number;
   /** In-flight bound for this donor (>= 1). */
   readonly slots: number;
-  readonly trusted: boolean;
+  /** Its results are right by construction (own executor, trusted by key). */
+  readonly anchor: boolean;
+  /** Its audited record makes it a credible witness. */
+  readonly credible: boolean;
 }
 
 export interface ReplicaRequest {
-  /** Donors that already hold (or held) a replica of this task. */
+  /** Donors that already hold (or held) a lease of this task. */
   readonly exclude: ReadonlySet<PeerId>;
-  /** Backend class of the task's other replicas, if any. */
+  /** Backend class of the task's other leases, if any. */
   readonly backend?: Backend;
   /** Only donors of `backend` qualify (exact comparison). */
   readonly strictBackend: boolean;
-  /** Prefer trusted donors (disputes, re-verification). */
-  readonly preferTrusted: boolean;
-  /** Only trusted donors qualify (a tie-breaker). Default false. */
-  readonly requireTrusted?: boolean;
+  /** Anchors first, then credible donors (disputes, re-verification). Default false: anchors last. */
+  readonly preferCredible?: boolean;
+  /** Only anchors qualify (a dispute an anchor settles, an anchor's share). Default false. */
+  readonly requireAnchor?: boolean;
   /** Donors that never qualify (e.g. excluded ones). Default none. */
   readonly skip?: (id: PeerId) => boolean;
 }
 
 /**
- * The best donor for one replica, or null: free capacity, not excluded, the
- * backend class when required; then trusted (if preferred), same backend
- * class, lowest load ratio, fewest in flight, id (deterministic).
+ * The best donor for one lease, or null: free capacity, not excluded, the
+ * backend class when required; then by rank (with `preferCredible`:
+ * anchors, credible donors, the rest; otherwise anchors last, since their
+ * time is the submitter's own), same backend class, lowest load ratio,
+ * fewest in flight, id (deterministic).
  */
 export function pickDonor(donors: Iterable<DonorSlot>, req: ReplicaRequest): DonorSlot | null {
   let best: DonorSlot | null = null;
@@ -42,12 +47,11 @@ export function pickDonor(donors: Iterable<DonorSlot>, req: ReplicaRequest): Don
   let bestLoad = 0;
   for (const d of donors) {
     if (d.inFlight >= d.slots || req.exclude.has(d.id) || req.skip?.(d.id)) continue;
+    if (req.requireAnchor && !d.anchor) continue;
     const sameClass = req.backend === undefined || d.backend === req.backend;
     if (req.strictBackend && !sameClass) continue;
-    const trusted = req.preferTrusted || req.requireTrusted ? d.trusted : true;
-    if (req.requireTrusted && !trusted) continue;
-    // Lexicographic: untrusted when trust is preferred, other class, load ratio, in flight, id.
-    const rank = (req.preferTrusted && !trusted ? 2 : 0) + (sameClass ? 0 : 1);
+    const standing = req.preferCredible ? (d.anchor ? 0 : d.credible ? 1 : 2) : d.anchor ? 1 : 0;
+    const rank = standing * 2 + (sameClass ? 0 : 1);
     const load = d.inFlight / d.slots;
     if (
       !best ||

@@ -37,7 +37,11 @@ export interface Policy {
   readonly replicas: number;
   /** Matching results needed to accept. Default 2. */
   readonly quorum: number;
-  /** Replicas a disputed task may grow to before it fails. Default 5. */
+  /**
+   * Results a task may grow to: a dispute between credible donors can take
+   * several (see credibility.ts); past it the task waits for an anchor or
+   * fails. Default 10.
+   */
   readonly maxReplicas: number;
   /** Default `{kind:'exact'}`. */
   readonly compare: CompareRule;
@@ -47,25 +51,57 @@ export interface Policy {
   readonly ackTimeoutMs: number;
   /** Leases of one task that may end without a result before it fails. Default 5. */
   readonly maxAttempts: number;
-  /** Share of a trusted donor's assignments that re-run a task with a known answer. Default 0.1. */
-  readonly spotCheckRate: number;
-  /** The same share for donors still on probation. Default 0.25. */
-  readonly probationSpotCheckRate: number;
-  /** Let donors with a trusted record run tasks alone (adaptive replication). Default true. */
+  /**
+   * Share of fresh tasks that get one hidden extra replica (an audit) on
+   * another donor, sent with the task's other leases and indistinguishable
+   * from them. The floor under adaptive replication. Default 0.1.
+   */
+  readonly auditRate: number;
+  /** Share of tasks planned solo (one trusted donor) that get a hidden audit. Default 0.5. */
+  readonly soloAuditRate: number;
+  /** Let donors with an audited clean record run tasks alone (adaptive replication). Default true. */
   readonly adaptive: boolean;
+  /**
+   * Highest chance a donor runs a task alone, reached as its clean record
+   * grows (BOINC's 1 − 1/CV, capped). Default 0.3.
+   */
+  readonly maxSoloChance: number;
+  /**
+   * A result is final when the bound on the chance that it is wrong is under
+   * this; below it the engine adds replicas. The job completes only when
+   * every result is final. Default 1e-4.
+   */
+  readonly targetError: number;
+  /**
+   * Share of donors assumed to be saboteurs, for the error bounds
+   * (credibility of a donor with no audited record: 1 − this). Default 0.2.
+   */
+  readonly saboteurShare: number;
+  /**
+   * Donors trusted by public key (peer ids), such as the submitter's own node
+   * workers: anchors, whose results are right by construction. Default none.
+   */
+  readonly trustedDonors: readonly string[];
+  /** Share of fresh tasks an anchor computes, when one is on offer. Default 0.1. */
+  readonly anchorShare: number;
 }
 
 export const DEFAULT_POLICY: Policy = {
   replicas: 2,
   quorum: 2,
-  maxReplicas: 5,
+  maxReplicas: 10,
   compare: { kind: 'exact' },
   taskDeadlineMs: 60_000,
   ackTimeoutMs: 10_000,
   maxAttempts: 5,
-  spotCheckRate: 0.1,
-  probationSpotCheckRate: 0.25,
+  auditRate: 0.1,
+  soloAuditRate: 0.5,
   adaptive: true,
+  maxSoloChance: 0.3,
+  targetError: 1e-4,
+  saboteurShare: 0.2,
+  trustedDonors: [],
+  anchorShare: 0.1,
 };
 
 export interface JobSpec {
@@ -110,8 +146,18 @@ function policyErrors(p: Policy): JobError[] {
   if (!int(p.maxReplicas, p.replicas)) out.push(bad('maxReplicas must be >= replicas'));
   if (!int(p.maxAttempts, 1)) out.push(bad('maxAttempts must be an integer >= 1'));
   if (!(p.taskDeadlineMs > 0) || !(p.ackTimeoutMs > 0)) out.push(bad('timeouts must be > 0'));
-  for (const r of [p.spotCheckRate, p.probationSpotCheckRate]) {
-    if (!(r >= 0 && r < 1)) out.push(bad('spot-check rates must be in [0, 1)'));
+  for (const r of [p.auditRate, p.soloAuditRate, p.maxSoloChance, p.anchorShare]) {
+    if (!(r >= 0 && r < 1)) {
+      out.push(bad('auditRate, soloAuditRate, maxSoloChance and anchorShare must be in [0, 1)'));
+      break;
+    }
+  }
+  if (!(p.targetError > 0 && p.targetError < 1)) out.push(bad('targetError must be in (0, 1)'));
+  if (!(p.saboteurShare > 0 && p.saboteurShare < 0.5)) {
+    out.push(bad('saboteurShare must be in (0, 0.5)'));
+  }
+  if (!Array.isArray(p.trustedDonors) || !p.trustedDonors.every((d) => typeof d === 'string')) {
+    out.push(bad('trustedDonors must be a list of peer ids'));
   }
   const c = p.compare;
   if (c.kind === 'tolerance' && !(c.abs >= 0 && c.rel >= 0))

@@ -19,7 +19,11 @@ export function createTaskGraph(spec: JobSpec) {
       inFlight: 0,
       target: 0,
       solo: false,
-      preferTrusted: false,
+      credible: false,
+      anchorOnly: false,
+      auditsToIssue: 0,
+      anchorPlanned: false,
+      final: false,
       queued: false,
     };
     byId.set(s.id, t);

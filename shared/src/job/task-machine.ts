@@ -77,14 +77,18 @@ export function createTaskMachine(o: {
     t.feeds = feeds;
     t.target = policy.replicas;
     t.solo = false;
-    t.preferTrusted = false;
+    t.credible = false;
+    t.anchorOnly = false;
+    t.auditsToIssue = 0;
+    t.anchorPlanned = false;
+    t.final = false;
     move(t, 'ready');
     o.enqueue(t, false);
   };
 
   const fail = (t: TaskRt, reason: string) => {
     if (t.state === 'failed') return;
-    ledger.cancelTask(t, 'task failed', true);
+    ledger.cancelTask(t, 'task failed');
     t.failReason = reason;
     failed.push({ taskId: t.spec.id, reason });
     move(t, 'failed', { message: reason });
@@ -93,7 +97,7 @@ export function createTaskMachine(o: {
 
   const invalidate = (t: TaskRt) => {
     if (t.state === 'failed' || t.state === 'blocked') return;
-    ledger.cancelTask(t, 'input changed', true);
+    ledger.cancelTask(t, 'input changed');
     if (t.accepted) removed.add(t.spec.id);
     t.results = [];
     t.used = new Set();

@@ -12,6 +12,11 @@ export interface DonorInfo {
   readonly capabilities: Capabilities;
   /** Backend class its results come from. Default `capabilities.backends[0]`, else 'wasm'. */
   readonly backend?: Backend;
+  /**
+   * An anchor: its results are right by construction (the submitter's own
+   * executor). Donors named in `policy.trustedDonors` are anchors too. Default false.
+   */
+  readonly anchor?: boolean;
 }
 
 /** What the runtime must do next; returned by every engine input. */
@@ -54,6 +59,8 @@ export type JobEventType =
   | 'task-blocked'
   | 'task-failed'
   | 'task-disputed'
+  /** A result accepted before its bound met the target now meets it. */
+  | 'task-final'
   | 'lease-issued'
   | 'lease-acked'
   | 'lease-reported'
@@ -62,8 +69,10 @@ export type JobEventType =
   | 'lease-cancelled'
   /** How a reported lease fared: `verdict` and `creditMs`; once per lease. */
   | 'lease-verdict'
-  | 'spot-passed'
-  | 'spot-failed'
+  /** An audit's result agreed with every other result of its task. */
+  | 'audit-passed'
+  /** An audit's result disagreed with another result of its task: a dispute it found. */
+  | 'audit-failed'
   | 'donor-excluded'
   | 'donor-reinstated';
 
@@ -86,6 +95,10 @@ export interface JobEvent {
   readonly verdict?: 'accepted' | 'rejected';
   /** `lease-verdict`: compute credited, ms (0 when rejected). */
   readonly creditMs?: number;
+  /** `task-verified` / `task-final`: the result's error bound. */
+  readonly bound?: number;
+  /** `lease-issued`: the lease is an audit (never on the wire). */
+  readonly audit?: boolean;
 }
 
 /** Durable state of one task (the store's `tasks`). */
@@ -104,8 +117,12 @@ export interface ResultRecord {
   readonly outputs: TensorMap;
   /** Donors whose matching results accepted it. */
   readonly backers: readonly PeerId[];
-  /** Backed by a trusted donor and one more (usable as a known answer). */
-  readonly firm: boolean;
+  /**
+   * Bound on the chance that the result is wrong, from its backers' audited
+   * records when it was last weighed (0 when an anchor backs it). Final when
+   * under the job's `targetError`.
+   */
+  readonly bound: number;
   readonly backend: Backend;
   readonly acceptedAt: number;
 }
@@ -142,8 +159,13 @@ export interface DonorStats {
   readonly inFlight: number;
   /** Results reported to this job. */
   readonly reported: number;
+  /** It may run tasks alone (its audited record is long enough). */
   readonly trusted: boolean;
   readonly excluded: boolean;
+  /** An anchor (own executor or a donor trusted by key). */
+  readonly anchor: boolean;
+  /** Its results confirmed by independent backers since it last lost a vote. */
+  readonly audited: number;
   readonly creditMs: number;
 }
 
@@ -153,15 +175,30 @@ export interface JobProgress {
   readonly total: number;
   readonly tasks: Readonly<Record<TaskState, number>>;
   readonly leasesInFlight: number;
-  /** Results received, spot checks included. */
+  /** Results received, audits included. */
   readonly resultsReceived: number;
-  readonly spotChecks: {
+  /** Hidden extra leases of fresh tasks, and how their results compared. */
+  readonly audits: {
     readonly issued: number;
     readonly passed: number;
     readonly failed: number;
   };
+  /** `policy.targetError`. */
+  readonly targetError: number;
+  /**
+   * Upper bound on any accepted result's chance of being wrong: the highest
+   * bound of results short of the target, else the highest a result held when
+   * it was found final (0 before any).
+   */
+  readonly achievedError: number;
+  /** Accepted results whose bound is under the target. */
+  readonly final: number;
+  /** Anchors on offer to this job, and the results they returned. */
+  readonly anchors: { readonly donors: readonly PeerId[]; readonly results: number };
+  /** Donors this job excluded, with the reason. */
+  readonly excluded: readonly { readonly donor: PeerId; readonly reason: string }[];
   readonly disputes: number;
-  /** Accepted results re-opened because a backer was excluded or a check contradicted them. */
+  /** Accepted results weighed again because a backer lost a vote or was excluded. */
   readonly reopened: number;
   readonly soloAccepted: number;
   readonly donors: readonly DonorStats[];

@@ -1,16 +1,22 @@
 /**
  * A discrete-event simulation of one job on a volunteer grid: virtual clock,
  * seeded randomness, donors of different speeds with latency and churn, and
- * saboteurs. It drives the production `JobEngine` unchanged.
+ * saboteurs following one adversary strategy (`adversary.ts`) with a shared
+ * view (`cartel.ts`). Identities are free: an excluded saboteur comes back
+ * under a fresh id (whitewashing). It drives the production `JobEngine` unchanged.
  */
-import type { Capabilities } from '../contracts.ts';
 import { createJobEngine } from '../job/engine.ts';
 import { createReputationBook, type ReputationOptions } from '../job/reputation.ts';
-import type { JobSpec, Policy, TaskSpec } from '../job/spec.ts';
-import type { EngineAction } from '../job/types.ts';
+import { type Policy, resolvePolicy } from '../job/spec.ts';
+import type { DonorInfo, EngineAction, JobProgress } from '../job/types.ts';
 import { type Random, seededRandom } from '../platform.ts';
-import { type Tensor, type TensorMap, tensorFrom } from '../tensor.ts';
+import type { TensorMap } from '../tensor.ts';
+import { answer, type StrategyName, strategy } from './adversary.ts';
+import { createCartel } from './cartel.ts';
 import { createEventQueue } from './event-queue.ts';
+import { createLieLedger } from './lie-ledger.ts';
+import { type Assign, createDonors, type SimDonor } from './sim-donors.ts';
+import { createWorkload, inputOf, int32, ownLie, readInt, sharedLie, truth } from './workload.ts';
 
 export interface SimOptions {
   readonly tasks: number;
@@ -18,16 +24,22 @@ export interface SimOptions {
   readonly donors?: number;
   /** Fraction of donors that are saboteurs. */
   readonly f: number;
-  /** Probability a saboteur lies on a given task. */
-  readonly s: number;
-  /** Saboteurs give the same wrong answer (else each its own). */
-  readonly colluding: boolean;
+  /** The saboteurs' strategy. Default 'naive'. */
+  readonly adversary?: StrategyName;
+  /** Lie rate of the strategies that draw. Default: the strategy's (naive, independent 1; check-aware 0.2). */
+  readonly s?: number;
+  /** One honest donor is an anchor: never leaves, concurrency 2, speed 1. Default false. */
+  readonly anchor?: boolean;
+  /** An excluded saboteur rejoins under a fresh id after an offline spell. Default true. */
+  readonly whitewash?: boolean;
   readonly seed?: number;
   /** Mean compute time of a task on a speed-1 donor, ms. Default 1000. */
   readonly taskMs?: number;
   /** Mean online / offline spell of a donor, ms (churn). Defaults 30 min / 2 min. */
   readonly onlineMs?: number;
   readonly offlineMs?: number;
+  /** Mean time an excluded saboteur stays away before it rejoins under a fresh id, ms. Default `offlineMs`. */
+  readonly rejoinMs?: number;
   /** Share of tasks counted as warm-up. Default 0.1. */
   readonly warmup?: number;
   readonly policy?: Partial<Policy>;
@@ -37,10 +49,18 @@ export interface SimOptions {
   readonly onProgress?: (done: number) => void;
 }
 
+export interface Audits {
+  readonly issued: number;
+  readonly passed: number;
+  readonly failed: number;
+}
+
 export interface SimResult {
-  readonly f: number;
+  readonly strategy: StrategyName;
   readonly s: number;
-  readonly colluding: boolean;
+  readonly f: number;
+  readonly donors: number;
+  readonly anchor: boolean;
   readonly tasks: number;
   readonly acceptedWrong: number;
   readonly acceptedWrongRate: number;
@@ -48,60 +68,58 @@ export interface SimResult {
   readonly resultsPerTaskAfterWarmup: number;
   readonly failedTasks: number;
   readonly makespanRatio: number;
-  readonly spotChecks: number;
-  readonly excludedSaboteurs: number;
+  readonly audits: Audits;
+  /** Honest donors excluded at the end (they keep their id). */
   readonly excludedHonest: number;
+  /** Saboteur identities excluded at the end, whitewashed ones included. */
+  readonly excludedSaboteurs: number;
+  /** Saboteur identities used, the first ones included. */
+  readonly saboteurIdentities: number;
+  readonly liesTold: number;
+  readonly liesCaught: number;
+  /** Lies in the accepted output at the end. */
+  readonly liesKept: number;
+  /** Lies on tasks no one but their liars ever got a lease of: beyond any check. */
+  readonly liesFloor: number;
   readonly reopened: number;
-}
-
-interface SimDonor {
-  readonly id: string;
-  readonly index: number;
-  readonly saboteur: boolean;
-  readonly speed: number;
-  readonly latency: number;
-  readonly caps: Capabilities;
-  online: boolean;
-  /** Incarnation: bumped on each departure so stale events are dropped. */
-  epoch: number;
-  running: number;
-  readonly queue: Extract<EngineAction, { type: 'assign' }>[];
-  readonly cancelled: Set<string>;
+  /** Tasks neither verified nor failed when the engine stalled (see `STALL_MS`); 0 when the job ended. */
+  readonly openTasks: number;
 }
 
 const TICK_MS = 2_000;
+/**
+ * No result for this long while the job runs: the engine has stalled (a task
+ * it will never place or weigh again). The run stops and reports what is open.
+ */
+const STALL_MS = 10 * 60_000;
 
-/** What task `i` computes: a 32-bit mix of its input. */
-function truth(x: number): number {
-  let h = Math.imul(x ^ 0x9e3779b9, 0x85ebca6b);
-  h ^= h >>> 13;
-  return Math.imul(h, 0xc2b2ae35) | 0;
-}
-
-const int32 = (v: number): Tensor => tensorFrom('int32', [1], new Int32Array([v]));
-const readInt = (t: Tensor | undefined): number =>
-  t ? new DataView(t.data.buffer, t.data.byteOffset).getInt32(0, true) : Number.NaN;
+/** The engine's audit counters. */
+const auditsOf = (p: JobProgress): Audits => p.audits;
 
 function exp(random: Random, mean: number): number {
   return -Math.log(1 - random()) * mean;
 }
 
 export function runSimulation(o: SimOptions): SimResult {
-  const random = seededRandom(o.seed ?? 1);
-  const engineRandom = seededRandom((o.seed ?? 1) ^ 0x5bd1e995);
+  const seed = o.seed ?? 1;
+  const random = seededRandom(seed);
+  const engineRandom = seededRandom(seed ^ 0x5bd1e995);
+  // The adversary's own stream: its draws do not shift the grid's.
+  const adversaryRandom = seededRandom(seed ^ 0x2545f491);
+  const name = o.adversary ?? 'naive';
+  const plan = strategy(name);
+  const s = o.s ?? plan.s ?? 1;
+  const whitewash = o.whitewash ?? true;
   const taskMs = o.taskMs ?? 1000;
   const onlineMs = o.onlineMs ?? 30 * 60_000;
   const offlineMs = o.offlineMs ?? 2 * 60_000;
+  const rejoinMs = o.rejoinMs ?? offlineMs;
   const nDonors = o.donors ?? 50;
+  const policy = resolvePolicy(o.policy);
   let now = 0;
   const queue = createEventQueue();
 
-  const model = new Uint8Array([1]);
-  const tasks: TaskSpec[] = [];
-  for (let i = 0; i < o.tasks; i++) {
-    tasks.push({ id: `t${i}`, model: 'm', feeds: { x: { tensor: int32(i) } } });
-  }
-  const spec: JobSpec = { models: { m: model }, tasks, ...(o.policy ? { policy: o.policy } : {}) };
+  const spec = createWorkload(o.tasks, o.policy);
   const book = createReputationBook([], o.reputation);
   const engine = createJobEngine({
     jobId: 'sim',
@@ -112,42 +130,38 @@ export function runSimulation(o: SimOptions): SimResult {
     recordEvents: false,
   });
 
-  const nSab = Math.round(o.f * nDonors);
-  const donors: SimDonor[] = [];
-  let throughput = 0; // tasks per ms with every donor online
-  for (let i = 0; i < nDonors; i++) {
-    const speed = 0.5 + random() * 1.5; // task time multiplier
-    const conc = 1 + Math.floor(random() * 2);
-    throughput += conc / (taskMs * speed);
-    donors.push({
-      id: `d${i}`,
-      index: i,
-      saboteur: false,
-      speed,
-      latency: 10 + random() * 140,
-      caps: {
-        runtime: 'browser',
-        backends: ['wasm'],
-        cores: conc,
-        memoryMB: 1024,
-        maxConcurrency: conc,
-      },
-      online: true,
-      epoch: 0,
-      running: 0,
-      queue: [],
-      cancelled: new Set(),
-    });
-  }
-  // Saboteurs are spread at random among the donors.
-  const order = donors.map((d) => d.index).sort(() => random() - 0.5);
-  for (const i of order.slice(0, nSab)) (donors[i] as { saboteur: boolean }).saboteur = true;
+  const { donors, throughput } = createDonors(random, {
+    donors: nDonors,
+    saboteurs: Math.round(o.f * nDonors),
+    anchor: o.anchor ?? false,
+    taskMs,
+  });
   const byId = new Map(donors.map((d) => [d.id, d]));
+  const cartel = createCartel();
+  const ledger = createLieLedger();
 
-  const answer = (d: SimDonor, feeds: TensorMap): TensorMap => {
-    const right = truth(readInt(feeds.x));
-    if (!d.saboteur || random() >= o.s) return { y: int32(right) };
-    return { y: int32(o.colluding ? right ^ 0x5a5a5a5a : right + 1 + d.index) };
+  const respond = (d: SimDonor, a: Assign): TensorMap => {
+    const x = inputOf(a.feeds);
+    if (!d.saboteur) return { y: int32(truth(x)) };
+    const lie = answer(name, {
+      trusted: book.isTrusted(d.id),
+      holders: cartel.holders(x),
+      replicas: policy.replicas,
+      answered: cartel.answered(x),
+      lied: cartel.lied(x),
+      liesTold: cartel.liesOf(d.id),
+      verified: verifiedShare,
+      s,
+      random: adversaryRandom,
+    });
+    cartel.record(d.id, x, lie);
+    if (!lie) return { y: int32(truth(x)) };
+    // Unless the cartel shares one, each identity has its own wrong answer.
+    const wrong = plan.colluding
+      ? sharedLie(x)
+      : ownLie(x, d.index + nDonors * (d.identities.length - 1));
+    ledger.told(a.taskId, d.id, wrong);
+    return { y: int32(wrong) };
   };
 
   const apply = (actions: EngineAction[]) => {
@@ -156,13 +170,19 @@ export function runSimulation(o: SimOptions): SimResult {
       if (!d) continue;
       const epoch = d.epoch;
       if (a.type === 'cancel') {
-        queue.push(now + d.latency, () => d.epoch === epoch && d.cancelled.add(a.leaseId));
+        queue.push(now + d.latency, () => {
+          if (d.epoch !== epoch) return;
+          d.cancelled.add(a.leaseId);
+          cartel.release(a.leaseId);
+        });
         continue;
       }
+      ledger.leased(a.taskId, a.donor);
       queue.push(now + d.latency, () => {
         if (d.epoch !== epoch) return;
         queue.push(now + d.latency, () => apply(engine.acked(a.leaseId)));
         d.queue.push(a);
+        if (d.saboteur) cartel.hold(a.leaseId, d.id, inputOf(a.feeds));
         startWork(d);
       });
     }
@@ -178,37 +198,67 @@ export function runSimulation(o: SimOptions): SimResult {
       queue.push(now + ms, () => {
         if (d.epoch !== epoch) return;
         d.running--;
-        const outputs = answer(d, a.feeds);
-        const dropped = d.cancelled.delete(a.leaseId);
-        if (!dropped)
+        if (!d.cancelled.delete(a.leaseId)) {
+          const outputs = respond(d, a);
           queue.push(now + d.latency, () => apply(engine.reported(a.leaseId, outputs, ms)));
+        }
+        cartel.release(a.leaseId);
         startWork(d);
       });
     }
   };
 
-  const leave = (d: SimDonor) => {
+  const info = (d: SimDonor): DonorInfo & { anchor?: boolean } => ({
+    id: d.id,
+    capabilities: d.caps,
+    ...(d.anchor ? { anchor: true } : {}),
+  });
+  const leave = (d: SimDonor, awayMs = offlineMs) => {
     d.online = false;
     d.epoch++;
     d.running = 0;
     d.queue.length = 0;
     d.cancelled.clear();
+    cartel.drop(d.id);
     apply(engine.donorGone(d.id));
-    queue.push(now + exp(random, offlineMs), () => join(d));
+    queue.push(now + exp(random, awayMs), () => join(d));
   };
   const join = (d: SimDonor) => {
+    if (d.saboteur && whitewash && book.isExcluded(d.id)) {
+      // A fresh identity with a blank record: same machine, same strategy.
+      byId.delete(d.id);
+      d.id = `d${d.index}.${d.identities.length}`;
+      d.identities.push(d.id);
+      byId.set(d.id, d);
+    }
     d.online = true;
-    apply(engine.donorAvailable({ id: d.id, capabilities: d.caps }));
-    queue.push(now + exp(random, onlineMs), () => leave(d));
+    const epoch = d.epoch;
+    apply(engine.donorAvailable(info(d)));
+    if (d.anchor) return;
+    queue.push(now + exp(random, onlineMs), () => d.epoch === epoch && leave(d));
   };
+  // A saboteur notices its exclusion (no more work) one link latency later and leaves.
+  const unsubscribe = book.onExcluded((peer) => {
+    const d = byId.get(peer);
+    if (!whitewash || !d?.saboteur || !d.online) return;
+    queue.push(now + d.latency, () => d.online && d.id === peer && leave(d, rejoinMs));
+  });
   for (const d of donors) queue.push(random() * 1000, () => join(d));
 
   const warmupTasks = Math.ceil((o.warmup ?? 0.1) * o.tasks);
   let warm: { results: number; verified: number } | null = null;
   let lastReport = 0;
+  let lastResult = { at: 0, results: 0 };
+  let stalled = false;
+  /** Share of tasks verified, as of the last tick (what a colluder could estimate from the grid's pace). */
+  let verifiedShare = 0;
   const tick = () => {
     apply(engine.tick());
     const p = engine.progress();
+    verifiedShare = p.tasks.verified / o.tasks;
+    if (p.resultsReceived !== lastResult.results)
+      lastResult = { at: now, results: p.resultsReceived };
+    stalled = now - lastResult.at > STALL_MS;
     if (!warm && p.tasks.verified >= warmupTasks) {
       warm = { results: p.resultsReceived, verified: p.tasks.verified };
     }
@@ -216,29 +266,37 @@ export function runSimulation(o: SimOptions): SimResult {
       lastReport = p.tasks.verified;
       o.onProgress?.(p.tasks.verified / o.tasks);
     }
-    if (p.state === 'running') queue.push(now + TICK_MS, tick);
+    if (p.state === 'running' && !stalled) queue.push(now + TICK_MS, tick);
   };
   queue.push(TICK_MS, tick);
 
   for (let e = queue.pop(); e; e = queue.pop()) {
     now = e.at;
     e.run();
-    if (engine.progress().state !== 'running' && now > 0) break;
+    if (stalled || (engine.state() !== 'running' && now > 0)) break;
   }
 
   const p = engine.progress();
+  const accepted = (taskId: string) => {
+    const out = engine.result(taskId);
+    return out ? readInt(out.y) : undefined;
+  };
   let wrong = 0;
   for (let i = 0; i < o.tasks; i++) {
-    const out = engine.result(`t${i}`);
-    if (out && readInt(out.y) !== truth(i)) wrong++;
+    const out = accepted(`t${i}`);
+    if (out !== undefined && out !== truth(i)) wrong++;
   }
+  const lies = ledger.summary(accepted);
   const w = warm ?? { results: p.resultsReceived, verified: p.tasks.verified };
-  const excluded = donors.filter((d) => book.isExcluded(d.id));
+  const sabIds = donors.filter((d) => d.saboteur).flatMap((d) => d.identities);
+  unsubscribe();
   engine.close();
   return {
+    strategy: name,
+    s,
     f: o.f,
-    s: o.s,
-    colluding: o.colluding,
+    donors: nDonors,
+    anchor: o.anchor ?? false,
     tasks: o.tasks,
     acceptedWrong: wrong,
     acceptedWrongRate: wrong / o.tasks,
@@ -246,10 +304,17 @@ export function runSimulation(o: SimOptions): SimResult {
     resultsPerTaskAfterWarmup:
       o.tasks > w.verified ? (p.resultsReceived - w.results) / (o.tasks - w.verified) : 0,
     failedTasks: p.tasks.failed,
-    makespanRatio: now / (o.tasks / throughput),
-    spotChecks: p.spotChecks.issued,
-    excludedSaboteurs: excluded.filter((d) => d.saboteur).length,
-    excludedHonest: excluded.filter((d) => !d.saboteur).length,
+    // A stalled run ended at its last result, not after the wait that showed the stall.
+    makespanRatio: (stalled ? lastResult.at : now) / (o.tasks / throughput),
+    audits: { ...auditsOf(p) },
+    excludedHonest: donors.filter((d) => !d.saboteur && book.isExcluded(d.id)).length,
+    excludedSaboteurs: sabIds.filter((id) => book.isExcluded(id)).length,
+    saboteurIdentities: sabIds.length,
+    liesTold: lies.told,
+    liesCaught: lies.caught,
+    liesKept: lies.kept,
+    liesFloor: lies.floor,
     reopened: p.reopened,
+    openTasks: stalled ? o.tasks - p.tasks.verified - p.tasks.failed : 0,
   };
 }

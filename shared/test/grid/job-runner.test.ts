@@ -6,6 +6,7 @@ import {
   createReputationBook,
   type JobEvent,
   type JobOutcome,
+  type JobRunnerOptions,
   type JobSpec,
   type JobStore,
   prepareJob,
@@ -26,10 +27,11 @@ async function chainSpec(n: number): Promise<JobSpec> {
   }));
   // One dependent task: fed by t0's output.
   tasks.push({ id: 'dep', model: hash, feeds: { x: { fromTask: 't0', output: 'y' } } } as never);
-  return { name: 'chain', models: { [hash]: model }, tasks };
+  // Runner mechanics on two or three newcomer donors: a target error two of them meet.
+  return { name: 'chain', models: { [hash]: model }, tasks, policy: { targetError: 0.25 } };
 }
 
-function setup(donors: number) {
+function setup(donors: number, liars = 0) {
   const vt = createVirtualTime();
   const grid = createMemoryGrid({ ...vt, sha256 });
   const runs = new Map<number, number>();
@@ -37,7 +39,7 @@ function setup(donors: number) {
     const peer = grid.join(`d${i}`, donorCaps);
     createDonorNode({
       peer,
-      executor: plusOneExecutor(runs),
+      executor: plusOneExecutor(runs, i < liars),
       sha256,
       timers: vt.timers,
       meshSize: 0,
@@ -52,6 +54,7 @@ async function start(
   spec: JobSpec,
   store: JobStore,
   onEvent?: (ev: JobEvent) => void,
+  localAnchor?: JobRunnerOptions['localAnchor'],
 ) {
   const reputation = createReputationBook();
   const prepared = await prepareJob({
@@ -71,6 +74,7 @@ async function start(
     now: env.vt.now,
     timers: env.vt.timers,
     ...(onEvent ? { onEvent } : {}),
+    ...(localAnchor ? { localAnchor } : {}),
   });
   let outcome: JobOutcome | undefined;
   void runner.done.then((o) => {
@@ -195,5 +199,37 @@ describe('job runner', () => {
     });
     expect(again.outcome()!.results.size).toBe(3);
     expect([...env.runs.values()].reduce((a, b) => a + b, 0)).toBe(total);
+  });
+
+  it('runs its own executor as an anchor: the default target is met on two donors, a liar is caught', async () => {
+    const env = setup(2, 1); // d0 lies
+    const hash = await sha256(model);
+    const tasks = Array.from({ length: 8 }, (_, i) => ({
+      id: `t${i}`,
+      model: hash,
+      feeds: { x: { tensor: tensorFrom('int32', [1], new Int32Array([i])) } },
+    }));
+    const spec: JobSpec = { name: 'anchored', models: { [hash]: model }, tasks };
+    const own = new Map<number, number>();
+    const run = await start(env, spec, createMemoryJobStore(), undefined, {
+      executor: plusOneExecutor(own),
+      backend: 'cpu',
+    });
+    await until(async () => {
+      await env.vt.advance(20);
+      expect(run.outcome()?.state).toBe('completed');
+    });
+    const out = run.outcome()!;
+    for (let i = 0; i < 8; i++) {
+      expect(Array.from(tensorValues(out.results.get(`t${i}`)!.y!) as Int32Array)).toEqual([i + 1]);
+    }
+    expect(out.progress.achievedError).toBeLessThanOrEqual(out.progress.targetError);
+    expect(out.progress.anchors.donors).toEqual(['s']);
+    expect(out.progress.anchors.results).toBeGreaterThan(0);
+    expect(out.progress.excluded.map((e) => e.donor)).toEqual(['d0']);
+    // Every anchor result came from the own executor (a run whose lease was cancelled counts no result).
+    expect([...own.values()].reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(
+      out.progress.anchors.results,
+    );
   });
 });

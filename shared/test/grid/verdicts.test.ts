@@ -28,7 +28,8 @@ async function spec(n: number): Promise<JobSpec> {
     model: hash,
     feeds: { x: { tensor: tensorFrom('int32', [1], new Int32Array([i])) } },
   }));
-  return { name: 'verdicts', models: { [hash]: model }, tasks };
+  // Two honest donors and a liar (no anchor): a target error three donors can reach.
+  return { name: 'verdicts', models: { [hash]: model }, tasks, policy: { targetError: 1e-2 } };
 }
 
 describe('verdicts over the job runner', () => {
@@ -56,7 +57,7 @@ describe('verdicts over the job runner', () => {
     const submitter = grid.join('s', { ...donorCaps, maxConcurrency: 0 });
     const store = createMemoryJobStore();
     const reputation = createReputationBook();
-    const job = await spec(8);
+    const job = await spec(16);
     const prepared = await prepareJob({
       spec: job,
       store,

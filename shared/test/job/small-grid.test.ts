@@ -47,13 +47,17 @@ function runGrid(o: {
   };
   for (const id of ids) take(engine.donorAvailable({ id, capabilities: caps(2) }));
   let steps = 0;
-  for (let a = queue.shift(); a && steps < 100_000; a = queue.shift(), steps++) {
-    if (cancelled.has(a.leaseId)) continue;
-    take(engine.acked(a.leaseId));
-    const x = readX(a.feeds);
-    const liar = liars.has(a.donor);
-    const y = liar ? (o.colluding ? -1 - x : -1000 * (ids.indexOf(a.donor) + 1) - x) : right(x);
-    take(engine.reported(a.leaseId, out(y), 1));
+  // Ticks settle parked disputes on the donors' later records.
+  for (let ticks = 0; ticks < 20 && engine.state() === 'running'; ticks++) {
+    for (let a = queue.shift(); a && steps < 100_000; a = queue.shift(), steps++) {
+      if (cancelled.has(a.leaseId)) continue;
+      take(engine.acked(a.leaseId));
+      const x = readX(a.feeds);
+      const liar = liars.has(a.donor);
+      const y = liar ? (o.colluding ? -1 - x : -1000 * (ids.indexOf(a.donor) + 1) - x) : right(x);
+      take(engine.reported(a.leaseId, out(y), 1));
+    }
+    take(engine.tick());
   }
   const events = engine.takeEvents();
   const wrong = Array.from({ length: o.tasks }, (_, i) => engine.result(`t${i}`)).filter(
@@ -62,46 +66,45 @@ function runGrid(o: {
   return { engine, book, events, wrong, liars: [...liars] };
 }
 
-describe('job engine: small grids with a liar (default thresholds)', () => {
-  for (const honest of [3, 2]) {
-    it(`completes with ${honest} honest donors and one liar, excludes the liar, accepts nothing wrong`, () => {
-      const r = runGrid({ honest, liars: 1, tasks: 40 });
-      const p = r.engine.progress();
-      expect(p.state).toBe('completed');
-      expect(p.tasks.verified).toBe(40);
-      expect(r.wrong).toBe(0);
-      for (let i = 0; i < 40; i++) expect(r.engine.result(`t${i}`)).toEqual(out(right(i)));
-      expect(r.book.isExcluded('liar0')).toBe(true);
-      const excluded = r.events.filter((e) => e.type === 'donor-excluded').map((e) => e.donor);
-      expect(excluded).toEqual(['liar0']);
-      for (let i = 0; i < honest; i++) expect(r.book.isExcluded(`h${i}`)).toBe(false);
-    });
-  }
+describe('job engine: small grids with a liar (default policy)', () => {
+  it('completes with 3 honest donors and one liar, excludes the liar, accepts nothing wrong', () => {
+    const r = runGrid({ honest: 3, liars: 1, tasks: 40 });
+    const p = r.engine.progress();
+    expect(p.state).toBe('completed');
+    expect(p.tasks.verified).toBe(40);
+    expect(p.final).toBe(40);
+    expect(p.achievedError).toBeLessThanOrEqual(p.targetError);
+    expect(r.wrong).toBe(0);
+    for (let i = 0; i < 40; i++) expect(r.engine.result(`t${i}`)).toEqual(out(right(i)));
+    // Outvoted three times by three distinct credible donors.
+    expect(r.book.isExcluded('liar0')).toBe(true);
+    const excluded = r.events.filter((e) => e.type === 'donor-excluded').map((e) => e.donor);
+    expect(excluded).toEqual(['liar0']);
+    for (let i = 0; i < 3; i++) expect(r.book.isExcluded(`h${i}`)).toBe(false);
+  });
 
-  it('also holds without spot checks, and for other seeds', () => {
+  it('with 2 honest donors, never excludes the liar on two witnesses, and still accepts nothing wrong', () => {
+    // Two against one proves little in a dispute (the two might collude): a
+    // target of 1e-2 is what three donors can reach within 25 tasks.
     for (const seed of [1, 2, 3]) {
-      const r = runGrid({
-        honest: 2,
-        liars: 1,
-        tasks: 25,
-        seed,
-        policy: { spotCheckRate: 0, probationSpotCheckRate: 0 },
-      });
+      const r = runGrid({ honest: 2, liars: 1, tasks: 25, seed, policy: { targetError: 1e-2 } });
       expect(r.engine.progress().state).toBe('completed');
       expect(r.wrong).toBe(0);
-      expect(r.book.isExcluded('liar0')).toBe(true);
+      expect(r.book.isExcluded('liar0')).toBe(false);
+      expect(r.book.get('liar0')).toMatchObject({ audited: 0 });
+      expect(r.book.get('liar0').losses).toBeGreaterThan(0);
       expect(r.book.isExcluded('h0') || r.book.isExcluded('h1')).toBe(false);
     }
   });
 
-  it('settles a starved dispute only on a strict majority: 1 against 1 waits for a third donor', () => {
+  it('parks a dispute no donor on offer can add to, and settles it on a donor that joins', () => {
     const book = createReputationBook();
     const engine = createJobEngine({
       jobId: 'j',
       spec: {
         models: { m: new Uint8Array([1]) },
         tasks: tasksOf(1),
-        policy: { spotCheckRate: 0, probationSpotCheckRate: 0 },
+        policy: { auditRate: 0, soloAuditRate: 0, targetError: 0.25 },
       },
       now: () => 0,
       random: seededRandom(1),
@@ -119,9 +122,9 @@ describe('job engine: small grids with a liar (default thresholds)', () => {
     engine.reported(third.leaseId, out(1), 1);
     expect(engine.result('t0')).toEqual(out(1));
     expect(engine.progress().state).toBe('completed');
-    expect(book.get('b')).toMatchObject({ disagreements: 1, lostInRow: 1, excluded: false });
+    expect(book.get('b')).toMatchObject({ disagreements: 1, losses: 1, excluded: false });
     const verified = engine.takeEvents().find((e) => e.type === 'task-verified');
-    expect(verified?.message).toMatch(/majority of 3 distinct donors/);
+    expect(verified?.backers).toBe(2);
   });
 });
 
@@ -132,7 +135,7 @@ describe('job engine: placement order', () => {
       spec: {
         models: { m: new Uint8Array([1]) },
         tasks: tasksOf(4),
-        policy: { spotCheckRate: 0, probationSpotCheckRate: 0 },
+        policy: { auditRate: 0, soloAuditRate: 0 },
       },
       now: () => 0,
       random: seededRandom(1),

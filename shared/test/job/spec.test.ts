@@ -55,7 +55,7 @@ describe('job spec', () => {
     expect(codes(specOf([{ id: 'a', model: 'm', feeds: {} }], { maxReplicas: 1 }))).toContain(
       'bad-policy',
     );
-    expect(codes(specOf([{ id: 'a', model: 'm', feeds: {} }], { spotCheckRate: 1 }))).toContain(
+    expect(codes(specOf([{ id: 'a', model: 'm', feeds: {} }], { auditRate: 1 }))).toContain(
       'bad-policy',
     );
   });

@@ -50,7 +50,7 @@ describe('IndexedDB job store', () => {
             taskId: 'a',
             outputs: unclonable,
             backers: ['d'],
-            firm: false,
+            bound: 0.01,
             backend: 'wasm',
             acceptedAt: 1,
           },

@@ -18,7 +18,7 @@ export function TaskGrid({ tasks }: { tasks: readonly TaskCell[] }) {
             className="cell"
             data-testid="task-cell"
             data-state={t.state}
-            title={`${t.id}: ${t.state}, ${t.replicas} replica${t.replicas === 1 ? '' : 's'}`}
+            title={`${t.id}: ${t.state}, ${t.leases} lease${t.leases === 1 ? '' : 's'}`}
           />
         ))}
       </div>

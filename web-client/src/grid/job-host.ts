@@ -112,9 +112,10 @@ export async function createJobHost(o: {
       events.push(...(await store.events(jobId)));
     }
     const view = node.submitterView;
+    const selfId = node.identity.id;
     const runner = createJobRunner({
       peer: {
-        selfId: node.identity.id,
+        selfId,
         signaling: view.presence,
         pool: view.pool,
         blobs: node.peer.blobs,
@@ -127,6 +128,8 @@ export async function createJobHost(o: {
       timers,
       // Every peer offering capacity donates, this tab included (over its loopback link).
       isDonor: (p) => p.capabilities.maxConcurrency > 0,
+      // This tab's results come from its own executor: right by construction, an anchor.
+      isAnchor: (id) => id === selfId,
       onEvent: (e) => {
         events.push(e);
         applyTaskEvent(taskStates, e);
@@ -185,17 +188,19 @@ export async function createJobHost(o: {
   }
 
   function viewInput(jobId: string, h: Hosted): JobViewInput {
+    const policy = resolvePolicy(h.spec.policy);
     return {
       jobId,
       name: h.spec.name ?? jobId.slice(0, 12),
       kind: h.meta.kind,
       createdAt: h.meta.createdAt,
-      policy: resolvePolicy(h.spec.policy),
+      policy,
       taskIds: h.spec.tasks.map((t) => t.id),
       taskStates: h.taskStates,
       progress: shownProgress(h),
       events: h.events,
       reputation: (p: PeerId) => book.get(p),
+      isAnchor: (p: PeerId) => p === node.identity.id || policy.trustedDonors.includes(p),
     };
   }
 

@@ -1,11 +1,22 @@
-import type { JobEvent, JobProgress, Policy, ReputationRecord, TaskState } from '@peergrid/shared';
+import type {
+  JobEvent,
+  JobEventType,
+  JobProgress,
+  PeerId,
+  Policy,
+  ReputationRecord,
+  TaskState,
+} from '@peergrid/shared';
+import { formatBound, shortId } from '../lib/format.ts';
 import type {
   DonorRow,
+  ExcludedRow,
   JobDetail,
   JobKind,
   JobSummary,
   JobEvent as ViewEvent,
 } from '../state/types.ts';
+import { foldTrust } from './job-trust.ts';
 
 /** Everything a job view is computed from. */
 export interface JobViewInput {
@@ -21,10 +32,19 @@ export interface JobViewInput {
   /** The job's whole event log, in order. */
   readonly events: readonly JobEvent[];
   readonly reputation: (peer: string) => ReputationRecord;
+  /** Donors the page runs as anchors of this job (its own tab, `policy.trustedDonors`). */
+  readonly isAnchor: (peer: PeerId) => boolean;
 }
 
 /** Events kept for the log view (the newest). Default 300. */
 export const EVENT_LOG_LIMIT = 300;
+
+/**
+ * Events the log view leaves out: a `lease-verdict` follows every reported
+ * lease (the `lease-reported` line already says it came back, and the task's
+ * `task-verified` says who backed it), so it would double the log.
+ */
+export const LOG_LEFT_OUT: ReadonlySet<JobEventType> = new Set(['lease-verdict']);
 
 /**
  * Counts come from the task states, which follow the events the runner tells
@@ -56,53 +76,60 @@ export function reputationScore(r: ReputationRecord): number {
 }
 
 export function buildJobDetail(i: JobViewInput): JobDetail {
-  const replicas = new Map<string, number>();
-  const perDonor = new Map<string, { results: number; agreed: number; disagreed: number }>();
-  const donorRow = (id: string) => {
-    let d = perDonor.get(id);
-    if (!d) {
-      d = { results: 0, agreed: 0, disagreed: 0 };
-      perDonor.set(id, d);
-    }
-    return d;
-  };
+  const leases = new Map<string, number>();
+  const reported = new Map<string, number>();
   const throughput: [number, number][] = [];
+  /** Each task's state as the events move it: a verified task leaving `verified` counts down. */
+  const states = new Map<string, TaskState>();
   let verified = 0;
-  let disagreements = 0;
+  let disputes = 0;
   for (const e of i.events) {
     if (e.type === 'lease-issued' && e.taskId)
-      replicas.set(e.taskId, (replicas.get(e.taskId) ?? 0) + 1);
-    if (e.type === 'lease-reported' && e.donor) donorRow(e.donor).results++;
-    if (e.type === 'task-disputed') disagreements++;
+      leases.set(e.taskId, (leases.get(e.taskId) ?? 0) + 1);
+    if (e.type === 'lease-reported' && e.donor)
+      reported.set(e.donor, (reported.get(e.donor) ?? 0) + 1);
+    if (e.type === 'task-disputed') disputes++;
     if (e.type === 'job-started' && throughput.length === 0) throughput.push([e.at, 0]);
-    if (e.type === 'task-verified') {
-      verified++;
-      if (throughput.length === 0) throughput.push([e.at, 0]);
-      throughput.push([e.at, verified]);
-    }
-    if (e.type === 'task-reopened') {
-      verified = Math.max(0, verified - 1);
-      throughput.push([e.at, verified]);
-    }
+    if (e.taskId === undefined || e.state === undefined) continue;
+    const was = states.get(e.taskId);
+    states.set(e.taskId, e.state);
+    if ((was === 'verified') === (e.state === 'verified')) continue;
+    verified += e.state === 'verified' ? 1 : -1;
+    if (throughput.length === 0) throughput.push([e.at, 0]);
+    throughput.push([e.at, verified]);
   }
+  const trust = foldTrust(i.events, {
+    onOffer: i.progress.anchors.donors,
+    isAnchor: i.isAnchor,
+  });
+  const anchorIds = new Set(trust.anchors.map((a) => a.id));
   const progressDonors = new Map(i.progress.donors.map((d) => [d.id, d]));
-  for (const id of progressDonors.keys()) donorRow(id);
-  const donors: DonorRow[] = [...perDonor.entries()]
-    .map(([id, d]) => {
+  const ids = new Set([...reported.keys(), ...progressDonors.keys()]);
+  const donors: DonorRow[] = [...ids]
+    .map((id) => {
       const rep = i.reputation(id);
       const p = progressDonors.get(id);
       return {
         id,
-        results: Math.max(d.results, p?.reported ?? 0),
+        results: Math.max(reported.get(id) ?? 0, p?.reported ?? 0),
         agreed: rep.agreements,
         disagreed: rep.disagreements,
+        audited: rep.audited,
         reputation: reputationScore(rep),
         computeMs: p?.creditMs ?? 0,
+        anchor: anchorIds.has(id) || (p?.anchor ?? false),
         excluded: rep.excluded || (p?.excluded ?? false),
       };
     })
     .filter((d) => d.results > 0 || d.excluded)
     .sort((a, b) => b.results - a.results || a.id.localeCompare(b.id));
+  // Donors found excluded (by another job of this page, before this one) have no event here.
+  const excludedDonors: ExcludedRow[] = [...trust.excluded];
+  for (const d of donors) {
+    if (!d.excluded || excludedDonors.some((x) => x.donor === d.id)) continue;
+    const why = i.reputation(d.id).excludedReason;
+    excludedDonors.push({ donor: d.id, reason: why || 'excluded by another job of this page' });
+  }
   const failedReasons = i.progress.failed.map((f) => `${f.taskId}: ${f.reason}`);
   const summary = summarize(i);
   return {
@@ -111,32 +138,39 @@ export function buildJobDetail(i: JobViewInput): JobDetail {
     tasks: i.taskIds.map((id) => ({
       id,
       state: i.taskStates.get(id) ?? 'blocked',
-      replicas: replicas.get(id) ?? 0,
+      leases: leases.get(id) ?? 0,
     })),
     throughput,
     donors,
     agreements: summary.verified,
-    disagreements: Math.max(disagreements, i.progress.disputes),
-    excluded: donors.filter((d) => d.excluded).length,
-    events: i.events.slice(-EVENT_LOG_LIMIT).map(describeEvent),
+    disagreements: Math.max(disputes, i.progress.disputes),
+    excluded: excludedDonors.length,
+    targetError: i.progress.targetError,
+    achievedError: summary.verified > 0 ? i.progress.achievedError : null,
+    final: i.progress.final,
+    audits: trust.audits,
+    anchors: trust.anchors,
+    excludedDonors,
+    events: i.events
+      .filter((e) => !LOG_LEFT_OUT.has(e.type))
+      .slice(-EVENT_LOG_LIMIT)
+      .map(describeEvent),
     error: i.progress.state === 'failed' ? (failedReasons[0] ?? 'the job failed') : null,
   };
 }
 
-const short = (id: string | undefined) =>
-  id ? (id.length > 12 ? `${id.slice(0, 6)}…${id.slice(-4)}` : id) : '?';
-
 /** One log line for people. */
 export function describeEvent(e: JobEvent): ViewEvent {
   const task = e.taskId ?? '';
-  const by = short(e.donor);
+  const by = e.donor === undefined ? '?' : shortId(e.donor);
   const why = e.message ? ` (${e.message})` : '';
+  const bound = e.bound === undefined ? '' : `, error bound ${formatBound(e.bound)}`;
   const line = (level: ViewEvent['level'], text: string): ViewEvent => ({ at: e.at, level, text });
   switch (e.type) {
     case 'job-started':
       return line('info', 'Job started');
     case 'job-completed':
-      return line('info', 'Job completed: every task verified');
+      return line('info', 'Job completed: every task verified, every result final');
     case 'job-failed':
       return line('error', `Job failed${why}`);
     case 'job-cancelled':
@@ -145,8 +179,14 @@ export function describeEvent(e: JobEvent): ViewEvent {
       return line('warn', `Job re-opened${why}`);
     case 'task-ready':
       return line('info', `${task} ready`);
+    case 'task-running':
+      return line('info', `${task} running`);
+    case 'task-blocked':
+      return line('warn', `${task} waits for its inputs again${why}`);
     case 'task-verified':
       return line('info', `${task} verified${why}`);
+    case 'task-final':
+      return line('info', `${task} final${bound}`);
     case 'task-disputed':
       return line('warn', `${task}: donors disagree, adding a replica${why}`);
     case 'task-reopened':
@@ -154,7 +194,7 @@ export function describeEvent(e: JobEvent): ViewEvent {
     case 'task-failed':
       return line('error', `${task} failed${why}`);
     case 'lease-issued':
-      return line('info', `${task} → ${by}`);
+      return line('info', `${task} → ${by}${e.audit ? ' · audit' : ''}`);
     case 'lease-acked':
       return line('info', `${by} accepted ${task}`);
     case 'lease-reported':
@@ -165,15 +205,17 @@ export function describeEvent(e: JobEvent): ViewEvent {
       return line('warn', `${by} could not run ${task}${why}`);
     case 'lease-cancelled':
       return line('info', `${task} lease with ${by} cancelled${why}`);
-    case 'spot-passed':
-      return line('info', `${by} passed a known-answer check on ${task}`);
-    case 'spot-failed':
-      return line('error', `${by} failed a known-answer check on ${task}`);
+    case 'lease-verdict':
+      return e.verdict === 'accepted'
+        ? line('info', `${by}'s result for ${task} accepted`)
+        : line('warn', `${by}'s result for ${task} rejected`);
+    case 'audit-passed':
+      return line('info', `audit of ${task} by ${by} agreed with the other results`);
+    case 'audit-failed':
+      return line('warn', `audit of ${task} by ${by} found a disagreement`);
     case 'donor-excluded':
       return line('error', `${by} excluded${why}`);
     case 'donor-reinstated':
       return line('info', `${by} reinstated${why}`);
-    default:
-      return line('info', `${e.type}${task ? ` ${task}` : ''}${why}`);
   }
 }

@@ -1,9 +1,10 @@
-import type { Sha256Hex, Timers } from '@peergrid/shared';
+import { cryptoRandom, type Sha256Hex, type Timers } from '@peergrid/shared';
 import { sha256Hex } from '../lib/sha256.ts';
 
 /** The browser's clock, randomness, timers and hashing, for shared/'s injected seams. */
 export const now = (): number => Date.now();
-export const random = (): number => Math.random();
+/** The CSPRNG: the job engine draws audits and lease ids from it (see `cryptoRandom`). */
+export const random = cryptoRandom;
 export const timers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),

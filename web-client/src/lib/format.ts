@@ -44,3 +44,10 @@ const TIME = new Intl.DateTimeFormat(undefined, {
 export function formatTime(epochMs: number): string {
   return TIME.format(epochMs);
 }
+
+/** A bound on the chance that a result is wrong, e.g. 6.1e-5 (0 for an anchor's; '—' when unknown). */
+export function formatBound(p: number): string {
+  if (!Number.isFinite(p) || p < 0) return '—';
+  if (p === 0) return '0';
+  return p.toExponential(1).replace('.0e', 'e').replace('e+', 'e');
+}

@@ -63,8 +63,8 @@ export type JobKind = 'mnist' | 'ocr' | 'custom';
 export interface TaskCell {
   readonly id: string;
   readonly state: TaskState;
-  /** Replicas handed out so far. */
-  readonly replicas: number;
+  /** Leases handed out so far (replicas, audits and re-issues). */
+  readonly leases: number;
 }
 
 export interface DonorRow {
@@ -72,10 +72,33 @@ export interface DonorRow {
   readonly results: number;
   readonly agreed: number;
   readonly disagreed: number;
+  /** Its results confirmed by independent backers since it last lost a vote (reputation book). */
+  readonly audited: number;
   /** 0..1, from the reputation book. */
   readonly reputation: number;
   readonly computeMs: number;
+  /** Its results are right by construction (this tab's own executor, a donor trusted by key). */
+  readonly anchor: boolean;
   readonly excluded: boolean;
+}
+
+/** An anchor of a job and the results it returned to it. */
+export interface AnchorRow {
+  readonly id: string;
+  readonly results: number;
+}
+
+/** A donor a job excluded (or found excluded), and why. */
+export interface ExcludedRow {
+  readonly donor: string;
+  readonly reason: string;
+}
+
+/** Hidden extra leases of fresh tasks, and how their results compared. */
+export interface AuditFigures {
+  readonly issued: number;
+  readonly passed: number;
+  readonly failed: number;
 }
 
 export interface JobEvent {
@@ -104,7 +127,18 @@ export interface JobDetail extends JobSummary {
   readonly donors: readonly DonorRow[];
   readonly agreements: number;
   readonly disagreements: number;
+  /** Donors excluded: `excludedDonors.length`. */
   readonly excluded: number;
+  /** `policy.targetError`: a result is final when its error bound is under it. */
+  readonly targetError: number;
+  /** Highest error bound among accepted results; null before any is accepted. */
+  readonly achievedError: number | null;
+  /** Accepted results whose bound is under the target (of `total`). */
+  readonly final: number;
+  readonly audits: AuditFigures;
+  /** Anchors on offer to the job or that returned results to it. */
+  readonly anchors: readonly AnchorRow[];
+  readonly excludedDonors: readonly ExcludedRow[];
   readonly events: readonly JobEvent[];
   readonly error: string | null;
 }

@@ -4,9 +4,10 @@ import { Results } from '../components/results.tsx';
 import { Stat } from '../components/stat.tsx';
 import { TaskGrid } from '../components/task-grid.tsx';
 import { ThroughputChart } from '../components/throughput-chart.tsx';
+import { TrustPanel } from '../components/trust-panel.tsx';
 import { download } from '../lib/download.ts';
 import { outputNames, resultsCsv, resultsJson, stackOutputs } from '../lib/export.ts';
-import { formatMs, formatPercent, formatTime, shortId } from '../lib/format.ts';
+import { formatBound, formatMs, formatPercent, formatTime, shortId } from '../lib/format.ts';
 import { encodeNpy } from '../lib/npy.ts';
 import { routeHash } from '../lib/route.ts';
 import { useStore } from '../state/hooks.ts';
@@ -128,6 +129,8 @@ export function JobView({ runtime, id }: { runtime: PageRuntime; id: string }) {
         </div>
       </section>
 
+      <TrustPanel job={job} />
+
       <div className="grid-2">
         <section className="panel">
           <h2>Tasks</h2>
@@ -214,7 +217,10 @@ export function JobView({ runtime, id }: { runtime: PageRuntime; id: string }) {
                     <th>Donor</th>
                     <th className="num">Results</th>
                     <th className="num">Agreed</th>
-                    <th className="num">Reputation</th>
+                    <th className="num" title="results confirmed since its last lost vote">
+                      Audited
+                    </th>
+                    <th className="num hide-sm">Reputation</th>
                     <th className="num hide-sm">Credit</th>
                   </tr>
                 </thead>
@@ -223,6 +229,7 @@ export function JobView({ runtime, id }: { runtime: PageRuntime; id: string }) {
                     <tr key={d.id} data-testid="donor-row" data-peer={d.id}>
                       <td>
                         <code title={d.id}>{shortId(d.id)}</code>{' '}
+                        {d.anchor && <span className="badge ok">anchor</span>}
                         {d.excluded && <span className="badge bad">excluded</span>}
                       </td>
                       <td className="num">{d.results}</td>
@@ -232,15 +239,18 @@ export function JobView({ runtime, id }: { runtime: PageRuntime; id: string }) {
                           <span style={{ color: 'var(--bad)' }}> / −{d.disagreed}</span>
                         )}
                       </td>
-                      <td className="num">{d.reputation.toFixed(2)}</td>
+                      <td className="num">{d.anchor ? '—' : d.audited}</td>
+                      <td className="num hide-sm">{d.reputation.toFixed(2)}</td>
                       <td className="num hide-sm">{formatMs(d.computeMs)}</td>
                     </tr>
                   ))}
                 </tbody>
               </table>
               <p className="muted small" style={{ marginTop: 8 }}>
-                Results: returned to this job. Agreed, reputation and credit (verified compute) are
-                kept per donor key over every job this browser coordinated.
+                Results: returned to this job. Agreed, audited (results confirmed by another donor
+                since its last lost vote), reputation and credit (verified compute) are kept per
+                donor key over every job this browser coordinated. An anchor's results are right by
+                construction.
               </p>
             </div>
           )}
@@ -261,8 +271,11 @@ export function JobView({ runtime, id }: { runtime: PageRuntime; id: string }) {
           </div>
           <p className="muted small" style={{ marginTop: 10 }}>
             Policy: {job.policy.replicas} replicas, quorum {job.policy.quorum}, up to{' '}
-            {job.policy.maxReplicas} on disagreement, deadline {formatMs(job.policy.taskDeadlineMs)}
-            .
+            {job.policy.maxReplicas} while short of the target error{' '}
+            {formatBound(job.policy.targetError)}, audits {Math.round(job.policy.auditRate * 100)}%,
+            anchor share {Math.round(job.policy.anchorShare * 100)}%, deadline{' '}
+            {formatMs(job.policy.taskDeadlineMs)}. Verdicts (one per returned lease) are left out of
+            the log.
           </p>
         </section>
       </div>

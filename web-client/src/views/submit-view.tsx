@@ -1,8 +1,9 @@
 import { useState } from 'react';
+import { ComparisonFields, TrustFields } from '../components/policy-fields.tsx';
 import { customDraft } from '../lib/custom-draft.ts';
 import { checkUploads } from '../lib/custom-job.ts';
 import { mnistDraft, ocrDraft } from '../lib/fetch-samples.ts';
-import { type PolicyForm, policyFromForm } from '../lib/policy-form.ts';
+import { type PolicyForm, policyFromForm, TRUST_FORM_DEFAULTS } from '../lib/policy-form.ts';
 import { routeHash } from '../lib/route.ts';
 import type { PageRuntime } from '../state/runtime.ts';
 
@@ -34,6 +35,7 @@ const DEFAULT_FORMS: Record<Choice, PolicyForm> = {
     tolerance: '0.001',
     axis: '1',
     deadlineS: '30',
+    ...TRUST_FORM_DEFAULTS,
   },
   ocr: {
     replicas: '2',
@@ -42,6 +44,7 @@ const DEFAULT_FORMS: Record<Choice, PolicyForm> = {
     tolerance: '0.02',
     axis: '1',
     deadlineS: '120',
+    ...TRUST_FORM_DEFAULTS,
   },
   custom: {
     replicas: '2',
@@ -50,6 +53,7 @@ const DEFAULT_FORMS: Record<Choice, PolicyForm> = {
     tolerance: '0.001',
     axis: '1',
     deadlineS: '60',
+    ...TRUST_FORM_DEFAULTS,
   },
 };
 
@@ -65,11 +69,17 @@ export function SubmitView({ runtime }: { runtime: PageRuntime }) {
 
   const pick = (c: Choice) => {
     setChoice(c);
-    setForm(DEFAULT_FORMS[c]);
+    // How far to trust results does not depend on the sample: those fields stay as typed.
+    setForm((f) => ({
+      ...DEFAULT_FORMS[c],
+      ...Object.fromEntries(
+        Object.keys(TRUST_FORM_DEFAULTS).map((k) => [k, f[k as keyof PolicyForm]]),
+      ),
+    }));
     setError(null);
   };
   const set = (k: keyof PolicyForm) => (e: { target: { value: string } }) =>
-    setForm({ ...form, [k]: e.target.value });
+    setForm((f) => ({ ...f, [k]: e.target.value }));
 
   async function submit() {
     setError(null);
@@ -194,85 +204,9 @@ export function SubmitView({ runtime }: { runtime: PageRuntime }) {
       </section>
       <section className="panel stack">
         <h2>2 · How to trust the answers</h2>
-        <div className="policy">
-          <div className="field">
-            <label htmlFor="replicas">Replicas</label>
-            <input
-              id="replicas"
-              type="number"
-              min={1}
-              max={5}
-              value={form.replicas}
-              data-testid="policy-replicas"
-              onChange={set('replicas')}
-            />
-            <span className="hint">Donors that run each task.</span>
-          </div>
-          <div className="field">
-            <label htmlFor="quorum">Quorum</label>
-            <input
-              id="quorum"
-              type="number"
-              min={1}
-              max={5}
-              value={form.quorum}
-              data-testid="policy-quorum"
-              onChange={set('quorum')}
-            />
-            <span className="hint">Matching answers to accept.</span>
-          </div>
-          <div className="field">
-            <label htmlFor="compare">Comparison</label>
-            <select
-              id="compare"
-              value={form.compare}
-              data-testid="policy-compare"
-              onChange={set('compare')}
-            >
-              <option value="exact">Exact bytes</option>
-              <option value="tolerance">Numeric tolerance</option>
-              <option value="argmax">Same label (argmax)</option>
-            </select>
-            {form.compare === 'tolerance' && (
-              <span className="hint">Largest difference allowed (absolute and relative):</span>
-            )}
-            {form.compare === 'tolerance' && (
-              <input
-                type="number"
-                step="any"
-                min={0}
-                value={form.tolerance}
-                aria-label="Tolerance"
-                data-testid="policy-tolerance"
-                onChange={set('tolerance')}
-              />
-            )}
-            {form.compare === 'argmax' && <span className="hint">Axis of the class scores:</span>}
-            {form.compare === 'argmax' && (
-              <input
-                type="number"
-                step={1}
-                value={form.axis}
-                aria-label="Argmax axis"
-                data-testid="policy-axis"
-                onChange={set('axis')}
-              />
-            )}
-          </div>
-          <div className="field">
-            <label htmlFor="deadline">Deadline per task (s)</label>
-            <input
-              id="deadline"
-              type="number"
-              min={1}
-              max={3600}
-              value={form.deadlineS}
-              data-testid="policy-deadline"
-              onChange={set('deadlineS')}
-            />
-            <span className="hint">A donor past it loses the task.</span>
-          </div>
-        </div>
+        <ComparisonFields form={form} set={set} />
+        <h3>Trust</h3>
+        <TrustFields form={form} set={set} />
         {error && (
           <div className="alert bad" role="alert" data-testid="submit-error">
             {error}

@@ -1,0 +1,92 @@
+/** `peergrid run` flags → options: the verification flags, their defaults and their errors. */
+import { DEFAULT_POLICY } from '@peergrid/shared';
+import { describe, expect, it } from 'vitest';
+import { parseRunArgs, RUN_USAGE } from '../../src/cli/run-args.ts';
+
+const ID_A = 'a'.repeat(32);
+const ID_B = `${'b'.repeat(31)}7`;
+const base = ['--signal', 'ws://127.0.0.1:9', '--workload', 'matmul'];
+const parse = (argv: string[]) => parseRunArgs([...base, ...argv]);
+const options = (argv: string[]) => {
+  const p = parse(argv);
+  if (p.kind !== 'ok') throw new Error(p.kind === 'error' ? p.message : p.kind);
+  return p.options;
+};
+const error = (argv: string[]) => {
+  const p = parse(argv);
+  return p.kind === 'error' ? p.message : `no error (${p.kind})`;
+};
+
+describe('peergrid run flags', () => {
+  it('leaves the policy at its defaults and runs the local anchor unless told otherwise', () => {
+    const o = options([]);
+    expect(o.policy).toEqual({});
+    expect(o.localAnchor).toBe(true);
+    expect(options(['--no-local-anchor']).localAnchor).toBe(false);
+  });
+
+  it('puts the verification flags in the policy', () => {
+    const o = options([
+      '--target-error',
+      '1e-3',
+      '--audit-rate',
+      '0',
+      '--anchor-share',
+      '0.25',
+      '--max-replicas',
+      '6',
+      '--trusted-donor',
+      ID_B,
+      '--trusted-donor',
+      ID_A,
+      '--trusted-donor',
+      ID_B,
+    ]);
+    expect(o.policy).toEqual({
+      targetError: 1e-3,
+      auditRate: 0,
+      anchorShare: 0.25,
+      maxReplicas: 6,
+      // Sorted and once each: the job id does not depend on the flags' order.
+      trustedDonors: [ID_A, ID_B],
+    });
+  });
+
+  it('lifts the replica cap with more replicas than it allows', () => {
+    expect(options(['--replicas', '12']).policy).toMatchObject({ replicas: 12, maxReplicas: 12 });
+    expect(options(['--replicas', '3']).policy).toEqual({ replicas: 3, quorum: 2 });
+  });
+
+  it('refuses bad values with a message naming the flag', () => {
+    expect(error(['--target-error', '0'])).toMatch(/--target-error must be a number in \(0, 1\)/);
+    expect(error(['--target-error', '1'])).toMatch(/--target-error/);
+    expect(error(['--target-error', 'small'])).toMatch(/--target-error/);
+    expect(error(['--audit-rate', '1'])).toMatch(/--audit-rate must be a number in \[0, 1\)/);
+    expect(error(['--audit-rate', ''])).toMatch(/--audit-rate/);
+    expect(error(['--anchor-share', '-0.1'])).toMatch(/--anchor-share/);
+    expect(error(['--max-replicas', '0'])).toMatch(/--max-replicas must be an integer >= 1/);
+    expect(error(['--replicas', '4', '--max-replicas', '3'])).toMatch(
+      /--max-replicas must be >= --replicas \(4\)/,
+    );
+    expect(error(['--max-replicas', '1'])).toMatch(/>= --replicas \(2\)/);
+    expect(error(['--trusted-donor', 'me'])).toMatch(/--trusted-donor must be a peer id/);
+    expect(error(['--trust-streak', '2'])).toMatch(/trust-streak/);
+    expect(error(['--trust-spot-checks', '0'])).toMatch(/trust-spot-checks/);
+  });
+
+  it('documents the flags with the shared defaults, and what replaced the trust flags', () => {
+    for (const flag of [
+      '--target-error',
+      '--audit-rate',
+      '--trusted-donor',
+      '--anchor-share',
+      '--no-local-anchor',
+      '--max-replicas',
+    ]) {
+      expect(RUN_USAGE).toContain(flag);
+    }
+    expect(RUN_USAGE).toMatch(/--target-error[^\n]*\n[^\n]*\n[^\n]*default: 1e-4/);
+    expect(RUN_USAGE).toContain(`default: ${DEFAULT_POLICY.maxReplicas}`);
+    expect(RUN_USAGE).toMatch(/--trust-streak and --trust-spot-checks are gone/);
+  });
+});

@@ -1,0 +1,65 @@
+/** The job engine's public surface: its options and its inputs and outputs. */
+import type { PeerId } from '../contracts.ts';
+import type { WireError } from '../errors.ts';
+import type { Now, Random } from '../platform.ts';
+import type { TensorMap } from '../tensor.ts';
+import type { ReputationBook } from './reputation.ts';
+import type { JobSpec } from './spec.ts';
+import type { JobState } from './state.ts';
+import type {
+  DonorInfo,
+  EngineAction,
+  EngineDelta,
+  EngineSnapshot,
+  JobEvent,
+  JobProgress,
+} from './types.ts';
+
+export interface JobEngineOptions {
+  /** Id from `jobIdOf(spec)`. */
+  readonly jobId: string;
+  /** The job; refused with `invalid-job` unless `validateJob` passes. */
+  readonly spec: JobSpec;
+  readonly now: Now;
+  readonly random: Random;
+  /** Shared across a submitter's jobs; persisted by the runtime. */
+  readonly reputation: ReputationBook;
+  /** State from a store, to resume after a reload. In-flight leases are re-issued. */
+  readonly restore?: EngineSnapshot;
+  /** Caps the leases in flight per donor: min(its `maxConcurrency`, this), at least 1. Default 4. */
+  readonly maxInFlightPerDonor?: number;
+  /** Keep the event log (turn off in large simulations). Default true. */
+  readonly recordEvents?: boolean;
+}
+
+export interface JobEngine {
+  readonly jobId: string;
+  /** A donor joined (or its capabilities changed). May assign work to it. */
+  donorAvailable(info: DonorInfo): EngineAction[];
+  /** A donor left: its leases are re-issued elsewhere. */
+  donorGone(id: PeerId): EngineAction[];
+  /** The donor acknowledged a lease (before `ackTimeoutMs`). */
+  acked(leaseId: string): EngineAction[];
+  /** The donor returned outputs; `computeMs` is its pure compute time (credit). */
+  reported(leaseId: string, outputs: TensorMap, computeMs: number): EngineAction[];
+  /** The donor could not run the lease. Counts as a failed attempt. */
+  errored(leaseId: string, error: WireError): EngineAction[];
+  /** Expires leases past their ack timeout or deadline; call on a timer (e.g. every second). */
+  tick(): EngineAction[];
+  /** Stops the job: every lease is cancelled. */
+  cancel(): EngineAction[];
+  /** The job's state (cheap; `progress` builds every figure). */
+  state(): JobState;
+  /** The chance that a fresh task placed on this donor now runs alone (adaptive replication). */
+  soloChance(donor: PeerId): number;
+  progress(): JobProgress;
+  /** Accepted outputs of a verified task. */
+  result(taskId: string): TensorMap | undefined;
+  /** Events since the last call, in order. */
+  takeEvents(): JobEvent[];
+  /** Changes since the last call, to write in one store transaction. */
+  takeDelta(): EngineDelta;
+  snapshot(): EngineSnapshot;
+  /** Detaches from the reputation book. */
+  close(): void;
+}

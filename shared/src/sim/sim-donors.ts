@@ -1,0 +1,86 @@
+/**
+ * The simulated donors: speeds, latencies and concurrency drawn from the
+ * simulator's seeded stream, saboteurs spread at random among them, and
+ * optionally one anchor (an honest donor the submitter runs itself).
+ */
+import type { Capabilities } from '../contracts.ts';
+import type { EngineAction } from '../job/types.ts';
+import type { Random } from '../platform.ts';
+
+export type Assign = Extract<EngineAction, { type: 'assign' }>;
+
+export interface SimDonor {
+  /** Current identity; a whitewashing saboteur takes a fresh one. */
+  id: string;
+  readonly index: number;
+  readonly saboteur: boolean;
+  /** Never leaves; announced with `anchor: true`. */
+  readonly anchor: boolean;
+  /** Task time multiplier. */
+  readonly speed: number;
+  readonly latency: number;
+  readonly caps: Capabilities;
+  /** Identities this donor has had, the current one last. */
+  readonly identities: string[];
+  online: boolean;
+  /** Incarnation: bumped on each departure so stale events are dropped. */
+  epoch: number;
+  running: number;
+  readonly queue: Assign[];
+  readonly cancelled: Set<string>;
+}
+
+export interface DonorsOptions {
+  readonly donors: number;
+  readonly saboteurs: number;
+  readonly anchor: boolean;
+  /** Mean compute time of a task on a speed-1 donor, ms. */
+  readonly taskMs: number;
+}
+
+const caps = (conc: number): Capabilities => ({
+  runtime: 'browser',
+  backends: ['wasm'],
+  cores: conc,
+  memoryMB: 1024,
+  maxConcurrency: conc,
+});
+
+/** The donors, and their throughput (tasks per ms) with every donor online. */
+export function createDonors(
+  random: Random,
+  o: DonorsOptions,
+): { donors: SimDonor[]; throughput: number } {
+  const drafts = [];
+  for (let i = 0; i < o.donors; i++) {
+    const speed = 0.5 + random() * 1.5;
+    const conc = 1 + Math.floor(random() * 2);
+    drafts.push({ speed, conc, latency: 10 + random() * 140 });
+  }
+  const order = drafts.map((_, i) => i).sort(() => random() - 0.5);
+  const saboteurs = new Set(order.slice(0, o.saboteurs));
+  const anchor = o.anchor ? order[o.saboteurs] : undefined;
+  let throughput = 0;
+  const donors = drafts.map((x, i): SimDonor => {
+    const isAnchor = i === anchor;
+    const speed = isAnchor ? 1 : x.speed;
+    const conc = isAnchor ? 2 : x.conc;
+    throughput += conc / (o.taskMs * speed);
+    return {
+      id: `d${i}`,
+      index: i,
+      saboteur: saboteurs.has(i),
+      anchor: isAnchor,
+      speed,
+      latency: x.latency,
+      caps: caps(conc),
+      identities: [`d${i}`],
+      online: false,
+      epoch: 0,
+      running: 0,
+      queue: [],
+      cancelled: new Set(),
+    };
+  });
+  return { donors, throughput };
+}
