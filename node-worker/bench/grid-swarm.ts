@@ -30,7 +30,14 @@ function modelJob(modelMB: number, tasks: number): Promise<JobSpec> | JobSpec {
     })),
     // One replica, no audits; a target error near 1 accepts a lone newcomer's result
     // (bound 0.2) as it arrives: this job only carries the model to the donors.
-    policy: { replicas: 1, quorum: 1, auditRate: 0, soloAuditRate: 0, targetError: 0.99 },
+    policy: {
+      replicas: 1,
+      quorum: 1,
+      auditRate: 0,
+      soloAuditRate: 0,
+      youngAuditRate: 0,
+      targetError: 0.99,
+    },
   }));
 }
 

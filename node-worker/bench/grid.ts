@@ -100,6 +100,7 @@ async function main(): Promise<void> {
     quorum: 1,
     auditRate: 0,
     soloAuditRate: 0,
+    youngAuditRate: 0,
     targetError: 0.99,
   };
   const withPolicy = (spec: JobSpec, policy: Partial<Policy>): JobSpec => ({ ...spec, policy });

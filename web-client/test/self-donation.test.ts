@@ -181,7 +181,14 @@ describe('this tab donates to its own jobs (shared job runner over the page glue
   it('runs a job on the loopback and a remote donor, both counted', async () => {
     const r = await runJob(
       4,
-      { replicas: 2, quorum: 2, adaptive: false, auditRate: 0, soloAuditRate: 0 },
+      {
+        replicas: 2,
+        quorum: 2,
+        adaptive: false,
+        auditRate: 0,
+        soloAuditRate: 0,
+        youngAuditRate: 0,
+      },
       () => 2,
     );
     expect(r.selfExec.runs).toBe(4);
@@ -214,7 +221,14 @@ describe('this tab donates to its own jobs (shared job runner over the page glue
     const r = await runJob(
       3,
       // One newcomer alone: its results' bound is f/(1 − f) / (1 + f/(1 − f)) = 0.2 at most.
-      { replicas: 1, quorum: 1, auditRate: 0, soloAuditRate: 0, targetError: 0.25 },
+      {
+        replicas: 1,
+        quorum: 1,
+        auditRate: 0,
+        soloAuditRate: 0,
+        youngAuditRate: 0,
+        targetError: 0.25,
+      },
       () => 0,
     );
     expect(r.detail.state).toBe('completed');

@@ -32,7 +32,7 @@ describe('task states in the page: a fold of the engine events', () => {
       spec: {
         models: { m: new Uint8Array([1]) },
         tasks,
-        policy: { auditRate: 0, soloAuditRate: 0, targetError: 1e-3 },
+        policy: { auditRate: 0, soloAuditRate: 0, youngAuditRate: 0, targetError: 1e-3 },
       },
       now: () => 0,
       random: seededRandom(3),

@@ -67,8 +67,12 @@ export function createExclusions(o: {
     log.emit('donor-excluded', { donor: p, message: reason });
     o.ledger.cancelDonor(p, 'donor excluded');
     for (const t of resultsBy.get(p) ?? []) {
-      if (t.state === 'running') o.evaluate(t);
-      else if (backed(t, p)) o.recheck(t, `backer ${p} was excluded`);
+      if (t.state === 'running') {
+        // Its results no longer count towards what the task waits for: weigh what is left.
+        const valid = t.results.filter((r) => !book.isExcluded(r.donor)).length;
+        t.target = Math.min(t.target, Math.max(valid + t.inFlight, policy.quorum));
+        o.evaluate(t);
+      } else if (backed(t, p)) o.recheck(t, `backer ${p} was excluded`);
     }
     // Cancelling may have freed tasks of other donors.
     for (const t of o.tasks) if (t.state === 'running' && o.need(t) > 0) o.enqueue(t, true);

@@ -4,8 +4,9 @@
  * A fresh task's plan is drawn when its first lease is placed: a share of
  * tasks go to an anchor beside a donor; a donor with a long audited record
  * may run a task alone (with a chance that grows with its record, capped);
- * every plan may add one hidden audit, a lease to one more donor issued
- * with the others and on the wire like them.
+ * once the plan's leases are placed it may get one hidden audit, a lease to
+ * one more donor issued in the same pass and on the wire like the others —
+ * more often when every donor it went to has a young record.
  */
 import type { PeerId } from '../contracts.ts';
 import type { Random } from '../platform.ts';
@@ -13,7 +14,7 @@ import type { LeaseLedger } from './lease-ledger.ts';
 import type { ReputationBook } from './reputation.ts';
 import type { DonorRt, TaskRt } from './runtime.ts';
 import { pickDonor } from './scheduler.ts';
-import type { Policy } from './spec.ts';
+import { type Policy, YOUNG_RECORD } from './spec.ts';
 import type { TaskMachine } from './task-machine.ts';
 
 /** Fresh tasks waiting for an eligible donor before fresh placement pauses. */
@@ -107,9 +108,23 @@ export function createPlacement(o: {
     }
     const p = o.soloChance(d);
     t.solo = p > 0 && random() < p;
-    const audit = random() < (t.solo ? policy.soloAuditRate : policy.auditRate) ? 1 : 0;
-    t.target = (t.solo ? 1 : policy.replicas) + audit;
-    t.auditsToIssue = audit;
+    t.target = t.solo ? 1 : policy.replicas;
+    t.auditToDraw = true;
+  };
+
+  /** Once the plan's leases are placed: one more, an audit, with the chance their donors call for. */
+  const drawAudit = (t: TaskRt) => {
+    t.auditToDraw = false;
+    let young = true;
+    for (const id of t.used) {
+      const d = donors.get(id);
+      if (d?.anchor || book.get(id).audited >= YOUNG_RECORD) young = false;
+    }
+    const rate = t.solo ? policy.soloAuditRate : young ? policy.youngAuditRate : policy.auditRate;
+    if (random() < rate) {
+      t.target++;
+      t.auditsToIssue = 1;
+    }
   };
 
   /** Places leases of one task; false when no donor could take one. */
@@ -122,6 +137,7 @@ export function createPlacement(o: {
       const audit = t.auditsToIssue > 0 && need(t) <= t.auditsToIssue;
       if (audit) t.auditsToIssue--;
       ledger.issue(t, d, audit);
+      if (t.auditToDraw && need(t) === 0) drawAudit(t);
     }
     return true;
   };

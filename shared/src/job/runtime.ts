@@ -47,6 +47,8 @@ export interface TaskRt {
   anchorOnly: boolean;
   /** Leases still to issue that are audits (counted apart; nothing on the wire says so). */
   auditsToIssue: number;
+  /** The audit is drawn once the plan's other leases are placed (it depends on their donors). */
+  auditToDraw: boolean;
   /** One lease of the first round goes to an anchor. */
   anchorPlanned: boolean;
   /** The accepted result's bound is under the target. */

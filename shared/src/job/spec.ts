@@ -59,6 +59,12 @@ export interface Policy {
   readonly auditRate: number;
   /** Share of tasks planned solo (one trusted donor) that get a hidden audit. Default 0.5. */
   readonly soloAuditRate: number;
+  /**
+   * Share of tasks whose leases all went to donors with a young record
+   * (under `YOUNG_RECORD`, 100 confirmations) that get a hidden audit: fresh
+   * identities are where a whitewashing cartel lives. Default 0.3.
+   */
+  readonly youngAuditRate: number;
   /** Let donors with an audited clean record run tasks alone (adaptive replication). Default true. */
   readonly adaptive: boolean;
   /**
@@ -86,6 +92,9 @@ export interface Policy {
   readonly anchorShare: number;
 }
 
+/** Audited record under which a donor counts as young (see `Policy.youngAuditRate`). */
+export const YOUNG_RECORD = 100;
+
 export const DEFAULT_POLICY: Policy = {
   replicas: 2,
   quorum: 2,
@@ -96,6 +105,7 @@ export const DEFAULT_POLICY: Policy = {
   maxAttempts: 5,
   auditRate: 0.1,
   soloAuditRate: 0.5,
+  youngAuditRate: 0.3,
   adaptive: true,
   maxSoloChance: 0.3,
   targetError: 1e-4,
@@ -146,9 +156,15 @@ function policyErrors(p: Policy): JobError[] {
   if (!int(p.maxReplicas, p.replicas)) out.push(bad('maxReplicas must be >= replicas'));
   if (!int(p.maxAttempts, 1)) out.push(bad('maxAttempts must be an integer >= 1'));
   if (!(p.taskDeadlineMs > 0) || !(p.ackTimeoutMs > 0)) out.push(bad('timeouts must be > 0'));
-  for (const r of [p.auditRate, p.soloAuditRate, p.maxSoloChance, p.anchorShare]) {
+  for (const r of [
+    p.auditRate,
+    p.soloAuditRate,
+    p.youngAuditRate,
+    p.maxSoloChance,
+    p.anchorShare,
+  ]) {
     if (!(r >= 0 && r < 1)) {
-      out.push(bad('auditRate, soloAuditRate, maxSoloChance and anchorShare must be in [0, 1)'));
+      out.push(bad('audit rates, maxSoloChance and anchorShare must be in [0, 1)'));
       break;
     }
   }

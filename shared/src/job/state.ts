@@ -22,8 +22,9 @@ export type ReplicaState =
 
 /**
  * blocked (waiting for inputs) → ready → running → verified | failed;
- * verified → running again when a result is re-verified (its donor was excluded
- * or a spot check contradicted it), → blocked when an input changed; any → failed
+ * verified → running again when a result is re-verified (a backer was excluded
+ * or lost a vote elsewhere, or a late result contradicted it), → blocked when an
+ * input changed; any → failed
  * by propagation from a failed input.
  */
 export type TaskState = 'blocked' | 'ready' | 'running' | 'verified' | 'failed';

@@ -22,6 +22,7 @@ export function createTaskGraph(spec: JobSpec) {
       credible: false,
       anchorOnly: false,
       auditsToIssue: 0,
+      auditToDraw: false,
       anchorPlanned: false,
       final: false,
       queued: false,

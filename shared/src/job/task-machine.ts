@@ -80,6 +80,7 @@ export function createTaskMachine(o: {
     t.credible = false;
     t.anchorOnly = false;
     t.auditsToIssue = 0;
+    t.auditToDraw = false;
     t.anchorPlanned = false;
     t.final = false;
     move(t, 'ready');

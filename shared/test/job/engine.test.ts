@@ -258,7 +258,7 @@ describe('job engine: verification by credibility', () => {
   });
 
   it('adds hidden audits that look like any other lease, under opaque lease ids', () => {
-    const { engine } = harness(specOf(tasksOf(1), { auditRate: 0.99 }), {
+    const { engine } = harness(specOf(tasksOf(1), { auditRate: 0.99, youngAuditRate: 0.99 }), {
       random: seededRandom(5),
     });
     const leases = join(engine, ['d1', 'd2', 'd3', 'd4']);

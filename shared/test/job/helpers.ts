@@ -30,7 +30,7 @@ export const caps = (maxConcurrency = 1, backends: Backend[] = ['wasm']): Capabi
 });
 
 /** No hidden audits (tests that count leases). */
-export const NO_AUDITS: Partial<Policy> = { auditRate: 0, soloAuditRate: 0 };
+export const NO_AUDITS: Partial<Policy> = { auditRate: 0, soloAuditRate: 0, youngAuditRate: 0 };
 /**
  * Engine mechanics (leases, the DAG, disputes) on a few donors: a target
  * error that two agreeing newcomers meet. Tests of credibility set their own.

@@ -104,7 +104,7 @@ describe('job engine: small grids with a liar (default policy)', () => {
       spec: {
         models: { m: new Uint8Array([1]) },
         tasks: tasksOf(1),
-        policy: { auditRate: 0, soloAuditRate: 0, targetError: 0.25 },
+        policy: { auditRate: 0, soloAuditRate: 0, youngAuditRate: 0, targetError: 0.25 },
       },
       now: () => 0,
       random: seededRandom(1),
@@ -135,7 +135,7 @@ describe('job engine: placement order', () => {
       spec: {
         models: { m: new Uint8Array([1]) },
         tasks: tasksOf(4),
-        policy: { auditRate: 0, soloAuditRate: 0 },
+        policy: { auditRate: 0, soloAuditRate: 0, youngAuditRate: 0 },
       },
       now: () => 0,
       random: seededRandom(1),

@@ -41,7 +41,10 @@ describe('simulator', () => {
     expect(r.acceptedWrongRate).toBeLessThanOrEqual(1e-3);
     expect(r.excludedHonest).toBe(0);
     // Without hidden audits, nothing recomputes a task the cartel held whole.
-    const blind = runSimulation({ ...o, policy: { auditRate: 0, soloAuditRate: 0 } });
+    const blind = runSimulation({
+      ...o,
+      policy: { auditRate: 0, soloAuditRate: 0, youngAuditRate: 0 },
+    });
     expect(blind.acceptedWrong).toBeGreaterThan(r.acceptedWrong);
   });
 
