@@ -1,3 +1,4 @@
+import { DEFAULT_POLICY } from '@peergrid/shared';
 import { expect, test } from '../harness/fixtures.ts';
 import { submitMnist, waitCompleted } from '../harness/jobs.ts';
 import type { Tab } from '../harness/tabs.ts';
@@ -25,7 +26,9 @@ test('screenshots of the donate, submit, job and mesh views are saved as artifac
   await expect(sub.page.getByTestId('submit-job')).toBeEnabled();
   // The trust fields start at the engine's defaults; bad values are refused in words, unsent.
   await expect(sub.page.getByTestId('policy-target-error')).toHaveValue('1e-4');
-  await expect(sub.page.getByTestId('policy-max-replicas')).toHaveValue('10');
+  await expect(sub.page.getByTestId('policy-max-replicas')).toHaveValue(
+    String(DEFAULT_POLICY.maxReplicas),
+  );
   for (const [field, value, says] of [
     ['policy-target-error', '2', 'target error must be a number above 0 and below 1'],
     ['policy-audit-rate', '100', 'audit rate must be a percentage'],

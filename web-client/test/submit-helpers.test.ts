@@ -128,7 +128,7 @@ describe('policyFromForm', () => {
   const peer = (c: string) => c.repeat(32);
   it('starts from the engine defaults', () => {
     expect(TRUST_FORM_DEFAULTS).toEqual({
-      maxReplicas: '10',
+      maxReplicas: '20',
       targetError: '1e-4',
       auditPercent: '10',
       anchorPercent: '10',

@@ -40,7 +40,7 @@ export interface Policy {
   /**
    * Results a task may grow to: a dispute between credible donors can take
    * several (see credibility.ts); past it the task waits for an anchor or
-   * fails. Default 10.
+   * fails. Default 20.
    */
   readonly maxReplicas: number;
   /** Default `{kind:'exact'}`. */
@@ -98,7 +98,7 @@ export const YOUNG_RECORD = 100;
 export const DEFAULT_POLICY: Policy = {
   replicas: 2,
   quorum: 2,
-  maxReplicas: 10,
+  maxReplicas: 20,
   compare: { kind: 'exact' },
   taskDeadlineMs: 60_000,
   ackTimeoutMs: 10_000,

@@ -34,18 +34,14 @@ describe('simulator', () => {
     });
   }
 
-  it('catches colluders that lie only when they hold every lease, through audits and re-checks', () => {
-    const o = { tasks: 6000, donors: 100, f: 0.2, adversary: 'collude', seed: 4 } as const;
-    const r = runSimulation(o);
-    expect(r.liesTold).toBeGreaterThan(0);
+  it('catches colluders that lie only when they hold every lease', () => {
+    const r = runSimulation({ tasks: 6000, donors: 100, f: 0.2, adversary: 'collude', seed: 4 });
+    expect(r.liesTold).toBeGreaterThan(50);
+    // A caught lie sends its liar to probation, and what it backed is weighed again.
+    expect(r.liesCaught / r.liesTold).toBeGreaterThanOrEqual(0.95);
     expect(r.acceptedWrongRate).toBeLessThanOrEqual(1e-3);
     expect(r.excludedHonest).toBe(0);
-    // Without hidden audits, nothing recomputes a task the cartel held whole.
-    const blind = runSimulation({
-      ...o,
-      policy: { auditRate: 0, soloAuditRate: 0, youngAuditRate: 0 },
-    });
-    expect(blind.acceptedWrong).toBeGreaterThan(r.acceptedWrong);
+    expect(r.excludedSaboteurs).toBeGreaterThan(0);
   });
 
   it('brings excluded saboteurs back under fresh identities (whitewashing)', () => {
