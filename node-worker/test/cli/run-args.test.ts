@@ -53,7 +53,11 @@ describe('peergrid run flags', () => {
   });
 
   it('lifts the replica cap with more replicas than it allows', () => {
-    expect(options(['--replicas', '12']).policy).toMatchObject({ replicas: 12, maxReplicas: 12 });
+    const over = DEFAULT_POLICY.maxReplicas + 2;
+    expect(options(['--replicas', String(over)]).policy).toMatchObject({
+      replicas: over,
+      maxReplicas: over,
+    });
     expect(options(['--replicas', '3']).policy).toEqual({ replicas: 3, quorum: 2 });
   });
 

@@ -33,8 +33,6 @@ export interface DonorNodeOptions {
   readonly maxModelBytes?: number;
   /** Leases waiting beyond the running ones. Default 2 × executor.concurrency. */
   readonly maxQueued?: number;
-  /** TESTS ONLY: return wrong outputs. Never set outside tests. Default false. */
-  readonly testOnlySabotage?: boolean;
 }
 
 export interface DonorNode {
@@ -68,7 +66,6 @@ export function createDonorNode(opts: DonorNodeOptions): DonorNode {
     timers: opts.timers,
     ...(opts.maxModelBytes !== undefined ? { maxModelBytes: opts.maxModelBytes } : {}),
     ...(opts.maxQueued !== undefined ? { maxQueued: opts.maxQueued } : {}),
-    ...(opts.testOnlySabotage ? { testOnlySabotage: true } : {}),
   });
   const detach = new Set<() => void>();
   const meshSize = opts.meshSize ?? 3;

@@ -12,7 +12,6 @@
 import type { Executor } from '../contracts.ts';
 import { PeerGridError, toWireError } from '../errors.ts';
 import type { Now, Sha256Hex, Timers } from '../platform.ts';
-import type { TensorMap } from '../tensor.ts';
 import type { BlobExchange } from './blob-exchange.ts';
 import { digestTensorMap } from './digest.ts';
 import type { PeerLink } from './link.ts';
@@ -35,11 +34,6 @@ export interface DonorAgentOptions {
   readonly ackDelayMs?: number;
   /** Largest model accepted, bytes. Default 512 MiB. */
   readonly maxModelBytes?: number;
-  /**
-   * TESTS ONLY: return wrong outputs (every byte flipped) with a matching
-   * digest, to exercise verification. Never set outside tests. Default false.
-   */
-  readonly testOnlySabotage?: boolean;
 }
 
 export interface DonorAgent {
@@ -158,7 +152,7 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
         ...(msg.backend ? { backend: msg.backend } : {}),
       });
       if (lease.cancelled || link.closed) return;
-      const outputs = opts.testOnlySabotage ? sabotage(res.outputs) : res.outputs;
+      const outputs = res.outputs;
       const digest = await digestTensorMap(outputs, sha256);
       await answer(lease, {
         type: 'result',
@@ -219,13 +213,4 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
       }
     },
   };
-}
-
-/** Every byte flipped: same dtypes and dims, certainly different values. */
-function sabotage(outputs: TensorMap): TensorMap {
-  const out: Record<string, TensorMap[string]> = {};
-  for (const [name, t] of Object.entries(outputs)) {
-    out[name] = { ...t, data: t.data.map((b) => b ^ 0xff) };
-  }
-  return out;
 }
