@@ -209,6 +209,7 @@ export interface StoredEvent {
   readonly at: number;
   readonly type: string;
   readonly taskId?: string;
+  readonly leaseId?: string;
   readonly donor?: string;
   readonly message?: string;
 }
@@ -232,14 +233,17 @@ export function storedEvents(page: Page, jobId: string): Promise<StoredEvent[]> 
           req.onsuccess = () => {
             db.close();
             resolve(
-              (req.result as StoredEvent[]).map(({ seq, at, type, taskId, donor, message }) => ({
-                seq,
-                at,
-                type,
-                ...(taskId !== undefined ? { taskId } : {}),
-                ...(donor !== undefined ? { donor } : {}),
-                ...(message !== undefined ? { message } : {}),
-              })),
+              (req.result as StoredEvent[]).map(
+                ({ seq, at, type, taskId, leaseId, donor, message }) => ({
+                  seq,
+                  at,
+                  type,
+                  ...(taskId !== undefined ? { taskId } : {}),
+                  ...(leaseId !== undefined ? { leaseId } : {}),
+                  ...(donor !== undefined ? { donor } : {}),
+                  ...(message !== undefined ? { message } : {}),
+                }),
+              ),
             );
           };
           req.onerror = () => reject(req.error);

@@ -44,21 +44,26 @@ test('churn: 2 donor tabs closed and a node worker SIGKILLed mid-job; no task lo
   // The survivors finished the job: the departed stopped reporting.
   const survivors = detail.donors.filter((d) => !goneIds.has(d.id) && d.results > 0);
   expect(survivors.length).toBeGreaterThanOrEqual(4);
-  // The departed held leases when they left: those were lost and handed out again. (From the
-  // stored log: the job view keeps only the newest events.)
+  // Whatever the departed held when they left was lost and handed out again: every lease of
+  // theirs that never reported belongs to a task verified after it was issued. (From the
+  // stored log: the job view keeps only the newest events. On a loaded box the departed may
+  // have finished all they held just before they went.)
   const events = await storedEvents(sub.page, jobId);
+  const reported = new Set(events.filter((e) => e.type === 'lease-reported').map((e) => e.leaseId));
+  const unreported = events.filter(
+    (e) => e.type === 'lease-issued' && goneIds.has(e.donor ?? '') && !reported.has(e.leaseId),
+  );
   const lost = events.filter(
     (e) => (e.type === 'lease-expired' || e.type === 'lease-errored') && goneIds.has(e.donor ?? ''),
   );
-  expect(lost.length).toBeGreaterThan(0);
-  // Each of those tasks was verified after its lease was lost.
   const verifiedAt = new Map(
     events.filter((e) => e.type === 'task-verified').map((e) => [e.taskId, e.seq]),
   );
-  for (const e of lost) expect(verifiedAt.get(e.taskId) ?? 0, `${e.taskId}`).toBeGreaterThan(e.seq);
+  for (const e of unreported)
+    expect(verifiedAt.get(e.taskId) ?? 0, `${e.taskId}`).toBeGreaterThan(e.seq);
   testInfo.annotations.push({
     type: 'churn',
-    description: `killed at ${before.verified}/${before.total} verified; ${lost.length} leases of the departed lost (${lost
+    description: `killed at ${before.verified}/${before.total} verified; ${unreported.length} leases of the departed never reported, ${lost.length} lost (${lost
       .map((e) => e.message)
       .join('; ')
       .slice(0, 200)})`,
