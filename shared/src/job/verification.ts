@@ -148,14 +148,15 @@ export function createVerification(o: {
       backend: first.backend,
       acceptedAt: o.now(),
     };
+    for (const r of results) {
+      // Once per audit: a task accepted again (re-verified) does not count its audits twice.
+      if (!r.audit || r.told) continue;
+      log.emit(w.disputed ? 'audit-failed' : 'audit-passed', { taskId: t.spec.id, donor: r.donor });
+    }
     const confirmed = winners.length > 1 || anchored;
     for (const r of winners) {
       credit(r, confirmed);
       tell(t, r, true);
-    }
-    for (const r of results) {
-      if (!r.audit) continue;
-      log.emit(w.disputed ? 'audit-failed' : 'audit-passed', { taskId: t.spec.id, donor: r.donor });
     }
     const witnesses = winners
       .map((r) => r.donor)
