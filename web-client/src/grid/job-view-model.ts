@@ -82,13 +82,16 @@ export function buildJobDetail(i: JobViewInput): JobDetail {
   /** Each task's state as the events move it: a verified task leaving `verified` counts down. */
   const states = new Map<string, TaskState>();
   let verified = 0;
-  let disputes = 0;
+  /** Tasks where results disagreed: a dispute, a failed audit, or a rejected lease (an anchor settles some at once). */
+  const disagreed = new Set<string>();
   for (const e of i.events) {
     if (e.type === 'lease-issued' && e.taskId)
       leases.set(e.taskId, (leases.get(e.taskId) ?? 0) + 1);
     if (e.type === 'lease-reported' && e.donor)
       reported.set(e.donor, (reported.get(e.donor) ?? 0) + 1);
-    if (e.type === 'task-disputed') disputes++;
+    const rejected = e.type === 'lease-verdict' && e.verdict === 'rejected';
+    if ((rejected || e.type === 'task-disputed' || e.type === 'audit-failed') && e.taskId)
+      disagreed.add(e.taskId);
     if (e.type === 'job-started' && throughput.length === 0) throughput.push([e.at, 0]);
     if (e.taskId === undefined || e.state === undefined) continue;
     const was = states.get(e.taskId);
@@ -143,7 +146,7 @@ export function buildJobDetail(i: JobViewInput): JobDetail {
     throughput,
     donors,
     agreements: summary.verified,
-    disagreements: Math.max(disputes, i.progress.disputes),
+    disagreements: Math.max(disagreed.size, i.progress.disputes),
     excluded: excludedDonors.length,
     targetError: i.progress.targetError,
     achievedError: summary.verified > 0 ? i.progress.achievedError : null,
