@@ -7,7 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createMemoryBlobCache, type JobOutcome, type JobSpec } from '@peergrid/shared';
+import {
+  createMemoryBlobCache,
+  type JobOutcome,
+  type JobSpec,
+  type Policy,
+} from '@peergrid/shared';
 import { type RunningSignalingServer, startSignalingServer } from '@peergrid/signaling';
 import type { NodeWrtc, NodeWrtcKind } from '../src/transport/node-wrtc.ts';
 import { connectNodeGridPeer, type NodeGridPeer } from '../src/worker/node-grid-peer.ts';
@@ -15,6 +20,20 @@ import { loadOrCreateIdentity } from '../src/worker/node-identity.ts';
 import { prepareNodeJob } from '../src/worker/node-job.ts';
 
 const WORKER_BIN = fileURLToPath(new URL('../bin/peergrid-worker.js', import.meta.url));
+
+/**
+ * One replica, no audits, and a target error near 1 (validateJob wants it in
+ * (0, 1)): a lone newcomer's result (bound 0.2) is accepted as it arrives, so
+ * a bench measures transport and execution, not verification.
+ */
+export const TRANSPORT_ONLY: Partial<Policy> = {
+  replicas: 1,
+  quorum: 1,
+  auditRate: 0,
+  soloAuditRate: 0,
+  youngAuditRate: 0,
+  targetError: 0.99,
+};
 
 export interface Cluster {
   readonly signalUrl: string;

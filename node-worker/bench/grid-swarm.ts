@@ -9,7 +9,7 @@ import type { JobSpec } from '@peergrid/shared';
 import { nodeSha256 } from '../src/transport/node-peer-pool.ts';
 import { prepareNodeJob } from '../src/worker/node-job.ts';
 import { createMatmulInput, createMatmulModel } from '../src/workloads/index.ts';
-import { startCluster } from './grid-cluster.ts';
+import { startCluster, TRANSPORT_ONLY } from './grid-cluster.ts';
 
 export interface SwarmOptions {
   readonly donors: number;
@@ -28,16 +28,8 @@ function modelJob(modelMB: number, tasks: number): Promise<JobSpec> | JobSpec {
       model: hash,
       feeds: { x: { tensor: createMatmulInput(1, size, i + 1) } },
     })),
-    // One replica, no audits; a target error near 1 accepts a lone newcomer's result
-    // (bound 0.2) as it arrives: this job only carries the model to the donors.
-    policy: {
-      replicas: 1,
-      quorum: 1,
-      auditRate: 0,
-      soloAuditRate: 0,
-      youngAuditRate: 0,
-      targetError: 0.99,
-    },
+    // This job only carries the model to the donors.
+    policy: TRANSPORT_ONLY,
   }));
 }
 

@@ -14,7 +14,13 @@ import type { JobSpec, Policy } from '@peergrid/shared';
 import { createMatmulJob } from '../src/workloads/index.ts';
 import { snapshot, split } from './cpu-split.ts';
 import { baselineTasksPerSec } from './grid-baseline.ts';
-import { type Cluster, startCluster, type TimedRun, timeJob } from './grid-cluster.ts';
+import {
+  type Cluster,
+  startCluster,
+  type TimedRun,
+  TRANSPORT_ONLY,
+  timeJob,
+} from './grid-cluster.ts';
 import { measureSwarm } from './grid-swarm.ts';
 import { measureTransfer } from './transfer.ts';
 
@@ -90,19 +96,9 @@ async function main(): Promise<void> {
   const donors = n('donors');
   const concurrency = n('concurrency');
   const tinyPipeline = n('tiny-pipeline');
-  // One replica, no audits, no anchor: the runs measure transport, not verification.
-  // A single newcomer's result has an error bound of 0.2 (saboteurShare 0.2), so
-  // under the default target (1e-4) the engine would add replicas until the bound
-  // met it; a target near 1 (validateJob wants it in (0, 1)) accepts each result
-  // as it arrives, and keeps the replicas-2 run at exactly two replicas.
-  const solo: Partial<Policy> = {
-    replicas: 1,
-    quorum: 1,
-    auditRate: 0,
-    soloAuditRate: 0,
-    youngAuditRate: 0,
-    targetError: 0.99,
-  };
+  // No anchor, and a target near 1: the runs measure transport, not verification
+  // (it also keeps the replicas-2 run at exactly two replicas).
+  const solo = TRANSPORT_ONLY;
   const withPolicy = (spec: JobSpec, policy: Partial<Policy>): JobSpec => ({ ...spec, policy });
 
   log(`starting ${donors} donor processes × concurrency ${concurrency} …`);

@@ -112,22 +112,13 @@ export function lieOfTensor(t: Tensor): Tensor {
         (v as BigInt64Array).map((x) => BigInt.asIntN(64, x + 1n)),
       );
     case 'int32':
-      return tensorFrom(
-        t.dtype,
-        t.dims,
-        (v as Int32Array).map((x) => x + 1),
-      );
     case 'int8':
-      return tensorFrom(
-        t.dtype,
-        t.dims,
-        (v as Int8Array).map((x) => x + 1),
-      );
     case 'uint8':
+      // Typed arrays wrap on store: + 1 past the top comes round to the bottom.
       return tensorFrom(
         t.dtype,
         t.dims,
-        (v as Uint8Array).map((x) => x + 1),
+        (v as Int32Array | Int8Array | Uint8Array).map((x: number) => x + 1),
       );
     case 'bool':
       return tensorFrom(

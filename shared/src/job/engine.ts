@@ -73,7 +73,7 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     donors,
     ledger,
     tasks: () => machine,
-    soloChance: (d) => (d.anchor ? 0 : soloChance(book.get(d.id).audited, policy)),
+    soloChance: (d) => (d.anchor ? 0 : soloChance(book.audited(d.id), policy)),
     running: () => jobState === 'running',
     settleStarved: (t) => {
       if (t.inFlight > 0 || placement.canGrow(t)) return false;
@@ -143,9 +143,9 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     donors,
     jobState: () => jobState,
     donorStats: (d) => ({
-      trusted: !d.anchor && soloChance(book.get(d.id).audited, policy) > 0,
+      trusted: !d.anchor && soloChance(book.audited(d.id), policy) > 0,
       excluded: book.isExcluded(d.id),
-      audited: book.get(d.id).audited,
+      audited: book.audited(d.id),
       creditMs: book.get(d.id).creditMs,
     }),
     anchors: () => [...donors.values()].filter((d) => d.anchor).map((d) => d.id),
@@ -262,7 +262,7 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
           reported: prev?.reported ?? 0,
           anchor: anchorIds.has(info.id),
           get credible() {
-            return this.anchor || book.get(info.id).audited >= CREDIBLE_AFTER;
+            return this.anchor || book.audited(info.id) >= CREDIBLE_AFTER;
           },
         });
       }
@@ -327,7 +327,7 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       return actions.splice(0);
     },
     state: () => jobState,
-    soloChance: (d) => (isAnchor(d) ? 0 : soloChance(book.get(d).audited, policy)),
+    soloChance: (d) => (isAnchor(d) ? 0 : soloChance(book.audited(d), policy)),
     progress: () => records.progress(),
     result: (taskId) => {
       const t = graph.byId.get(taskId);

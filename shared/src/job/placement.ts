@@ -118,7 +118,7 @@ export function createPlacement(o: {
     let young = true;
     for (const id of t.used) {
       const d = donors.get(id);
-      if (d?.anchor || book.get(id).audited >= YOUNG_RECORD) young = false;
+      if (d?.anchor || book.audited(id) >= YOUNG_RECORD) young = false;
     }
     const rate = t.solo ? policy.soloAuditRate : young ? policy.youngAuditRate : policy.auditRate;
     if (random() < rate) {

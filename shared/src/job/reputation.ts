@@ -64,6 +64,8 @@ export interface Loss {
 
 export interface ReputationBook {
   get(peer: PeerId): ReputationRecord;
+  /** Its audited record (`get(peer).audited`, without copying the record: a hot path). */
+  audited(peer: PeerId): number;
   /** Its audited record reaches `trustAfter` (it may run tasks alone under the default policy). */
   isTrusted(peer: PeerId): boolean;
   isExcluded(peer: PeerId): boolean;
@@ -140,6 +142,7 @@ export function createReputationBook(
 
   return {
     get: (peer) => ({ ...(byPeer.get(peer) ?? blank(peer)) }),
+    audited: (peer) => byPeer.get(peer)?.audited ?? 0,
     isTrusted(peer) {
       const r = byPeer.get(peer);
       return !!r && !r.excluded && r.audited >= trustAfter;

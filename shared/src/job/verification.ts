@@ -99,7 +99,7 @@ export function createVerification(o: {
     solo: t.solo,
     saboteurShare: f,
   });
-  const odds = (d: PeerId) => (o.isAnchor(d) ? 0 : donorOdds(book.get(d).audited, f));
+  const odds = (d: PeerId) => (o.isAnchor(d) ? 0 : donorOdds(book.audited(d), f));
   const votes = (rs: readonly ResultRt[]): Vote[] =>
     rs.map((r) => ({ donor: r.donor, outputs: r.outputs, odds: odds(r.donor) }));
   const validResults = (t: TaskRt) => t.results.filter((r) => !book.isExcluded(r.donor));
@@ -160,7 +160,7 @@ export function createVerification(o: {
     }
     const witnesses = winners
       .map((r) => r.donor)
-      .filter((d) => o.isAnchor(d) || book.get(d).audited >= CREDIBLE_AFTER);
+      .filter((d) => o.isAnchor(d) || book.audited(d) >= CREDIBLE_AFTER);
     for (const r of losers) {
       tell(t, r, false);
       if (o.isAnchor(r.donor)) continue; // anchors contradicting anchors: the task is stuck instead
@@ -215,10 +215,9 @@ export function createVerification(o: {
     });
     if (d.kind === 'accept') return accept(t, d, results);
     if (d.kind === 'more') {
-      const disputed = results.length > 1 && weigh(votes(results), how(t)).disputed;
       // Nothing more can come: no lease out and no donor on offer that could add one.
       if (t.inFlight === 0 && !o.canGrow(t)) return starved(t, results);
-      return more(t, d.target, disputed);
+      return more(t, d.target, d.disputed);
     }
     // At maxReplicas and unanimous: accepted, final once its backers' records make it so (warm-up).
     if (!d.disputed && d.quorate) return accept(t, d, results, 'at maxReplicas, unanimous');

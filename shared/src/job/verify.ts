@@ -41,7 +41,12 @@ export interface Weighed {
 export type Decision =
   | ({ readonly kind: 'accept' } & Weighed)
   /** Collect `target` results in all (more than held now). */
-  | { readonly kind: 'more'; readonly target: number }
+  | {
+      readonly kind: 'more';
+      readonly target: number;
+      /** The results held disagree. */
+      readonly disputed: boolean;
+    }
   /** `maxReplicas` results and no final group. */
   | ({ readonly kind: 'stuck'; readonly reason: string } & Weighed);
 
@@ -101,10 +106,15 @@ export function weigh(
 }
 
 export function decide(votes: readonly Vote[], o: DecideOptions): Decision {
-  if (votes.length < o.planned) return { kind: 'more', target: o.planned };
+  if (votes.length < o.planned) {
+    const disputed = votes.length > 1 && groupVotes(votes, o.rule).length > 1;
+    return { kind: 'more', target: o.planned, disputed };
+  }
   const w = weigh(votes, o);
   if (w.quorate && w.bound <= o.targetError) return { kind: 'accept', ...w };
-  if (votes.length < o.maxReplicas) return { kind: 'more', target: votes.length + 1 };
+  if (votes.length < o.maxReplicas) {
+    return { kind: 'more', target: votes.length + 1, disputed: w.disputed };
+  }
   const shape = groupVotes(votes, o.rule)
     .map((g) => `[${g.map((i) => votes[i]!.donor).join(',')}]`)
     .join(' vs ');

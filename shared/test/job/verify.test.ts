@@ -60,20 +60,32 @@ describe('credibility', () => {
 
 describe('verifier decisions', () => {
   it('waits for every planned result, then accepts the group whose bound meets the target', () => {
-    expect(decide([v('a', 1, OLD)], opts({ planned: 2 }))).toEqual({ kind: 'more', target: 2 });
+    expect(decide([v('a', 1, OLD)], opts({ planned: 2 }))).toEqual({
+      kind: 'more',
+      target: 2,
+      disputed: false,
+    });
     expect(decide([v('a', 1, OLD), v('b', 1, OLD)], opts())).toMatchObject({
       kind: 'accept',
       winners: [0, 1],
       losers: [],
       disputed: false,
     });
-    expect(decide([v('a', 1, NEW), v('b', 1, NEW)], opts())).toEqual({ kind: 'more', target: 3 });
+    expect(decide([v('a', 1, NEW), v('b', 1, NEW)], opts())).toEqual({
+      kind: 'more',
+      target: 3,
+      disputed: false,
+    });
     expect(decide([v('a', 1, OLD)], opts({ planned: 1, solo: true }))).toMatchObject({
       kind: 'accept',
       winners: [0],
     });
     // One credible result alone is no quorum unless the task was planned solo.
-    expect(decide([v('a', 1, OLD)], opts({ planned: 1 }))).toEqual({ kind: 'more', target: 2 });
+    expect(decide([v('a', 1, OLD)], opts({ planned: 1 }))).toEqual({
+      kind: 'more',
+      target: 2,
+      disputed: false,
+    });
     expect(decide([v('me', 1, 0), v('x', 2, NEW)], opts())).toMatchObject({
       kind: 'accept',
       winners: [0],
@@ -83,7 +95,11 @@ describe('verifier decisions', () => {
   });
 
   it('grows a dispute, and is stuck at maxReplicas with the evidence', () => {
-    expect(decide([v('a', 1, OLD), v('b', 2, OLD)], opts())).toEqual({ kind: 'more', target: 3 });
+    expect(decide([v('a', 1, OLD), v('b', 2, OLD)], opts())).toEqual({
+      kind: 'more',
+      target: 3,
+      disputed: true,
+    });
     const d = decide(
       [v('a', 1, NEW), v('b', 2, NEW), v('c', 1, NEW), v('d', 2, NEW), v('e', 3, NEW)],
       opts(),
