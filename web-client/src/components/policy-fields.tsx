@@ -2,36 +2,63 @@ import { MAX_FORM_MAX_REPLICAS, MAX_FORM_REPLICAS, type PolicyForm } from '../li
 
 type Setter = (k: keyof PolicyForm) => (e: { target: { value: string } }) => void;
 
+/** One labelled input of the policy form, with its hint (a number unless `decimal`). */
+function InputField(p: {
+  id: string;
+  label: string;
+  name: keyof PolicyForm;
+  form: PolicyForm;
+  set: Setter;
+  hint: string;
+  min?: number;
+  max?: number;
+  step?: string;
+  /** A decimal written as text (e.g. 1e-4), not a number input. */
+  decimal?: boolean;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={p.id}>{p.label}</label>
+      <input
+        id={p.id}
+        type={p.decimal ? 'text' : 'number'}
+        {...(p.decimal ? { inputMode: 'decimal' as const } : {})}
+        {...(p.min !== undefined ? { min: p.min } : {})}
+        {...(p.max !== undefined ? { max: p.max } : {})}
+        {...(p.step !== undefined ? { step: p.step } : {})}
+        value={p.form[p.name]}
+        data-testid={`policy-${p.id}`}
+        onChange={p.set(p.name)}
+      />
+      <span className="hint">{p.hint}</span>
+    </div>
+  );
+}
+
 /** Replicas, quorum, comparison and deadline: how results are compared. */
 export function ComparisonFields({ form, set }: { form: PolicyForm; set: Setter }) {
   return (
     <div className="policy">
-      <div className="field">
-        <label htmlFor="replicas">Replicas</label>
-        <input
-          id="replicas"
-          type="number"
-          min={1}
-          max={MAX_FORM_REPLICAS}
-          value={form.replicas}
-          data-testid="policy-replicas"
-          onChange={set('replicas')}
-        />
-        <span className="hint">Donors that run each task at first.</span>
-      </div>
-      <div className="field">
-        <label htmlFor="quorum">Quorum</label>
-        <input
-          id="quorum"
-          type="number"
-          min={1}
-          max={MAX_FORM_REPLICAS}
-          value={form.quorum}
-          data-testid="policy-quorum"
-          onChange={set('quorum')}
-        />
-        <span className="hint">Matching answers to accept.</span>
-      </div>
+      <InputField
+        id="replicas"
+        label="Replicas"
+        name="replicas"
+        form={form}
+        set={set}
+        min={1}
+        max={MAX_FORM_REPLICAS}
+        hint="Donors that run each task at first."
+      />
+      <InputField
+        id="quorum"
+        label="Quorum"
+        name="quorum"
+        form={form}
+        set={set}
+        min={1}
+        max={MAX_FORM_REPLICAS}
+        hint="Matching answers to accept."
+      />
       <div className="field">
         <label htmlFor="compare">Comparison</label>
         <select
@@ -70,19 +97,16 @@ export function ComparisonFields({ form, set }: { form: PolicyForm; set: Setter 
           />
         )}
       </div>
-      <div className="field">
-        <label htmlFor="deadline">Deadline per task (s)</label>
-        <input
-          id="deadline"
-          type="number"
-          min={1}
-          max={3600}
-          value={form.deadlineS}
-          data-testid="policy-deadline"
-          onChange={set('deadlineS')}
-        />
-        <span className="hint">A donor past it loses the task.</span>
-      </div>
+      <InputField
+        id="deadline"
+        label="Deadline per task (s)"
+        name="deadlineS"
+        form={form}
+        set={set}
+        min={1}
+        max={3600}
+        hint="A donor past it loses the task."
+      />
     </div>
   );
 }
@@ -91,65 +115,47 @@ export function ComparisonFields({ form, set }: { form: PolicyForm; set: Setter 
 export function TrustFields({ form, set }: { form: PolicyForm; set: Setter }) {
   return (
     <div className="policy">
-      <div className="field">
-        <label htmlFor="target-error">Target error</label>
-        <input
-          id="target-error"
-          type="text"
-          inputMode="decimal"
-          value={form.targetError}
-          data-testid="policy-target-error"
-          onChange={set('targetError')}
-        />
-        <span className="hint">
-          Largest chance a result may be wrong; the job completes when every result is under it.
-        </span>
-      </div>
-      <div className="field">
-        <label htmlFor="max-replicas">Max replicas</label>
-        <input
-          id="max-replicas"
-          type="number"
-          min={1}
-          max={MAX_FORM_MAX_REPLICAS}
-          value={form.maxReplicas}
-          data-testid="policy-max-replicas"
-          onChange={set('maxReplicas')}
-        />
-        <span className="hint">
-          Results a task may grow to while it is short of the target (new donors need several).
-        </span>
-      </div>
-      <div className="field">
-        <label htmlFor="audit-rate">Audit rate (%)</label>
-        <input
-          id="audit-rate"
-          type="number"
-          min={0}
-          max={99}
-          step="any"
-          value={form.auditPercent}
-          data-testid="policy-audit-rate"
-          onChange={set('auditPercent')}
-        />
-        <span className="hint">Tasks given one hidden extra replica, looking like any other.</span>
-      </div>
-      <div className="field">
-        <label htmlFor="anchor-share">Anchor share (%)</label>
-        <input
-          id="anchor-share"
-          type="number"
-          min={0}
-          max={99}
-          step="any"
-          value={form.anchorPercent}
-          data-testid="policy-anchor-share"
-          onChange={set('anchorPercent')}
-        />
-        <span className="hint">
-          Tasks an anchor (this tab, a trusted donor) computes beside a donor.
-        </span>
-      </div>
+      <InputField
+        id="target-error"
+        label="Target error"
+        name="targetError"
+        form={form}
+        set={set}
+        decimal
+        hint="Largest chance a result may be wrong; the job completes when every result is under it."
+      />
+      <InputField
+        id="max-replicas"
+        label="Max replicas"
+        name="maxReplicas"
+        form={form}
+        set={set}
+        min={1}
+        max={MAX_FORM_MAX_REPLICAS}
+        hint="Results a task may grow to while it is short of the target (new donors need several)."
+      />
+      <InputField
+        id="audit-rate"
+        label="Audit rate (%)"
+        name="auditPercent"
+        form={form}
+        set={set}
+        min={0}
+        max={99}
+        step="any"
+        hint="Tasks given one hidden extra replica, looking like any other."
+      />
+      <InputField
+        id="anchor-share"
+        label="Anchor share (%)"
+        name="anchorPercent"
+        form={form}
+        set={set}
+        min={0}
+        max={99}
+        step="any"
+        hint="Tasks an anchor (this tab, a trusted donor) computes beside a donor."
+      />
       <div className="field wide">
         <label htmlFor="trusted-donors">Trusted donors</label>
         <textarea
