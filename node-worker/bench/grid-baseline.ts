@@ -1,25 +1,67 @@
 /**
  * The baseline of bench:grid: the donors' executors (same count, same
- * concurrency, onnxruntime-node CPU in child processes, as `peergrid-worker`
- * runs them) fed the same tasks from a local queue: no network, no
- * verification, no scheduling. The limit of this machine for that work.
+ * concurrency, onnxruntime-node CPU in runner processes, as `peergrid-worker`
+ * runs them) fed the same tasks from a local queue, in a process on the
+ * donors' cores: no network, no verification, no scheduling. The limit of
+ * the donors' cores for that work.
+ *
+ * Run as a child (`grid-baseline.ts --preset P --tasks N --seed S --donors D
+ * --concurrency C`), it prints `{"tasksPerSec":…,"computeMsPerTask":…}`.
  */
-import type { Executor, JobSpec, Tensor } from '@peergrid/shared';
+import { parseArgs } from 'node:util';
+import type { Executor, Tensor } from '@peergrid/shared';
 import { createNodeExecutor } from '../src/exec/node-executor.ts';
+import { createMatmulJob } from '../src/workloads/index.ts';
+import { childResult, spawnBenchChild } from './child.ts';
+import type { Pinning } from './pinning.ts';
 
-export async function baselineTasksPerSec(
-  spec: JobSpec,
+export interface BaselineWork {
+  readonly preset: 'ms20' | 'ms2' | 'tiny';
+  readonly tasks: number;
+  readonly seed: number;
+}
+
+export interface BaselineFigures {
+  readonly tasksPerSec: number;
+  /** Mean pure compute of one run as the runners timed it, ms. */
+  readonly computeMsPerTask: number;
+}
+
+/** Runs the baseline in a child on the donors' cores. */
+export function baseline(
+  pinning: Pinning,
+  work: BaselineWork,
   donors: number,
   concurrency: number,
-): Promise<number> {
+): Promise<BaselineFigures> {
+  const args = [
+    ...['--preset', work.preset, '--tasks', String(work.tasks), '--seed', String(work.seed)],
+    ...['--donors', String(donors), '--concurrency', String(concurrency)],
+  ];
+  return childResult<BaselineFigures>(spawnBenchChild(pinning, './grid-baseline.ts', args));
+}
+
+async function localRun(
+  work: BaselineWork,
+  donors: number,
+  concurrency: number,
+): Promise<BaselineFigures> {
+  const spec = createMatmulJob(work).spec;
   const executors: Executor[] = Array.from({ length: donors }, () =>
     createNodeExecutor({ backend: 'cpu', concurrency }),
   );
-  const run = (ex: Executor, i: number) => {
+  let computeMs = 0;
+  const run = async (ex: Executor, i: number) => {
     const t = spec.tasks[i]!;
     const feeds: Record<string, Tensor> = {};
     for (const [k, f] of Object.entries(t.feeds)) if ('tensor' in f) feeds[k] = f.tensor;
-    return ex.run({ modelHash: t.model, model: spec.models[t.model]!, feeds, timeoutMs: 60_000 });
+    const r = await ex.run({
+      modelHash: t.model,
+      model: spec.models[t.model]!,
+      feeds,
+      timeoutMs: 60_000,
+    });
+    return r.computeMs;
   };
   try {
     // Warm-up: every runner loads the model once.
@@ -31,12 +73,43 @@ export async function baselineTasksPerSec(
     await Promise.all(
       executors.flatMap((ex) =>
         Array.from({ length: concurrency }, async () => {
-          for (let i = next++; i < spec.tasks.length; i = next++) await run(ex, i);
+          for (let i = next++; i < spec.tasks.length; i = next++) computeMs += await run(ex, i);
         }),
       ),
     );
-    return spec.tasks.length / ((performance.now() - t0) / 1000);
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      tasksPerSec: spec.tasks.length / seconds,
+      computeMsPerTask: computeMs / spec.tasks.length,
+    };
   } finally {
     await Promise.all(executors.map((ex) => ex.close()));
   }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values: v } = parseArgs({
+    options: {
+      preset: { type: 'string' },
+      tasks: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      donors: { type: 'string', default: '4' },
+      concurrency: { type: 'string', default: '1' },
+    },
+  });
+  const work = {
+    preset: v.preset as BaselineWork['preset'],
+    tasks: Number(v.tasks),
+    seed: Number(v.seed),
+  };
+  localRun(work, Number(v.donors), Number(v.concurrency)).then(
+    (f) => {
+      console.log(JSON.stringify(f));
+      process.exit(0);
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

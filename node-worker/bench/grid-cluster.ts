@@ -18,8 +18,10 @@ import type { NodeWrtc, NodeWrtcKind } from '../src/transport/node-wrtc.ts';
 import { connectNodeGridPeer, type NodeGridPeer } from '../src/worker/node-grid-peer.ts';
 import { loadOrCreateIdentity } from '../src/worker/node-identity.ts';
 import { prepareNodeJob } from '../src/worker/node-job.ts';
+import { onDonorCores, type Pinning } from './pinning.ts';
 
 const WORKER_BIN = fileURLToPath(new URL('../bin/peergrid-worker.js', import.meta.url));
+const ECHO_DONOR = fileURLToPath(new URL('./echo-donor.ts', import.meta.url));
 
 /**
  * One replica, no audits, and a target error near 1 (validateJob wants it in
@@ -57,27 +59,42 @@ export interface ClusterOptions {
   readonly nodeArgs?: readonly string[];
   /** Cap on the submitter's upload, bytes/s. Default none. */
   readonly uploadBytesPerSec?: number;
+  /** Cores for the donor processes (see pinning.ts). Default: unpinned. */
+  readonly pinning?: Pinning;
+  /**
+   * `worker`: `peergrid-worker` with onnxruntime-node runners. `echo`: donors
+   * that answer every lease at once with no runner (echo-donor.ts). Default worker.
+   */
+  readonly donorKind?: 'worker' | 'echo';
 }
 
 export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   const server = await startSignalingServer({ port: 0, host: '127.0.0.1' });
   const signalUrl = server.url.replace(/^http/, 'ws');
   const dir = mkdtempSync(join(tmpdir(), 'peergrid-bench-'));
-  const workers = Array.from({ length: o.donors }, (_, i) =>
-    spawn(
-      process.execPath,
-      [
-        ...(o.nodeArgs ?? []),
-        WORKER_BIN,
-        ...['--signal', signalUrl, '--grid', 'bench', '--backend', 'cpu'],
-        ...['--concurrency', String(o.concurrency), '--max-queued', String(o.maxQueued)],
-        ...['--cache', join(dir, `w${i}`)],
-        ...(o.mesh !== undefined ? ['--mesh', String(o.mesh)] : []),
-        ...(o.webrtc !== undefined ? ['--webrtc', o.webrtc] : []),
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    ),
-  );
+  const donorArgs = (i: number): string[] =>
+    o.donorKind === 'echo'
+      ? [
+          ...(o.nodeArgs ?? []),
+          ...['--import', 'tsx', ECHO_DONOR, '--signal', signalUrl, '--grid', 'bench'],
+          ...['--concurrency', String(o.concurrency), '--max-queued', String(o.maxQueued)],
+          ...['--identity', join(dir, `w${i}.json`)],
+        ]
+      : [
+          ...(o.nodeArgs ?? []),
+          WORKER_BIN,
+          ...['--signal', signalUrl, '--grid', 'bench', '--backend', 'cpu'],
+          ...['--concurrency', String(o.concurrency), '--max-queued', String(o.maxQueued)],
+          ...['--cache', join(dir, `w${i}`)],
+          ...(o.mesh !== undefined ? ['--mesh', String(o.mesh)] : []),
+          ...(o.webrtc !== undefined ? ['--webrtc', o.webrtc] : []),
+        ];
+  const pinning = o.pinning ?? { submitter: null, donors: null };
+  const workers = Array.from({ length: o.donors }, (_, i) => {
+    // taskset execs node: the child's pid is the donor's.
+    const [cmd, args] = onDonorCores(pinning, process.execPath, donorArgs(i));
+    return spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  });
   const identity = await loadOrCreateIdentity(join(dir, 'submitter.json'));
   const submitter = await connectNodeGridPeer({
     signal: signalUrl,

@@ -1,9 +1,12 @@
 /**
- * bench:grid — throughput of the grid against the machine's own limit,
- * measured in the same run. Progress on stderr; the last line on stdout is
- * one JSON object:
- *   {"donors":4,"efficiency20ms":…,"efficiency2ms":…,"tinyTasksPerSec":…,
- *    "transferRatioVsRawChannel":…,"swarmVsStarModelTime":…, …}
+ * bench:grid — throughput of the grid against the donors' own limit,
+ * measured in the same run. Roles sit on their own cores (pinning.ts): the
+ * submitter and signaling on the first, every donor process with its runners
+ * on the last, in the baseline and in the grid run alike. Progress on
+ * stderr; the last line on stdout is one JSON object:
+ *   {"donors":4,"efficiency20ms":…,"efficiency20msVsLimit":…,"efficiency2ms":…,
+ *    "tinyVsBaseline":…,"dispatchTasksPerSec":…,"transferRatioVsRawChannel":…,
+ *    "swarmVsStarModelTime":…,"pinning":{…}, …}
  *
  *   npm run bench:grid -- [--donors 4] [--concurrency 1] [--tasks20 160] [--tasks2 800]
  *                         [--tiny 5000] [--pipeline 2] [--tiny-pipeline 32] [--rounds 2]
@@ -13,7 +16,7 @@ import { parseArgs } from 'node:util';
 import type { JobSpec, Policy } from '@peergrid/shared';
 import { createMatmulJob } from '../src/workloads/index.ts';
 import { snapshot, split } from './cpu-split.ts';
-import { baselineTasksPerSec } from './grid-baseline.ts';
+import { baseline } from './grid-baseline.ts';
 import {
   type Cluster,
   startCluster,
@@ -22,6 +25,8 @@ import {
   timeJob,
 } from './grid-cluster.ts';
 import { measureSwarm } from './grid-swarm.ts';
+import { pinRoles } from './pinning.ts';
+import { measureFloor } from './raw-floor.ts';
 import { measureTransfer } from './transfer.ts';
 
 const USAGE = `npm run bench:grid -- [options]
@@ -36,7 +41,10 @@ const USAGE = `npm run bench:grid -- [options]
   --swarm-donors N    donors fetching the model in the swarm test (default 8)
   --model-mb N        model size for the swarm test (default 10)
   --upload-mbps N     submitter upload cap in the swarm test, MB/s (default 10)
-  --skip-swarm        skip the swarm test`;
+  --dispatch N        tasks in the echo-donor dispatch run (default 20000)
+  --dispatch-pipeline N  leases per echo-donor slot (default 256)
+  --skip-swarm        skip the swarm test
+  --no-pin            leave roles unpinned (default: submitter on core 0, donors on the last core)`;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -85,6 +93,9 @@ async function main(): Promise<void> {
       'model-mb': { type: 'string', default: '10' },
       'upload-mbps': { type: 'string', default: '10' },
       'skip-swarm': { type: 'boolean', default: false },
+      dispatch: { type: 'string', default: '20000' },
+      'dispatch-pipeline': { type: 'string', default: '256' },
+      'no-pin': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -101,13 +112,53 @@ async function main(): Promise<void> {
   const solo = TRANSPORT_ONLY;
   const withPolicy = (spec: JobSpec, policy: Partial<Policy>): JobSpec => ({ ...spec, policy });
 
+  const pinning = pinRoles(values['no-pin']);
+  log(
+    pinning.donors === null
+      ? 'roles unpinned'
+      : `pinned: submitter and signaling on core ${pinning.submitter}, donors and runners on core ${pinning.donors}`,
+  );
+  const donorCores = pinning.donors === null ? 1 : pinning.donors.split(',').length;
+  log('floor: donor CPU to receive 64 KiB and send 64 KiB over a bare data channel …');
+  const floor = await measureFloor(pinning, 64 * 1024);
+  log(`floor: ${floor.cpuMsPerRoundTrip.toFixed(3)} ms donor CPU per 64 KiB round trip`);
+  const figures: Record<string, number> = {
+    floorDonorCpuMsPer64KiBRoundTrip: r3(floor.cpuMsPerRoundTrip),
+  };
+
+  figures.dispatchTasksPerSec = 0;
+  log(`dispatch: ${donors} echo donors (no runner), ${n('dispatch')} tasks …`);
+  {
+    const echo = await startCluster({
+      donors,
+      concurrency,
+      maxQueued: n('dispatch-pipeline') * concurrency,
+      pinning,
+      donorKind: 'echo',
+    });
+    try {
+      const job = (tasks: number, seed: number) =>
+        withPolicy(createMatmulJob({ preset: 'tiny', tasks, seed }).spec, solo);
+      await timeJob(echo.submitter, job(2000, 70_000), n('dispatch-pipeline'), log);
+      const d = await timedWithCpu(echo, job(n('dispatch'), 7), n('dispatch-pipeline'));
+      figures.dispatchTasksPerSec = Math.round(d.run.tasksPerSec);
+      figures.dispatchSubmitterCpuUsPerTask = Math.round(1000 * (d.cpu.SubmitterCpuMsPerTask ?? 0));
+      figures.dispatchDonorCpuUsPerTask = Math.round(1000 * (d.cpu.DonorsCpuMsPerTask ?? 0));
+      log(
+        `dispatch: ${figures.dispatchTasksPerSec} tasks/s; CPU per task: submitter ${figures.dispatchSubmitterCpuUsPerTask} µs, donors ${figures.dispatchDonorCpuUsPerTask} µs`,
+      );
+    } finally {
+      await echo.close();
+    }
+  }
+
   log(`starting ${donors} donor processes × concurrency ${concurrency} …`);
   const cluster = await startCluster({
     donors,
     concurrency,
     maxQueued: Math.max(2 * concurrency, tinyPipeline * concurrency),
+    pinning,
   });
-  const figures: Record<string, number> = {};
   try {
     for (const [preset, count] of [
       ['ms20', n('tasks20')],
@@ -128,7 +179,8 @@ async function main(): Promise<void> {
       let cpu: Record<string, number> = {};
       for (let round = 1; round <= n('rounds'); round++) {
         log(`${preset} round ${round}: baseline, ${count} tasks from a local queue …`);
-        base = Math.max(base, await baselineTasksPerSec(job, donors, concurrency));
+        const b = await baseline(pinning, { preset, tasks: count, seed: 1 }, donors, concurrency);
+        base = Math.max(base, b.tasksPerSec);
         log(`${preset} round ${round}: grid, ${count} tasks, replicas 1 …`);
         const g = await timedWithCpu(
           cluster,
@@ -145,9 +197,17 @@ async function main(): Promise<void> {
       Object.assign(figures, prefixed(preset, cpu));
       figures[`baseline${preset}TasksPerSec`] = r3(base);
       figures[`grid${preset}TasksPerSec`] = r3(grid.tasksPerSec);
-      figures[`efficiency${preset.slice(2)}ms`] = r3(grid.tasksPerSec / base);
+      const efficiency = grid.tasksPerSec / base;
+      // Core time of one task in the baseline, and the best the grid could do
+      // if a donor paid nothing but the bare channel's cost to take part.
+      const computeMs = (donorCores * 1000) / base;
+      const limit = computeMs / (computeMs + floor.cpuMsPerRoundTrip);
+      const ms = preset.slice(2);
+      figures[`efficiency${ms}ms`] = r3(efficiency);
+      figures[`limit${ms}ms`] = r3(limit);
+      figures[`efficiency${ms}msVsLimit`] = r3(efficiency / limit);
       log(
-        `${preset}: baseline ${base.toFixed(1)} tasks/s, grid ${grid.tasksPerSec.toFixed(1)} tasks/s → efficiency ${(grid.tasksPerSec / base).toFixed(3)}`,
+        `${preset}: baseline ${base.toFixed(1)} tasks/s, grid ${grid.tasksPerSec.toFixed(1)} tasks/s → efficiency ${efficiency.toFixed(3)} (limit ${limit.toFixed(3)}: ${(efficiency / limit).toFixed(3)} of it)`,
       );
       if (preset === 'ms2') {
         log('ms2: grid, replicas 2, quorum 2 (no adaptive replication, no audits) …');
@@ -181,11 +241,9 @@ async function main(): Promise<void> {
     figures.tinyTasksPerSec = Math.round(tiny.run.tasksPerSec);
     Object.assign(figures, prefixed('tiny', tiny.cpu));
     log(`tiny: ${tiny.run.tasksPerSec.toFixed(0)} tasks/s; the same tasks from a local queue …`);
-    const tinyBase = await baselineTasksPerSec(
-      createMatmulJob({ preset: 'tiny', tasks: n('tiny'), seed: 1 }).spec,
-      donors,
-      concurrency,
-    );
+    const tinyBase = (
+      await baseline(pinning, { preset: 'tiny', tasks: n('tiny'), seed: 1 }, donors, concurrency)
+    ).tasksPerSec;
     figures.baselineTinyTasksPerSec = Math.round(tinyBase);
     figures.tinyVsBaseline = r3(tiny.run.tasksPerSec / tinyBase);
     log(`tiny: baseline ${tinyBase.toFixed(0)} tasks/s (no network, no verification)`);
@@ -211,11 +269,16 @@ async function main(): Promise<void> {
     JSON.stringify({
       donors,
       efficiency20ms: figures.efficiency20ms,
+      efficiency20msVsLimit: figures.efficiency20msVsLimit,
       efficiency2ms: figures.efficiency2ms,
+      efficiency2msVsLimit: figures.efficiency2msVsLimit,
+      tinyVsBaseline: figures.tinyVsBaseline,
+      dispatchTasksPerSec: figures.dispatchTasksPerSec,
       tinyTasksPerSec: figures.tinyTasksPerSec,
       transferRatioVsRawChannel: figures.transferRatioVsRawChannel,
       swarmVsStarModelTime: figures.swarmVsStarModelTime ?? null,
       concurrencyPerDonor: concurrency,
+      pinning,
       ...figures,
     }),
   );

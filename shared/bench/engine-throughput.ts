@@ -57,6 +57,13 @@ const arg = (name: string, dflt: number) => {
 const nTasks = arg('tasks', 20_000);
 const nDonors = arg('donors', 4);
 const model = '0'.repeat(64);
+/** As bench:grid's TRANSPORT_ONLY: no audits, a target near 1, so results are final as they come. */
+const BARE: Partial<Policy> = {
+  auditRate: 0,
+  soloAuditRate: 0,
+  youngAuditRate: 0,
+  targetError: 0.99,
+};
 
 function engineRun(policy: Partial<Policy>) {
   const tasks = Array.from({ length: nTasks }, (_, i) => ({
@@ -171,7 +178,7 @@ async function gridRun(n: number) {
       model: hash,
       feeds: { x: { tensor: tensorFrom('int32', [1], new Int32Array([i])) } },
     })),
-    policy: { replicas: 1, quorum: 1 },
+    policy: { ...BARE, replicas: 1, quorum: 1 },
   };
   const store = createMemoryJobStore();
   const reputation = createReputationBook();
@@ -207,12 +214,12 @@ if (args.includes('--grid-only')) {
   console.log(JSON.stringify({ gridTasksPerSec: g.tasksPerSec, gridUsPerTask: g.usPerTask }));
   process.exit(0);
 }
-engineRun({ replicas: 1, quorum: 1 }); // warm-up
-const r1 = engineRun({ replicas: 1, quorum: 1 });
+engineRun({ ...BARE, replicas: 1, quorum: 1 }); // warm-up
+const r1 = engineRun({ ...BARE, replicas: 1, quorum: 1 });
 console.log(
   `engine, replicas 1: ${r1.tasksPerSec} tasks/s, ${r1.usPerInput.toFixed(2)} µs per input`,
 );
-const r2 = engineRun({});
+const r2 = engineRun({ ...BARE, adaptive: false });
 console.log(
   `engine, replicas 2: ${r2.tasksPerSec} tasks/s, ${r2.usPerInput.toFixed(2)} µs per input`,
 );

@@ -14,6 +14,13 @@ export type Random = () => number;
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /**
+   * Runs `fn` after the current task and the I/O already waiting (Node's
+   * setImmediate; a MessageChannel post in a page, which background tabs do
+   * not throttle). Links gather what is sent until then into one frame.
+   * Default: a microtask.
+   */
+  defer?(fn: () => void): void;
 }
 
 /** SHA-256, hex-encoded; WebCrypto in both runtimes. */

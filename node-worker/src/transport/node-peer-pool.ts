@@ -25,6 +25,7 @@ import { createNodeWrtc, type NodeWrtc, type NodeWrtcKind } from './node-wrtc.ts
 export const nodeTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  defer: (fn) => setImmediate(fn),
 };
 
 /** Monotonic ms. */

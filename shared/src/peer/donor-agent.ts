@@ -1,7 +1,7 @@
 /**
  * The donor side of the task protocol: `assign` → `ack` → model by hash
- * (cache or blob exchange, verified) → Executor.run → `result` with the
- * outputs' digest, or `error` with a code. At most `executor.concurrency`
+ * (cache or blob exchange, verified) → Executor.run → `result` (with the
+ * outputs' digest for version 1 submitters only), or `error` with a code. At most `executor.concurrency`
  * tasks run at once; more wait in a bounded queue. `cancel` drops a lease.
  * No `progress` message per task: the `ack` already says the lease is held,
  * and an extra frame per task costs the submitter more than it tells it.
@@ -153,12 +153,13 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
       });
       if (lease.cancelled || link.closed) return;
       const outputs = res.outputs;
-      const digest = await digestTensorMap(outputs, sha256);
+      // Only version 1 submitters want the digest (they never checked it either).
+      const digest = link.remoteProtocol < 2 ? await digestTensorMap(outputs, sha256) : undefined;
       await answer(lease, {
         type: 'result',
         leaseId: msg.leaseId,
         outputs,
-        digest,
+        ...(digest !== undefined ? { digest } : {}),
         computeMs: res.computeMs,
         backend: res.backend,
       });

@@ -4,8 +4,12 @@
  * `bufferedAmount`, reassembled and parsed on receipt. The one-chunk frames
  * of one burst (everything sent before the next microtask) share data-channel
  * messages of ≤ 16 KiB: each message sent costs the native stack far more
- * than its bytes do. Heartbeats notice a
- * silent peer; malformed input is dropped and penalized, never thrown.
+ * than its bytes do. With a peer that speaks protocol 2 (its `hello` says
+ * so), small messages sent before `timers.defer` fires (the rest of this
+ * task and the I/O already waiting: a burst of assigns, the results a donor's
+ * runners returned meanwhile, a job's verdicts) travel as one `batch` frame:
+ * one header, one parse, one data-channel message for many tasks. Heartbeats
+ * notice a silent peer; malformed input is dropped and penalized, never thrown.
  */
 import type { PeerId } from '../contracts.ts';
 import { PeerGridError, type WireError } from '../errors.ts';
@@ -23,12 +27,12 @@ import {
 } from './chunking.ts';
 import { type FrameParts, joinFrameParts } from './frame-codec.ts';
 import {
-  decodePeerMessage,
+  decodePeerMessages,
+  encodeBatchParts,
   encodePeerMessage,
   encodePeerMessageParts,
-  unknownMessageType,
 } from './message-codec.ts';
-import type { PeerLoad, PeerMessage } from './messages.ts';
+import { PEER_MESSAGE_LIMITS, PEER_PROTOCOL, type PeerLoad, type PeerMessage } from './messages.ts';
 import { destroyPeer, type SimplePeerLike } from './simple-peer-like.ts';
 
 export interface PeerLinkOptions {
@@ -50,7 +54,18 @@ export interface PeerLinkOptions {
   readonly reassembly?: Partial<ReassemblyLimits>;
   /** Dropped frames/messages tolerated from the peer before disconnecting. Default 16. */
   readonly penaltyThreshold?: number;
+  /**
+   * The protocol version this end speaks. 1 behaves as peers before `hello`
+   * did: it sends no hello and no batch (tests of mixed versions). Default
+   * `PEER_PROTOCOL`.
+   */
+  readonly protocol?: number;
 }
+
+/** Messages carrying more tensor bytes than this are sent in a frame of their own. */
+export const BATCHABLE_TENSOR_BYTES = 4096;
+/** A batch is sent once it holds this many tensor bytes, whatever the time. */
+export const MAX_BATCH_TENSOR_BYTES = 64 * 1024;
 
 export interface PeerLinkStats {
   readonly bytesSent: number;
@@ -61,6 +76,11 @@ export interface PeerLinkStats {
   readonly penalties: number;
   /** Well-formed messages of a type this version does not know (a newer peer's), ignored. */
   readonly ignored: number;
+  /** Messages sent and received (a batch frame holds several), without heartbeats. */
+  readonly messagesSent: number;
+  readonly messagesReceived: number;
+  /** Batch frames sent. */
+  readonly batchesSent: number;
 }
 
 export interface PeerLink {
@@ -70,6 +90,8 @@ export interface PeerLink {
   readonly rttMs: number | undefined;
   /** Load the peer last reported in a heartbeat. */
   readonly remoteLoad: PeerLoad | undefined;
+  /** The protocol version the peer said it speaks in its `hello`; 1 until then. */
+  readonly remoteProtocol: number;
   /**
    * Queues a message; resolves when its last chunk is handed to the channel
    * (a one-chunk frame: at once, it leaves with its burst). Rejects
@@ -108,7 +130,16 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
     framesReceived: 0,
     penalties: 0,
     ignored: 0,
+    messagesSent: 0,
+    messagesReceived: 0,
+    batchesSent: 0,
   };
+  const protocol = opts.protocol ?? PEER_PROTOCOL;
+  let remoteProtocol = 1;
+  const defer = timers.defer ?? ((fn: () => void) => void SENT.then(fn));
+  /** Small messages waiting for the deferred flush, to leave as one frame. */
+  let pending: PeerMessage[] = [];
+  let pendingBytes = 0;
   let closed = false;
   let nextMessageId = 1;
   let tail: Promise<void> = SENT;
@@ -218,12 +249,43 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
     if (closed) {
       return Promise.reject(new PeerGridError('link-closed', `link to ${opts.remoteId} is closed`));
     }
-    const frame = encodePeerMessageParts(msg);
+    if (protocol >= 2 && remoteProtocol >= 2) {
+      const bytes = tensorBytes(msg);
+      if (bytes <= BATCHABLE_TENSOR_BYTES) {
+        if (pending.push(msg) === 1) defer(flushPending);
+        pendingBytes += bytes;
+        if (
+          pending.length >= PEER_MESSAGE_LIMITS.maxBatch ||
+          pendingBytes >= MAX_BATCH_TENSOR_BYTES
+        )
+          flushPending();
+        return SENT;
+      }
+    }
+    flushPending(); // what waits goes first
+    s.messagesSent++;
+    return sendParts(encodePeerMessageParts(msg), msg.type);
+  }
+
+  /** Sends what waits for the deferred flush: one message as it is, several as a batch. */
+  function flushPending(): void {
+    if (pending.length === 0) return;
+    const msgs = pending;
+    pending = [];
+    pendingBytes = 0;
+    if (closed) return;
+    s.messagesSent += msgs.length;
+    if (msgs.length > 1) s.batchesSent++;
+    const frame = msgs.length === 1 ? encodePeerMessageParts(msgs[0]!) : encodeBatchParts(msgs);
+    sendParts(frame, msgs.length === 1 ? msgs[0]!.type : 'batch').catch(() => {});
+  }
+
+  function sendParts(frame: FrameParts, type: string): Promise<void> {
     if (frame.byteLength > maxFrameBytes) {
       return Promise.reject(
         new PeerGridError(
           'too-large',
-          `a ${msg.type} frame of ${frame.byteLength} bytes is over ${maxFrameBytes}`,
+          `a ${type} frame of ${frame.byteLength} bytes is over ${maxFrameBytes}`,
         ),
       );
     }
@@ -273,13 +335,24 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
       penalize();
       return;
     }
-    const msg = decodePeerMessage(r.frame);
-    if (!msg) {
-      if (unknownMessageType(r.frame) === null) penalize();
-      else s.ignored++;
+    const decoded = decodePeerMessages(r.frame);
+    if (!decoded) {
+      penalize();
       return;
     }
     s.framesReceived++;
+    s.ignored += decoded.unknown;
+    for (const msg of decoded.messages) {
+      if (closed) return;
+      onPeerMessage(msg);
+    }
+  }
+
+  function onPeerMessage(msg: PeerMessage): void {
+    if (msg.type === 'hello') {
+      remoteProtocol = msg.protocol;
+      return;
+    }
     if (msg.type === 'ping') {
       const pong: PeerMessage = loadSource
         ? { type: 'pong', seq: msg.seq, load: loadSource() }
@@ -295,6 +368,7 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
       if (msg.load) remoteLoad = msg.load;
       return;
     }
+    s.messagesReceived++;
     for (const h of [...messageHandlers]) {
       try {
         h(msg);
@@ -363,6 +437,8 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
   );
   peer.on('error', (err) => close({ code: 'peer-error', message: err.message }));
   heartbeat = timers.setTimeout(tick, heartbeatMs);
+  // First on the link, so the peer knows what it may send before it sends anything.
+  if (protocol >= 2) sendControl({ type: 'hello', protocol });
 
   return {
     remoteId: opts.remoteId,
@@ -374,6 +450,9 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
     },
     get remoteLoad() {
       return remoteLoad;
+    },
+    get remoteProtocol() {
+      return remoteProtocol;
     },
     send,
     onMessage(h) {
@@ -391,4 +470,13 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
     stats: () => ({ ...s }),
     close,
   };
+}
+
+/** Tensor bytes a message carries. */
+function tensorBytes(msg: PeerMessage): number {
+  let n = 0;
+  const map = msg.type === 'assign' ? msg.feeds : msg.type === 'result' ? msg.outputs : undefined;
+  if (map) for (const t of Object.values(map)) n += t.data.byteLength;
+  else if (msg.type === 'chunk') n = msg.data.byteLength;
+  return n;
 }

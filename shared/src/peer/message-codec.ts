@@ -19,6 +19,21 @@ const HASH_RE = /^[0-9a-f]{64}$/;
 /** Encodes a message into frame parts (before chunking): tensor bytes are not copied. */
 export function encodePeerMessageParts(msg: PeerMessage): FrameParts {
   const tensors: Tensor[] = [];
+  return encodeFrameParts(headerOf(msg, tensors), tensors);
+}
+
+/**
+ * Encodes several messages into one `batch` frame (version 2 peers): one
+ * header holding each message's header, one tensor table shared by all.
+ */
+export function encodeBatchParts(msgs: readonly PeerMessage[]): FrameParts {
+  const tensors: Tensor[] = [];
+  const messages = msgs.map((m) => headerOf(m, tensors));
+  return encodeFrameParts({ type: 'batch', messages }, tensors);
+}
+
+/** A message's frame header; its tensors are appended to `tensors` and named by index. */
+function headerOf(msg: PeerMessage, tensors: Tensor[]): unknown {
   const refs = (map: TensorMap): Record<string, number> => {
     const out: Record<string, number> = {};
     for (const [name, t] of Object.entries(map)) {
@@ -33,33 +48,30 @@ export function encodePeerMessageParts(msg: PeerMessage): FrameParts {
   switch (msg.type) {
     case 'assign': {
       const { leaseId, jobId, modelHash, modelBytes, feeds, deadlineMs, backend, outputs } = msg;
-      return encodeFrameParts(
-        {
-          type: msg.type,
-          leaseId,
-          jobId,
-          modelHash,
-          modelBytes,
-          feeds: refs(feeds),
-          deadlineMs,
-          ...(backend ? { backend } : {}),
-          ...(outputs ? { outputs } : {}),
-        },
-        tensors,
-      );
+      return {
+        type: msg.type,
+        leaseId,
+        jobId,
+        modelHash,
+        modelBytes,
+        feeds: refs(feeds),
+        deadlineMs,
+        ...(backend ? { backend } : {}),
+        ...(outputs ? { outputs } : {}),
+      };
     }
     case 'verdict': {
       const { leaseId, jobId, verdict, creditMs } = msg;
-      return encodeFrameParts({ type: msg.type, leaseId, jobId, verdict, creditMs });
+      return { type: msg.type, leaseId, jobId, verdict, creditMs };
     }
     case 'result':
-      return encodeFrameParts({ ...msg, outputs: refs(msg.outputs) }, tensors);
+      return { ...msg, outputs: refs(msg.outputs) };
     case 'chunk': {
-      const data: Tensor = { dtype: 'uint8', dims: [msg.data.byteLength], data: msg.data };
-      return encodeFrameParts({ ...msg, data: 0 }, [data]);
+      tensors.push({ dtype: 'uint8', dims: [msg.data.byteLength], data: msg.data });
+      return { ...msg, data: tensors.length - 1 };
     }
     default:
-      return encodeFrameParts(msg);
+      return msg;
   }
 }
 
@@ -68,22 +80,58 @@ export function encodePeerMessage(msg: PeerMessage): Uint8Array {
   return joinFrameParts(encodePeerMessageParts(msg));
 }
 
-/**
- * The message type a well-formed frame names when this version does not know
- * it (a newer peer's message), else null. Such frames are ignored, not
- * counted against the sender: peers of different versions share a grid.
- */
-export function unknownMessageType(frame: Uint8Array): string | null {
-  const header = decodeFrame(frame)?.header as { type?: unknown } | null | undefined;
-  const type = header?.type;
-  if (typeof type !== 'string' || type.length === 0 || type.length > L.maxIdLength) return null;
-  return (PEER_MESSAGE_TYPES as readonly string[]).includes(type) ? null : type;
-}
-
-/** Decodes and parses one frame; null when malformed. */
+/** Decodes and parses one frame; null when malformed (or a batch). */
 export function decodePeerMessage(frame: Uint8Array): PeerMessage | null {
   const decoded = decodeFrame(frame);
   return decoded ? parsePeerMessage(decoded.header, decoded.tensors) : null;
+}
+
+/** What one frame holds: its messages in order, and how many of a type this version does not know. */
+export interface DecodedMessages {
+  readonly messages: readonly PeerMessage[];
+  readonly unknown: number;
+}
+
+/**
+ * Decodes a frame of one message or a `batch` of them; null when it is
+ * malformed, or when any message of a batch is (a batch is taken whole or
+ * not at all). Messages of a type this version does not know are counted
+ * in `unknown` and left out, as a single unknown frame is.
+ */
+export function decodePeerMessages(frame: Uint8Array): DecodedMessages | null {
+  const decoded = decodeFrame(frame);
+  if (!decoded) return null;
+  const h = decoded.header as { type?: unknown; messages?: unknown } | null;
+  if (h?.type !== 'batch') {
+    const msg = parsePeerMessage(decoded.header, decoded.tensors);
+    if (msg) return { messages: [msg], unknown: 0 };
+    return isUnknownType(h?.type) ? { messages: [], unknown: 1 } : null;
+  }
+  const raw = h.messages;
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > L.maxBatch) return null;
+  const used = new Set<number>();
+  const messages: PeerMessage[] = [];
+  let unknown = 0;
+  for (const m of raw) {
+    const type = (m as { type?: unknown } | null)?.type;
+    if (type === 'batch') return null;
+    const msg = parsePeerMessage(m, decoded.tensors, used);
+    if (msg) messages.push(msg);
+    else if (isUnknownType(type)) unknown++;
+    else return null;
+  }
+  // Every tensor of the table belongs to exactly one message.
+  if (used.size !== decoded.tensors.length) return null;
+  return { messages, unknown };
+}
+
+function isUnknownType(type: unknown): boolean {
+  return (
+    typeof type === 'string' &&
+    type.length > 0 &&
+    type.length <= L.maxIdLength &&
+    !(PEER_MESSAGE_TYPES as readonly string[]).includes(type)
+  );
 }
 
 /**
@@ -93,10 +141,10 @@ export function decodePeerMessage(frame: Uint8Array): PeerMessage | null {
 export function parsePeerMessage(
   header: unknown,
   tensors: readonly Tensor[] = [],
+  used: Set<number> = new Set(),
 ): PeerMessage | null {
   if (typeof header !== 'object' || header === null || Array.isArray(header)) return null;
   const h = header as Record<string, unknown>;
-  const used = new Set<number>();
   const tensorMap = (raw: unknown): TensorMap | null => {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
     const entries = Object.entries(raw);
@@ -143,13 +191,14 @@ export function parsePeerMessage(
     case 'result': {
       const outputs = tensorMap(h.outputs);
       const backend = backendOf(h.backend);
-      if (!outputs || !backend || !id(h.leaseId) || !hash(h.digest)) return null;
+      if (!outputs || !backend || !id(h.leaseId)) return null;
+      if (h.digest !== undefined && !hash(h.digest)) return null;
       if (!nonNegative(h.computeMs)) return null;
       return {
         type: 'result',
         leaseId: h.leaseId,
         outputs,
-        digest: h.digest,
+        ...(h.digest !== undefined ? { digest: h.digest } : {}),
         computeMs: h.computeMs,
         backend,
       };
@@ -193,16 +242,21 @@ export function parsePeerMessage(
       if (!Number.isSafeInteger(h.length)) return null;
       return { type: 'want', hash: h.hash, offset: h.offset, length: h.length };
     case 'chunk': {
-      const t = typeof h.data === 'number' ? tensors[h.data] : undefined;
+      const t = typeof h.data === 'number' && !used.has(h.data) ? tensors[h.data] : undefined;
       if (t?.dtype !== 'uint8' || !hash(h.hash) || !size(h.offset) || !size(h.total)) {
         return null;
       }
+      used.add(h.data as number);
       if (h.offset + t.data.byteLength > h.total) return null;
       return { type: 'chunk', hash: h.hash, offset: h.offset, total: h.total, data: t.data };
     }
     case 'blob-missing':
       if (!hash(h.hash) || !size(h.offset)) return null;
       return { type: 'blob-missing', hash: h.hash, offset: h.offset };
+    case 'hello':
+      return Number.isSafeInteger(h.protocol) && (h.protocol as number) >= 1
+        ? { type: 'hello', protocol: h.protocol as number }
+        : null;
     case 'ping':
     case 'pong': {
       if (!size(h.seq)) return null;

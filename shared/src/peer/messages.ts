@@ -52,8 +52,13 @@ export interface ResultMessage {
   readonly type: 'result';
   readonly leaseId: string;
   readonly outputs: TensorMap;
-  /** SHA-256 hex of the outputs (see `digestTensorMap`). */
-  readonly digest: string;
+  /**
+   * SHA-256 hex of the outputs (see `digestTensorMap`). Required by version 1
+   * peers, who never checked it either; version 2 donors leave it out for
+   * version 2 submitters: replicas are compared by their outputs, and a
+   * donor's word on its own digest proves nothing.
+   */
+  readonly digest?: string;
   readonly computeMs: number;
   readonly backend: Backend;
 }
@@ -149,6 +154,20 @@ export interface PongMessage {
   readonly load?: PeerLoad;
 }
 
+/**
+ * Sent once on every new link, before anything else: the protocol version
+ * this peer speaks. A peer that never sent one speaks version 1. Version 2
+ * adds `batch` frames and results without `digest`. Older peers ignore it
+ * (an unknown type), and are sent nothing they would not understand.
+ */
+export interface HelloMessage {
+  readonly type: 'hello';
+  readonly protocol: number;
+}
+
+/** The protocol version this code speaks (see `HelloMessage`). */
+export const PEER_PROTOCOL = 2;
+
 export type TaskMessage =
   | AssignMessage
   | AckMessage
@@ -163,10 +182,11 @@ export type BlobMessage =
   | WantMessage
   | ChunkMessage
   | BlobMissingMessage;
-export type PeerMessage = TaskMessage | BlobMessage | PingMessage | PongMessage;
+export type PeerMessage = TaskMessage | BlobMessage | PingMessage | PongMessage | HelloMessage;
 export type PeerMessageType = PeerMessage['type'];
 
-export const PEER_MESSAGE_TYPES: readonly PeerMessageType[] = [
+/** Every type a frame header may name: the messages, and `batch` (a frame of several). */
+export const PEER_MESSAGE_TYPES: readonly (PeerMessageType | 'batch')[] = [
   'assign',
   'ack',
   'progress',
@@ -181,6 +201,8 @@ export const PEER_MESSAGE_TYPES: readonly PeerMessageType[] = [
   'blob-missing',
   'ping',
   'pong',
+  'hello',
+  'batch',
 ];
 
 /** Named limits on message fields. */
@@ -199,4 +221,6 @@ export const PEER_MESSAGE_LIMITS = {
   maxVerdictCreditMs: 86_400_000,
   /** Largest blob size a message may name: 2 GiB. */
   maxBlobBytes: 2 ** 31,
+  /** Most messages in one `batch` frame. */
+  maxBatch: 1024,
 } as const;

@@ -13,7 +13,8 @@ import type { AssignMessage, PeerMessage } from './messages.ts';
 
 export interface TaskReport {
   readonly outputs: TensorMap;
-  readonly digest: string;
+  /** Only from version 1 donors; never trusted (a donor vouching for itself). */
+  readonly digest?: string;
   readonly computeMs: number;
   readonly backend: Backend;
 }
@@ -107,7 +108,7 @@ export function createTaskClient(opts: TaskClientOptions): TaskClient {
         type: 'reported',
         leaseId: p.leaseId,
         peerId: link.remoteId,
-        report: { outputs, digest, computeMs, backend },
+        report: { outputs, ...(digest !== undefined ? { digest } : {}), computeMs, backend },
       });
     } else {
       end(p, { type: 'errored', leaseId: p.leaseId, peerId: link.remoteId, error: msg.error });

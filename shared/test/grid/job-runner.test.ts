@@ -31,7 +31,8 @@ async function chainSpec(n: number): Promise<JobSpec> {
   return { name: 'chain', models: { [hash]: model }, tasks, policy: { targetError: 0.25 } };
 }
 
-function setup(donors: number, liars = 0) {
+/** Donors whose runs take `runMs` of virtual time each (0: none). */
+function setup(donors: number, liars = 0, runMs = 0) {
   const vt = createVirtualTime();
   const grid = createMemoryGrid({ ...vt, sha256 });
   const runs = new Map<number, number>();
@@ -39,7 +40,11 @@ function setup(donors: number, liars = 0) {
     const peer = grid.join(`d${i}`, donorCaps);
     createDonorNode({
       peer,
-      executor: plusOneExecutor(runs, i < liars),
+      executor: plusOneExecutor(
+        runs,
+        i < liars,
+        runMs > 0 ? { timers: vt.timers, ms: runMs } : undefined,
+      ),
       sha256,
       timers: vt.timers,
       meshSize: 0,
@@ -152,7 +157,8 @@ describe('job runner', () => {
   });
 
   it('resumes from the store: tasks verified before a stop are not run again', async () => {
-    const env = setup(2);
+    // Runs take time, so the stop comes while the job is under way.
+    const env = setup(2, 0, 5);
     const spec = await chainSpec(12);
     const store = createMemoryJobStore();
     const first = await start(env, spec, store);

@@ -130,12 +130,18 @@ export const donorCaps: Capabilities = {
 };
 
 /** y = x + 1 (int32); counts runs per input value. */
-export function plusOneExecutor(runs: Map<number, number>, wrong = false): Executor {
+export function plusOneExecutor(
+  runs: Map<number, number>,
+  wrong = false,
+  /** Each run takes this long on these timers (virtual time in tests). Default: no time. */
+  delay?: { readonly timers: Timers; readonly ms: number },
+): Executor {
   return {
     concurrency: 1,
     backends: async () => ['cpu'],
     close: async () => {},
     async run(req) {
+      if (delay) await new Promise<void>((r) => delay.timers.setTimeout(r, delay.ms));
       const x = tensorValues(req.feeds.x!) as Int32Array;
       runs.set(x[0]!, (runs.get(x[0]!) ?? 0) + 1);
       const y = Int32Array.from(x, (v) => v + (wrong ? 100 : 1));

@@ -10,6 +10,7 @@ import {
   type ExecRequest,
   type ExecResult,
   type Executor,
+  PEER_PROTOCOL,
   PeerGridError,
   type TaskClientEvent,
   tensorFrom,
@@ -50,12 +51,16 @@ function fakeExecutor(concurrency: number) {
   return { executor, runs, maxRunning: () => maxRunning };
 }
 
-async function setup(opts: { concurrency?: number; deferAcks?: boolean } = {}) {
+async function setup(
+  opts: { concurrency?: number; deferAcks?: boolean; submitterProtocol?: number } = {},
+) {
   const vt = createVirtualTime();
-  const [toDonor, toSubmitter] = linkPair(vt, {
-    deadAfterMs: 600_000,
-    heartbeatIntervalMs: 300_000,
-  });
+  const quiet = { deadAfterMs: 600_000, heartbeatIntervalMs: 300_000 };
+  // [submitter's link to the donor, donor's link to the submitter]
+  const [toDonor, toSubmitter] =
+    opts.submitterProtocol === undefined
+      ? linkPair(vt, quiet)
+      : linkPair(vt, { ...quiet, protocol: opts.submitterProtocol }, { protocol: PEER_PROTOCOL });
   const model = new Uint8Array(20_000).map((_, i) => i % 7);
   const subBlobs = createBlobExchange({
     cache: createMemoryBlobCache(),
@@ -139,7 +144,7 @@ describe('deferred acks', () => {
 });
 
 describe('donor agent + task client', () => {
-  it('acks, fetches the model by hash, runs, and reports outputs with their digest', async () => {
+  it('acks, fetches the model by hash, runs, and reports outputs (no digest for a version 2 submitter)', async () => {
     const s = await setup();
     const done = s.assign('l1');
     await until(() => expect(s.fake.runs).toHaveLength(1));
@@ -151,8 +156,19 @@ describe('donor agent + task client', () => {
     expect(ev.type).toBe('reported');
     if (ev.type !== 'reported') return;
     expect([...(tensorValues(ev.report.outputs.y!) as Float32Array)]).toEqual([2, 4, 6]);
-    expect(ev.report.digest).toBe(await digestTensorMap(ev.report.outputs, sha256));
+    expect(ev.report.digest).toBeUndefined();
     expect(ev.report.backend).toBe('cpu');
+  });
+
+  it('reports the outputs digest to a version 1 submitter, which requires it', async () => {
+    const s = await setup({ submitterProtocol: 1 });
+    const done = s.assign('l1');
+    await until(() => expect(s.fake.runs).toHaveLength(1));
+    s.fake.runs[0]?.release();
+    const ev = await done;
+    expect(ev.type).toBe('reported');
+    if (ev.type !== 'reported') return;
+    expect(ev.report.digest).toBe(await digestTensorMap(ev.report.outputs, sha256));
   });
 
   it('runs at most executor.concurrency tasks and reports load', async () => {

@@ -72,11 +72,13 @@ export const sha256: Sha256Hex = async (b) =>
 export function linkPair(
   vt: ReturnType<typeof createVirtualTime>,
   extra: Partial<PeerLinkOptions> = {},
+  /** Options of the second link only (e.g. an older `protocol`). */
+  extraB: Partial<PeerLinkOptions> = {},
 ): [PeerLink, PeerLink] {
   const [pa, pb] = createMemoryPeerPair();
   const base = { now: vt.now, timers: vt.timers, ...extra };
   return [
     createPeerLink({ ...base, peer: pa, remoteId: 'b' }),
-    createPeerLink({ ...base, peer: pb, remoteId: 'a' }),
+    createPeerLink({ ...base, ...extraB, peer: pb, remoteId: 'a' }),
   ];
 }

@@ -77,7 +77,7 @@ describe('one-chunk frames', () => {
 });
 
 describe('bursts', () => {
-  it('packs the one-chunk frames of a burst into few messages, in order', async () => {
+  it('packs the one-chunk frames of a burst into few messages, in order (version 1 peers)', async () => {
     const vt = createVirtualTime();
     const [pa, pb] = createMemoryPeerPair();
     const sent: number[] = [];
@@ -86,8 +86,9 @@ describe('bursts', () => {
       sent.push(chunk.byteLength);
       send(chunk);
     };
-    const a = createPeerLink({ peer: pa, remoteId: 'b', now: vt.now, timers: vt.timers });
-    const b = createPeerLink({ peer: pb, remoteId: 'a', now: vt.now, timers: vt.timers });
+    const v1 = { now: vt.now, timers: vt.timers, protocol: 1 };
+    const a = createPeerLink({ ...v1, peer: pa, remoteId: 'b' });
+    const b = createPeerLink({ ...v1, peer: pb, remoteId: 'a' });
     const got: string[] = [];
     b.onMessage((m) => got.push(m.type === 'ack' ? m.leaseId : m.type));
     const ids = Array.from({ length: 500 }, (_, i) => `lease-${i}`);

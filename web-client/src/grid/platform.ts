@@ -5,9 +5,18 @@ import { sha256Hex } from '../lib/sha256.ts';
 export const now = (): number => Date.now();
 /** The CSPRNG: the job engine draws audits and lease ids from it (see `cryptoRandom`). */
 export const random = cryptoRandom;
+/** Macrotasks by MessageChannel: not clamped like setTimeout(0), nor throttled in hidden tabs. */
+const deferred: (() => void)[] = [];
+const deferChannel = new MessageChannel();
+deferChannel.port1.onmessage = () => {
+  for (const fn of deferred.splice(0)) fn();
+};
 export const timers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  defer: (fn) => {
+    if (deferred.push(fn) === 1) deferChannel.port2.postMessage(0);
+  },
 };
 /** SHA-256 hex (WebCrypto). */
 export const sha256: Sha256Hex = sha256Hex;
