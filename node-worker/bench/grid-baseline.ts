@@ -70,9 +70,10 @@ async function localRun(
     );
     let next = 0;
     const t0 = performance.now();
+    // As a donor feeds its executor: its slots, and the runs it takes early to batch them.
     await Promise.all(
       executors.flatMap((ex) =>
-        Array.from({ length: concurrency }, async () => {
+        Array.from({ length: ex.concurrency + (ex.prefetch ?? 0) }, async () => {
           for (let i = next++; i < spec.tasks.length; i = next++) computeMs += await run(ex, i);
         }),
       ),

@@ -66,6 +66,12 @@ export interface Executor {
   /** Backends this executor can use on this machine, best first. */
   backends(): Promise<readonly Backend[]>;
   readonly concurrency: number;
+  /**
+   * Runs it takes beyond `concurrency` and holds until a slot is free: it
+   * hands them to its workers in batches (fewer messages per task). A donor
+   * passes it up to this many of its queued leases early. Default 0.
+   */
+  readonly prefetch?: number;
   close(): Promise<void>;
 }
 

@@ -3,7 +3,11 @@
  * worker_threads for onnxruntime-web WASM, child processes for
  * onnxruntime-node CPU/CUDA). Each keeps sessions by model hash; a task past
  * its timeout is killed with its runner, which is replaced, so the pool keeps
- * serving.
+ * serving. When more runs wait than runners are free, a runner takes several
+ * in one message (up to `maxBatch`, shared out evenly) and returns what it
+ * finished together: for short tasks the IPC costs a message per batch, not
+ * per task. A run's timeout counts from when it starts: when the run before
+ * it in its runner reports. A killed runner's other runs go back to the queue.
  */
 import { availableParallelism } from 'node:os';
 import {
@@ -17,7 +21,7 @@ import {
 } from '@peergrid/shared';
 import { detectBackends } from './detect-backends.ts';
 import { createRunner, type Runner, type RunnerKind } from './runner.ts';
-import { parseWorkerReply, type WorkerRunMessage } from './worker-protocol.ts';
+import { parseWorkerReplies, type WorkerRun, type WorkerRunsMessage } from './worker-protocol.ts';
 
 /** Options of {@link createNodeExecutor}. */
 export interface NodeExecutorOptions {
@@ -33,6 +37,8 @@ export interface NodeExecutorOptions {
   readonly maxTensorBytes?: number;
   /** Sessions each runner keeps (LRU). Default 8. */
   readonly maxSessionsPerWorker?: number;
+  /** Most runs a runner holds at once (one running, the rest waiting in it). Default 8. */
+  readonly maxBatch?: number;
 }
 
 export const NODE_EXECUTOR_DEFAULTS = {
@@ -40,9 +46,11 @@ export const NODE_EXECUTOR_DEFAULTS = {
   maxTensorBytes: 64 * 1024 * 1024,
   maxSessionsPerWorker: 8,
   intraOpThreads: 1,
+  maxBatch: 8,
 } as const;
 
 interface Pending {
+  readonly id: number;
   readonly req: ExecRequest;
   readonly backend: Backend;
   readonly resolve: (r: ExecResult) => void;
@@ -53,7 +61,9 @@ interface Slot {
   runner: Runner | null;
   /** Session keys (`backend:hash`) the runner holds, so models are sent once. */
   readonly keys: Set<string>;
-  job: Pending | null;
+  /** Runs posted to the runner, in the order it runs them: the first is running. */
+  jobs: Pending[];
+  /** The first run's timeout. */
   timer: ReturnType<typeof setTimeout> | null;
 }
 
@@ -83,8 +93,13 @@ function checkFeeds(feeds: TensorMap, maxTensorBytes: number): void {
   }
 }
 
+/** The Node executor, with counts of the messages it exchanged with its runners. */
+export interface NodeExecutor extends Executor {
+  ipcStats(): { readonly messagesToRunners: number; readonly messagesFromRunners: number };
+}
+
 /** Creates the Node executor. Runners start lazily, on the first run that needs one. */
-export function createNodeExecutor(options: NodeExecutorOptions = {}): Executor {
+export function createNodeExecutor(options: NodeExecutorOptions = {}): NodeExecutor {
   const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
   const maxModelBytes = options.maxModelBytes ?? NODE_EXECUTOR_DEFAULTS.maxModelBytes;
   const maxTensorBytes = options.maxTensorBytes ?? NODE_EXECUTOR_DEFAULTS.maxTensorBytes;
@@ -93,10 +108,15 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): Executor 
     maxSessions: options.maxSessionsPerWorker ?? NODE_EXECUTOR_DEFAULTS.maxSessionsPerWorker,
     maxTensorBytes,
   };
+  const maxBatch = Math.max(1, options.maxBatch ?? NODE_EXECUTOR_DEFAULTS.maxBatch);
+  /** A runner holding more runs than this is not sent more yet. */
+  const lowWater = Math.floor(maxBatch / 4);
   const slots: Slot[] = [];
   const queue: Pending[] = [];
   const dying = new Set<Promise<void>>();
+  let nextId = 1;
   let closed = false;
+  const ipc = { messagesToRunners: 0, messagesFromRunners: 0 };
 
   function start(s: Slot, kind: RunnerKind): Runner {
     const runner: Runner = createRunner(kind, config, {
@@ -107,91 +127,147 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): Executor 
     return runner;
   }
 
-  /** Kills the slot's runner (its task, if any, is over) and leaves the slot empty. */
+  /** Kills the slot's runner and leaves the slot empty; its runs must be dealt with first. */
   function stop(s: Slot): void {
     const runner = s.runner;
     s.runner = null;
     s.keys.clear();
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = null;
     if (!runner) return;
     const p = runner.kill();
     dying.add(p);
     void p.finally(() => dying.delete(p));
   }
 
-  function finish(s: Slot): Pending | null {
-    const job = s.job;
-    s.job = null;
+  /** Starts the timeout of the slot's first run (it runs now). */
+  function armHead(s: Slot): void {
     if (s.timer) clearTimeout(s.timer);
     s.timer = null;
-    return job;
+    const head = s.jobs[0];
+    if (!head) return;
+    s.timer = setTimeout(() => {
+      s.timer = null;
+      if (s.jobs[0] !== head) return;
+      lose(s, fail('timeout', `task exceeded ${head.req.timeoutMs} ms; its runner was killed`));
+    }, head.req.timeoutMs);
+  }
+
+  /** The runner is lost: its running run fails with `error`, the runs after it go back to the queue. */
+  function lose(s: Slot, error: PeerGridError): void {
+    const [head, ...rest] = s.jobs;
+    s.jobs = [];
+    stop(s);
+    queue.unshift(...rest);
+    head?.reject(error);
+    pump();
   }
 
   function onCrash(s: Slot, runner: Runner, reason: string): void {
     if (s.runner !== runner) return;
-    finish(s)?.reject(fail('internal', reason));
-    stop(s);
-    pump();
+    lose(s, fail('internal', reason));
   }
 
-  function post(s: Slot, job: Pending, withModel: boolean): void {
-    const msg: WorkerRunMessage = {
-      type: 'run',
+  function toRun(s: Slot, job: Pending, withModel: boolean): WorkerRun {
+    if (withModel) s.keys.add(`${job.backend}:${job.req.modelHash}`);
+    return {
+      id: job.id,
       backend: job.backend,
       modelHash: job.req.modelHash,
       model: withModel ? job.req.model : undefined,
       feeds: job.req.feeds,
       outputs: job.req.outputs,
     };
-    if (withModel) s.keys.add(`${job.backend}:${job.req.modelHash}`);
+  }
+
+  function post(s: Slot, jobs: readonly Pending[]): void {
+    const runs = jobs.map((job) =>
+      toRun(s, job, !s.keys.has(`${job.backend}:${job.req.modelHash}`)),
+    );
+    const msg: WorkerRunsMessage = { type: 'runs', runs };
+    ipc.messagesToRunners++;
     s.runner?.post(msg);
   }
 
   function onReply(s: Slot, runner: Runner, raw: unknown): void {
     if (s.runner !== runner) return;
-    const reply = parseWorkerReply(raw);
-    if (!reply) {
-      finish(s)?.reject(fail('internal', 'malformed reply from a runner'));
-      pump();
+    ipc.messagesFromRunners++;
+    const parsed = parseWorkerReplies(raw);
+    if (!parsed) {
+      lose(s, fail('internal', 'malformed reply from a runner'));
       return;
     }
-    for (const key of reply.evicted) s.keys.delete(key);
-    const job = s.job;
-    if (!job) return;
-    if (reply.type === 'need-model') {
-      post(s, job, true);
-      return;
+    for (const key of parsed.evicted) s.keys.delete(key);
+    const headBefore = s.jobs[0];
+    for (const reply of parsed.replies) {
+      const at = s.jobs.findIndex((j) => j.id === reply.id);
+      if (at < 0) continue;
+      const job = s.jobs[at]!;
+      if (reply.type === 'need-model') {
+        // Its session was evicted meanwhile: again, with the model, after the others.
+        s.jobs.splice(at, 1);
+        s.jobs.push(job);
+        ipc.messagesToRunners++;
+        s.runner?.post({ type: 'runs', runs: [toRun(s, job, true)] } satisfies WorkerRunsMessage);
+        continue;
+      }
+      s.jobs.splice(at, 1);
+      if (reply.type === 'result') {
+        job.resolve({ outputs: reply.outputs, backend: job.backend, computeMs: reply.computeMs });
+      } else {
+        job.reject(fail(reply.code, reply.message));
+      }
     }
-    finish(s);
-    if (reply.type === 'result') {
-      job.resolve({ outputs: reply.outputs, backend: job.backend, computeMs: reply.computeMs });
-    } else {
-      job.reject(fail(reply.code, reply.message));
-    }
+    if (s.jobs[0] !== headBefore) armHead(s);
     pump();
   }
 
+  let pumpScheduled = false;
+  /** Runs arriving in one go (a batch of leases) are shared out together, after this task. */
+  function pumpSoon(): void {
+    if (pumpScheduled) return;
+    pumpScheduled = true;
+    setImmediate(() => {
+      pumpScheduled = false;
+      pump();
+    });
+  }
+
+  /**
+   * Shares the queue out to runners, least loaded first, in one message per
+   * runner. A runner is topped up only once it is down to `lowWater` runs,
+   * and then up to `maxBatch`: with a steady stream (one lease in as one
+   * result goes out) runs would otherwise cross one per message.
+   */
   function pump(): void {
-    while (queue.length > 0 && !closed) {
-      let s = slots.find((x) => x.job === null);
-      if (!s && slots.length < concurrency) {
-        s = { runner: null, keys: new Set(), job: null, timer: null };
-        slots.push(s);
-      }
-      if (!s) return;
-      const job = queue.shift() as Pending;
+    if (closed || queue.length === 0) return;
+    const posts = new Map<Slot, Pending[]>();
+    const open = new Set(slots.filter((x) => x.jobs.length <= lowWater));
+    while (queue.length > 0) {
+      const job = queue[0]!;
       const kind = kindFor(job.backend);
-      if (s.runner && s.runner.kind !== kind) stop(s);
-      if (!s.runner) start(s, kind);
-      s.job = job;
-      const slot = s;
-      s.timer = setTimeout(() => {
-        finish(slot);
-        job.reject(fail('timeout', `task exceeded ${job.req.timeoutMs} ms; its runner was killed`));
-        stop(slot);
-        pump();
-      }, job.req.timeoutMs);
-      post(s, job, !s.keys.has(`${job.backend}:${job.req.modelHash}`));
+      // The least loaded open slot that can take this kind of run; a new one while under concurrency.
+      let best: Slot | undefined;
+      for (const x of open) {
+        if (x.jobs.length > 0 && x.runner?.kind !== kind) continue;
+        if (!best || x.jobs.length < best.jobs.length) best = x;
+      }
+      if ((!best || best.jobs.length > 0) && slots.length < concurrency) {
+        best = { runner: null, keys: new Set(), jobs: [], timer: null };
+        slots.push(best);
+        open.add(best);
+      }
+      if (!best || best.jobs.length >= maxBatch) break;
+      queue.shift();
+      if (best.runner && best.runner.kind !== kind) stop(best);
+      if (!best.runner) start(best, kind);
+      best.jobs.push(job);
+      const batch = posts.get(best);
+      if (batch) batch.push(job);
+      else posts.set(best, [job]);
+      if (best.jobs.length === 1) armHead(best);
     }
+    for (const [slot, jobs] of posts) post(slot, jobs);
   }
 
   async function pickBackend(req: ExecRequest): Promise<Backend> {
@@ -213,6 +289,9 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): Executor 
 
   return {
     concurrency,
+    // Runs it can take beyond `concurrency`: they wait in the runners, to cross in batches.
+    prefetch: concurrency * (maxBatch - 1),
+    ipcStats: () => ({ ...ipc }),
     async backends() {
       return (await detectBackends()).backends;
     },
@@ -229,15 +308,15 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): Executor 
         throw fail('bad-input', `timeoutMs must be > 0, got ${req.timeoutMs}`);
       const backend = await pickBackend(req);
       return new Promise<ExecResult>((resolve, reject) => {
-        queue.push({ req, backend, resolve, reject });
-        pump();
+        queue.push({ id: nextId++, req, backend, resolve, reject });
+        pumpSoon();
       });
     },
     async close() {
       closed = true;
       for (const job of queue.splice(0)) job.reject(fail('internal', 'executor closed'));
       for (const s of slots) {
-        finish(s)?.reject(fail('internal', 'executor closed'));
+        for (const job of s.jobs.splice(0)) job.reject(fail('internal', 'executor closed'));
         stop(s);
       }
       await Promise.all([...dying]);

@@ -1,7 +1,8 @@
 // Runner entry of the Node executor, as a worker_thread or a child process
 // (see runner.ts); plain JS so it loads without a TypeScript loader. One ORT
 // session cache per runner, keyed by `${backend}:${modelHash}`, LRU-bounded.
-// Protocol: see worker-protocol.ts (the executor side).
+// Protocol: see worker-protocol.ts (the executor side): batches of runs in,
+// batches of replies out.
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -16,6 +17,8 @@ const { intraOpThreads, maxSessions, maxTensorBytes } = config;
 const sessions = new Map();
 /** @type {Record<string, Promise<any>>} */
 const runtimes = {};
+/** Session keys dropped since the last replies went out (they tell the executor). */
+let evicted = [];
 
 const TYPED = {
   float32: Float32Array,
@@ -54,7 +57,7 @@ function loadRuntime(backend) {
   });
 }
 
-async function getSession(backend, hash, model, evicted) {
+async function getSession(backend, hash, model) {
   const key = `${backend}:${hash}`;
   const hit = sessions.get(key);
   if (hit) {
@@ -158,10 +161,9 @@ function fromOrt(name, v) {
 }
 
 async function run(msg) {
-  const evicted = [];
   try {
-    const entry = await getSession(msg.backend, msg.modelHash, msg.model, evicted);
-    if (!entry) return { type: 'need-model', evicted };
+    const entry = await getSession(msg.backend, msg.modelHash, msg.model);
+    if (!entry) return { type: 'need-model', id: msg.id };
     const { session, ort } = entry;
     checkFeeds(session, msg.feeds);
     const feeds = {};
@@ -186,18 +188,52 @@ async function run(msg) {
     const outputs = {};
     for (const name of names) outputs[name] = fromOrt(name, result[name]);
     for (const v of Object.values(result)) v.dispose?.();
-    return { type: 'result', outputs, computeMs, evicted };
+    return { type: 'result', id: msg.id, outputs, computeMs };
   } catch (err) {
     const code = err instanceof ExecFailure ? err.code : 'internal';
-    return { type: 'error', code, message: String(err?.message ?? err), evicted };
+    return { type: 'error', id: msg.id, code, message: String(err?.message ?? err) };
   }
 }
 
+// Runs arrive in batches and run one after another; what is done goes back
+// in one message when the inbox is empty, or FLUSH_MS after the oldest reply
+// waiting (so a long run never holds back the results before it).
+const FLUSH_MS = 2;
+const inbox = [];
+let outbox = [];
+let flushTimer = null;
+let draining = false;
+
+function flush() {
+  if (flushTimer) clearTimeout(flushTimer);
+  flushTimer = null;
+  if (outbox.length === 0) return;
+  const replies = outbox;
+  const dropped = evicted;
+  outbox = [];
+  evicted = [];
+  const transfer = [];
+  for (const r of replies) {
+    if (r.type === 'result') for (const t of Object.values(r.outputs)) transfer.push(t.data.buffer);
+  }
+  port.postMessage({ type: 'replies', replies, evicted: dropped }, transfer);
+}
+
+async function drain() {
+  if (draining) return;
+  draining = true;
+  while (inbox.length > 0) {
+    const msg = inbox.shift();
+    const reply = await run(msg); // not `outbox.push(await …)`: a flush meanwhile swaps `outbox`
+    outbox.push(reply);
+    if (inbox.length === 0) flush();
+    else flushTimer ??= setTimeout(flush, FLUSH_MS);
+  }
+  draining = false;
+}
+
 port.on('message', (msg) => {
-  if (msg?.type !== 'run') return;
-  run(msg).then((reply) => {
-    const transfer =
-      reply.type === 'result' ? Object.values(reply.outputs).map((t) => t.data.buffer) : [];
-    port.postMessage(reply, transfer);
-  });
+  if (msg?.type !== 'runs' || !Array.isArray(msg.runs)) return;
+  inbox.push(...msg.runs);
+  void drain();
 });

@@ -38,6 +38,7 @@ function sabotageNote(s: TestSabotage): string {
 function counting(executor: Executor, stats: { ok: number; failed: number }): Executor {
   return {
     concurrency: executor.concurrency,
+    ...(executor.prefetch !== undefined ? { prefetch: executor.prefetch } : {}),
     backends: () => executor.backends(),
     close: () => executor.close(),
     async run(req) {

@@ -71,6 +71,7 @@ export function createSabotagingExecutor(
   let lies = 0;
   return {
     concurrency: executor.concurrency,
+    ...(executor.prefetch !== undefined ? { prefetch: executor.prefetch } : {}),
     backends: () => executor.backends(),
     close: () => executor.close(),
     lies: () => lies,

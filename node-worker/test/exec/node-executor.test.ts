@@ -1,4 +1,4 @@
-import { PeerGridError } from '@peergrid/shared';
+import { PeerGridError, tensorValues } from '@peergrid/shared';
 import { describe, expect, it } from 'vitest';
 import { detectBackends } from '../../src/exec/detect-backends.ts';
 import { createNodeExecutor } from '../../src/exec/node-executor.ts';
@@ -38,6 +38,91 @@ describe('node executor backends', () => {
         expect((cuda as PeerGridError).code).toBe('backend-unavailable');
         expect((cuda as PeerGridError).message).toMatch(/CUDA/);
       }
+    } finally {
+      await ex.close();
+    }
+  });
+});
+
+describe('node executor batches', () => {
+  const model = createMatmulModel({ size: 16, layers: 2 });
+  const req = (seed: number, timeoutMs = 30_000, m = model) => ({
+    modelHash: modelHash(m),
+    model: m,
+    feeds: { x: createMatmulInput(1, m === model ? 16 : 256, seed) },
+    timeoutMs,
+    backend: 'cpu' as const,
+  });
+  const values = (r: { outputs: Record<string, { dtype: string }> }) =>
+    Object.values(r.outputs).map((t) => [...(tensorValues(t as never) as Float32Array)]);
+
+  it('shares a backlog out to its runners in batches, each run with its own result', async () => {
+    const one = createNodeExecutor({ backend: 'cpu', concurrency: 1, maxBatch: 1 });
+    const many = createNodeExecutor({ backend: 'cpu', concurrency: 2, maxBatch: 4 });
+    try {
+      const seeds = Array.from({ length: 24 }, (_, i) => i + 1);
+      const alone = [];
+      for (const s of seeds) alone.push(values(await one.run(req(s))));
+      expect(one.ipcStats().messagesToRunners).toBe(24 + 0); // one message per run
+      const together = await Promise.all(seeds.map((s) => many.run(req(s))));
+      expect(together.map(values)).toEqual(alone);
+      // 24 runs at once: two runners take four at a time, so far fewer messages than runs.
+      expect(many.ipcStats().messagesToRunners).toBeLessThanOrEqual(8);
+      expect(many.ipcStats().messagesFromRunners).toBeLessThan(24);
+    } finally {
+      await Promise.all([one.close(), many.close()]);
+    }
+  });
+
+  it('loses no reply when a runner sends what it finished while a longer run goes on', async () => {
+    // Runs of ~5 ms among short ones: the runner's 2 ms flush fires in the middle of runs.
+    const medium = createMatmulModel({ size: 256, layers: 32 });
+    const ex = createNodeExecutor({ backend: 'cpu', concurrency: 1, maxBatch: 8 });
+    try {
+      const runs = Array.from({ length: 60 }, (_, i) =>
+        i % 3 === 0
+          ? ex.run({
+              modelHash: modelHash(medium),
+              model: medium,
+              feeds: { x: createMatmulInput(8, 256, i) },
+              timeoutMs: 20_000,
+              backend: 'cpu',
+            })
+          : ex.run(req(i, 20_000)),
+      );
+      const done = await Promise.all(runs);
+      expect(done).toHaveLength(60);
+      // (A reply pushed onto the outbox a flush had just sent would never arrive: this hung.)
+    } finally {
+      await ex.close();
+    }
+  });
+
+  it('a run past its timeout fails alone: the runs batched before and after it succeed', async () => {
+    const ex = createNodeExecutor({ backend: 'cpu', concurrency: 1, maxBatch: 8 });
+    const slow = createMatmulModel({ size: 256, layers: 100 });
+    try {
+      await ex.run(req(1)); // the runner is up and holds the small model
+      const runaway = {
+        modelHash: modelHash(slow),
+        model: slow,
+        feeds: { x: createMatmulInput(16_384, 256, 2) }, // seconds of work
+        timeoutMs: 300,
+        backend: 'cpu' as const,
+      };
+      const outcome = (p: Promise<unknown>) =>
+        p.then(
+          () => 'ok',
+          (e: unknown) => (e as PeerGridError).code,
+        );
+      const runs = [
+        ex.run(req(2)),
+        ex.run(req(3)),
+        ex.run(runaway),
+        ex.run(req(4)),
+        ex.run(req(5)),
+      ];
+      expect(await Promise.all(runs.map(outcome))).toEqual(['ok', 'ok', 'timeout', 'ok', 'ok']);
     } finally {
       await ex.close();
     }

@@ -60,6 +60,8 @@ export const DEFAULT_ACK_DELAY_MS = 100;
 export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
   const { executor, blobs, sha256 } = opts;
   const capacity = Math.max(1, executor.concurrency);
+  /** Leases handed to the executor at once: its slots, and what it takes early to batch. */
+  const handOver = capacity + Math.max(0, Math.floor(executor.prefetch ?? 0));
   const maxQueued = opts.maxQueued ?? capacity * 2;
   const maxModelBytes = opts.maxModelBytes ?? 512 * 1024 * 1024;
   const queue: Lease[] = [];
@@ -99,7 +101,7 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
       fail('too-large', `model of ${msg.modelBytes} bytes is over ${maxModelBytes}`);
       return;
     }
-    if (running >= capacity && queue.length >= maxQueued) {
+    if (running + queue.length >= capacity + maxQueued) {
       fail('busy', `${running} running and ${queue.length} queued`);
       return;
     }
@@ -120,7 +122,7 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
   }
 
   function pump(): void {
-    while (running < capacity && queue.length > 0) {
+    while (running < handOver && queue.length > 0) {
       const lease = queue.shift()!;
       if (lease.cancelled) continue;
       running++;
@@ -181,7 +183,12 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
     }
   }
 
-  const load = (): PeerLoad => ({ running, queued: queue.length, capacity });
+  // Leases the executor holds beyond its slots are queued, as far as anyone asking knows.
+  const load = (): PeerLoad => ({
+    running: Math.min(running, capacity),
+    queued: queue.length + Math.max(0, running - capacity),
+    capacity,
+  });
 
   return {
     attach(link) {
