@@ -59,6 +59,8 @@ export interface ClusterOptions {
   readonly nodeArgs?: readonly string[];
   /** Cap on the submitter's upload, bytes/s. Default none. */
   readonly uploadBytesPerSec?: number;
+  /** Round trip added to every link of the submitter (test-only receive delay), ms. Default 0. */
+  readonly rttMs?: number;
   /** Cores for the donor processes (see pinning.ts). Default: unpinned. */
   readonly pinning?: Pinning;
   /**
@@ -103,6 +105,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     capabilities: { runtime: 'node', backends: [], cores: 1, memoryMB: 0, maxConcurrency: 0 },
     cache: createMemoryBlobCache(),
     ...(o.native ? { native: o.native } : {}),
+    ...(o.rttMs ? { pool: { link: { testReceiveDelayMs: o.rttMs } } } : {}),
     ...(o.uploadBytesPerSec ? { blobOptions: { uploadBytesPerSec: o.uploadBytesPerSec } } : {}),
   });
   const t0 = Date.now();

@@ -10,11 +10,14 @@ import { nodeSha256 } from '../src/transport/node-peer-pool.ts';
 import { prepareNodeJob } from '../src/worker/node-job.ts';
 import { createMatmulInput, createMatmulModel } from '../src/workloads/index.ts';
 import { startCluster, TRANSPORT_ONLY } from './grid-cluster.ts';
+import type { Pinning } from './pinning.ts';
 
 export interface SwarmOptions {
   readonly donors: number;
   readonly modelMB: number;
   readonly uploadMBps: number;
+  /** Cores for the donor processes (the bench pins roles; see pinning.ts). Default unpinned. */
+  readonly pinning?: Pinning;
 }
 
 function modelJob(modelMB: number, tasks: number): Promise<JobSpec> | JobSpec {
@@ -40,6 +43,7 @@ async function distribute(o: SwarmOptions, swarm: boolean, log: (l: string) => v
     maxQueued: 2,
     mesh: swarm ? 3 : 0,
     uploadBytesPerSec: o.uploadMBps * 1e6,
+    ...(o.pinning ? { pinning: o.pinning } : {}),
   });
   try {
     const peer = cluster.submitter;

@@ -43,6 +43,8 @@ const USAGE = `npm run bench:grid -- [options]
   --upload-mbps N     submitter upload cap in the swarm test, MB/s (default 10)
   --dispatch N        tasks in the echo-donor dispatch run (default 20000)
   --dispatch-pipeline N  leases per echo-donor slot (default 256)
+  --rtt-ms N          also run the ~20 ms tasks with N ms added to every submitter link
+                      (a test-only receive delay), against the same baseline (default 0: off)
   --skip-swarm        skip the swarm test
   --no-pin            leave roles unpinned (default: submitter on core 0, donors on the last core)`;
 
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
       dispatch: { type: 'string', default: '20000' },
       'dispatch-pipeline': { type: 'string', default: '256' },
       'no-pin': { type: 'boolean', default: false },
+      'rtt-ms': { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -251,6 +254,44 @@ async function main(): Promise<void> {
     await cluster.close();
   }
 
+  const rtt = n('rtt-ms');
+  if (rtt > 0) {
+    log(`rtt: ${rtt} ms added to every submitter link; ms20 through the grid again …`);
+    const far = await startCluster({
+      donors,
+      concurrency,
+      maxQueued: Math.max(2 * concurrency, tinyPipeline * concurrency),
+      pinning,
+      rttMs: rtt,
+    });
+    try {
+      const job = (tasks: number, seed: number) =>
+        withPolicy(createMatmulJob({ preset: 'ms20', tasks, seed }).spec, solo);
+      await timeJob(far.submitter, job(4 * donors, 50_000), n('pipeline'), log);
+      let best = 0;
+      for (let round = 1; round <= n('rounds'); round++) {
+        log(`rtt ${rtt} ms round ${round}: grid, ${n('tasks20')} tasks …`);
+        const r = await timeJob(
+          far.submitter,
+          job(n('tasks20'), 3 + round * 100_000),
+          n('pipeline'),
+          log,
+        );
+        best = Math.max(best, r.tasksPerSec);
+      }
+      const base = figures.baselinems20TasksPerSec ?? 0;
+      figures.rttMs = rtt;
+      figures.gridms20TasksPerSecAtRtt = r3(best);
+      figures.efficiency20msAtRtt = r3(best / base);
+      figures.efficiency20msAtRttVsNoDelay = r3(best / base / (figures.efficiency20ms ?? 1));
+      log(
+        `rtt ${rtt} ms: ${best.toFixed(1)} tasks/s → efficiency ${(best / base).toFixed(3)}, ${figures.efficiency20msAtRttVsNoDelay} of the no-delay figure`,
+      );
+    } finally {
+      await far.close();
+    }
+  }
+
   log('transfer: PeerGrid frames vs raw data channel (32 MB, 5 rounds each, alternating) …');
   const transfer = await measureTransfer('ndc', 32, 5);
   figures.transferRatioVsRawChannel = transfer.ratio;
@@ -258,7 +299,12 @@ async function main(): Promise<void> {
 
   if (!values['skip-swarm']) {
     const swarm = await measureSwarm(
-      { donors: n('swarm-donors'), modelMB: n('model-mb'), uploadMBps: n('upload-mbps') },
+      {
+        donors: n('swarm-donors'),
+        modelMB: n('model-mb'),
+        uploadMBps: n('upload-mbps'),
+        pinning,
+      },
       log,
     );
     figures.swarmVsStarModelTime = r3(swarm.swarmSeconds / swarm.starSeconds);
@@ -274,6 +320,7 @@ async function main(): Promise<void> {
       efficiency2msVsLimit: figures.efficiency2msVsLimit,
       tinyVsBaseline: figures.tinyVsBaseline,
       dispatchTasksPerSec: figures.dispatchTasksPerSec,
+      efficiency20msAtRttVsNoDelay: figures.efficiency20msAtRttVsNoDelay ?? null,
       tinyTasksPerSec: figures.tinyTasksPerSec,
       transferRatioVsRawChannel: figures.transferRatioVsRawChannel,
       swarmVsStarModelTime: figures.swarmVsStarModelTime ?? null,

@@ -79,7 +79,7 @@ function engineRun(policy: Partial<Policy>) {
     now: () => now,
     random: seededRandom(1),
     reputation: createReputationBook(),
-    maxInFlightPerDonor: 64, // as `prepareJob` sets it
+    maxInFlightPerDonor: 256, // as `prepareJob` sets it
   });
   const queue: Extract<EngineAction, { type: 'assign' }>[] = [];
   const take = (acts: EngineAction[]) => {

@@ -47,7 +47,7 @@ Joins a PeerGrid grid as a headless donor and runs ONNX tasks for submitters.
   --cache DIR           model cache (by SHA-256, verified on load)    default: ~/.cache/peergrid/models
   --max-model-mb M      largest model accepted, MiB                   default: 256
   --mesh N              other donors to link to (model swarm)         default: 3
-  --max-queued N        tasks queued beyond the running ones          default: 2 × concurrency
+  --max-queued N        tasks queued beyond the running ones          default: 64 × concurrency
   --webrtc ndc|wrtc     native WebRTC (node-datachannel, @roamhq/wrtc) default: ndc
   --identity FILE       Ed25519 key pair (created if missing)         default: <cache>/identity.json
   --drain-s N           on SIGINT/SIGTERM, seconds to finish tasks    default: 30

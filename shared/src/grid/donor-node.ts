@@ -31,7 +31,7 @@ export interface DonorNodeOptions {
   readonly timers: Timers;
   /** Largest model accepted, bytes. Default 512 MiB (the donor agent's default). */
   readonly maxModelBytes?: number;
-  /** Leases waiting beyond the running ones. Default 2 × executor.concurrency. */
+  /** Leases waiting beyond the running ones. Default 64 × executor.concurrency (the donor agent's default). */
   readonly maxQueued?: number;
 }
 

@@ -17,8 +17,8 @@ export interface DonorRosterOptions {
   readonly isDonor: (peer: PeerInfo) => boolean;
   /** Donors whose results are right by construction (offered with `anchor`). Default none. */
   readonly isAnchor?: (id: PeerId) => boolean;
-  /** The engine sees `maxConcurrency × pipeline` slots per donor. */
-  readonly pipeline: number;
+  /** Leases the engine may keep in flight to a donor (its window; see `leaseWindow`). */
+  readonly slotsFor: (info: PeerInfo) => number;
   /** A donor set aside is offered again after this long, ms. */
   readonly retryDonorMs: number;
   readonly available: (info: DonorInfo) => void;
@@ -30,11 +30,14 @@ export interface DonorRoster {
   start(): void;
   /** The donor is unreachable or leaving: withdrawn now, offered again later if still present. */
   setAside(id: PeerId): void;
+  /** Offers again every donor whose `slotsFor` changed since it was offered. */
+  refresh(): void;
   close(): void;
 }
 
 export function createDonorRoster(o: DonorRosterOptions): DonorRoster {
-  const offered = new Set<PeerId>();
+  /** Offered donors and the slots they were offered with. */
+  const offered = new Map<PeerId, number>();
   const cooling = new Set<PeerId>();
   const offs: (() => void)[] = [];
   let closed = false;
@@ -50,11 +53,11 @@ export function createDonorRoster(o: DonorRosterOptions): DonorRoster {
       return;
     }
     if (cooling.has(info.id)) return;
-    offered.add(info.id);
-    const caps = info.capabilities;
+    const slots = Math.max(1, o.slotsFor(info));
+    offered.set(info.id, slots);
     o.available({
       id: info.id,
-      capabilities: { ...caps, maxConcurrency: caps.maxConcurrency * o.pipeline },
+      capabilities: { ...info.capabilities, maxConcurrency: slots },
       ...(o.isAnchor?.(info.id) ? { anchor: true } : {}),
     });
   }
@@ -81,6 +84,12 @@ export function createDonorRoster(o: DonorRosterOptions): DonorRoster {
         const info = o.presence.peers().get(id);
         if (info) offer(info);
       }, o.retryDonorMs);
+    },
+    refresh() {
+      for (const [id, slots] of offered) {
+        const info = o.presence.peers().get(id);
+        if (info && Math.max(1, o.slotsFor(info)) !== slots) offer(info);
+      }
     },
     close() {
       closed = true;

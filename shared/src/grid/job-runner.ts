@@ -25,6 +25,7 @@ import type { TensorMap } from '../tensor.ts';
 import { createCommitQueue } from './commit-queue.ts';
 import { createDonorRoster } from './donor-roster.ts';
 import type { GridPeer } from './grid-peer.ts';
+import { leaseWindow } from './lease-window.ts';
 
 export interface JobRunnerOptions {
   /** The submitter's grid peer (presence, pool, blob exchange). Not closed by the runner. */
@@ -45,8 +46,10 @@ export interface JobRunnerOptions {
   /** A donor whose link failed is offered to the engine again after this long, ms. Default 2000. */
   readonly retryDonorMs?: number;
   /**
-   * The engine sees each donor's `maxConcurrency` times this, so the next
-   * task waits in the donor's queue while one runs (hides the round trip). Default 2.
+   * Leases per donor slot at least, so the next task waits in the donor's
+   * queue while one runs. Once a donor's round trip and task time are
+   * measured, its window grows to cover the round trip (`leaseWindow`),
+   * under the limit the donor reports. Default 2.
    */
   readonly pipeline?: number;
   /** Which peers to use as donors. Default: `maxConcurrency > 0`, not ourselves. */
@@ -146,13 +149,28 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     rejectDone = rej;
   });
 
+  /** Each donor's compute time per task, ms (EWMA of what it reported). */
+  const taskMs = new Map<PeerId, number>();
+  const slotsFor = (info: PeerInfo) => {
+    const slots = info.capabilities.maxConcurrency;
+    const link = peer.pool.get(info.id);
+    return leaseWindow({
+      slots,
+      rttMs: link?.rttMs,
+      taskMs: taskMs.get(info.id),
+      minPerSlot: pipeline,
+      // A version 1 donor reports no limit: no more than the pipeline asks.
+      maxLeases: link?.remoteLoad?.limit ?? slots * pipeline,
+      deadlineMs: policy.taskDeadlineMs,
+    });
+  };
   const roster = createDonorRoster({
     presence: peer.signaling,
     pool: peer.pool,
     timers,
     isDonor,
     ...(opts.isAnchor ? { isAnchor: opts.isAnchor } : {}),
-    pipeline,
+    slotsFor,
     retryDonorMs,
     available: (info) => input(() => engine.donorAvailable(info)),
     gone: (id) => input(() => engine.donorGone(id)),
@@ -186,6 +204,10 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     if (finished) return;
     if (ev.type === 'acked') input(() => engine.acked(ev.leaseId));
     else if (ev.type === 'reported') {
+      const ms = Math.max(0.01, ev.report.computeMs);
+      const was = taskMs.get(ev.peerId);
+      taskMs.set(ev.peerId, was === undefined ? ms : was + 0.2 * (ms - was));
+      if (was === undefined) roster.refresh(); // its first task time: its window now, not at the next tick
       input(() => engine.reported(ev.leaseId, ev.report.outputs, ev.report.computeMs));
     } else {
       input(() => engine.errored(ev.leaseId, ev.error));
@@ -294,6 +316,7 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     tickTimer = undefined;
     if (finished) return;
     input(() => engine.tick());
+    roster.refresh(); // windows follow measured round trips and task times
     // Without recorded events (`recordEvents: false`) the end shows in the state only.
     if (!finished && TERMINAL.has(`job-${engine.progress().state}`)) void finish();
     if (!finished) tickTimer = timers.setTimeout(tick, tickMs);

@@ -19,7 +19,7 @@ export interface PrepareJobOptions {
   readonly random: Random;
   /** Shared by the submitter's jobs; load it from `store.reputations()`. */
   readonly reputation: ReputationBook;
-  /** In-flight leases per donor the engine allows. Default 64 (the donor's own capacity is the real bound). */
+  /** In-flight leases per donor the engine allows. Default 256 (the runner's lease window is the real bound). */
   readonly maxInFlightPerDonor?: number;
   /** Other engine options. */
   readonly engine?: Pick<JobEngineOptions, 'recordEvents'>;
@@ -50,7 +50,7 @@ export async function prepareJob(o: PrepareJobOptions): Promise<PreparedJob> {
     now: o.now,
     random: o.random,
     reputation: o.reputation,
-    maxInFlightPerDonor: o.maxInFlightPerDonor ?? 64,
+    maxInFlightPerDonor: o.maxInFlightPerDonor ?? 256,
     ...(o.engine?.recordEvents !== undefined ? { recordEvents: o.engine.recordEvents } : {}),
     ...(restore ? { restore } : {}),
   });

@@ -23,8 +23,14 @@ export interface DonorAgentOptions {
   readonly sha256: Sha256Hex;
   /** When given, time spent queued and fetching the model counts against `deadlineMs`. */
   readonly now?: Now;
-  /** Leases waiting beyond the running ones before new ones get `busy`. Default 2 × concurrency. */
+  /**
+   * Leases waiting beyond the running ones before new ones get `busy`.
+   * Default 64 × concurrency: submitters far away keep a round trip's worth
+   * of short tasks queued (see `leaseWindow`). Heartbeats report the limit.
+   */
   readonly maxQueued?: number;
+  /** Feed bytes the queued leases may hold before new ones get `busy`. Default 256 MiB. */
+  readonly maxQueuedBytes?: number;
   /** Defers acks (see `ackDelayMs`). Without it every lease is acked on arrival. */
   readonly timers?: Timers;
   /**
@@ -54,6 +60,15 @@ interface Lease {
   ackTimer: unknown;
 }
 
+/** Default leases queued per slot (`DonorAgentOptions.maxQueued`). */
+export const DEFAULT_QUEUE_PER_SLOT = 64;
+
+const feedBytes = (msg: AssignMessage) => {
+  let n = 0;
+  for (const t of Object.values(msg.feeds)) n += t.data.byteLength;
+  return n;
+};
+
 /** Default of `DonorAgentOptions.ackDelayMs`. */
 export const DEFAULT_ACK_DELAY_MS = 100;
 
@@ -62,7 +77,9 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
   const capacity = Math.max(1, executor.concurrency);
   /** Leases handed to the executor at once: its slots, and what it takes early to batch. */
   const handOver = capacity + Math.max(0, Math.floor(executor.prefetch ?? 0));
-  const maxQueued = opts.maxQueued ?? capacity * 2;
+  const maxQueued = opts.maxQueued ?? capacity * DEFAULT_QUEUE_PER_SLOT;
+  const maxQueuedBytes = opts.maxQueuedBytes ?? 256 * 1024 * 1024;
+  let queuedBytes = 0;
   const maxModelBytes = opts.maxModelBytes ?? 512 * 1024 * 1024;
   const queue: Lease[] = [];
   const active = new Map<string, Lease>();
@@ -105,6 +122,11 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
       fail('busy', `${running} running and ${queue.length} queued`);
       return;
     }
+    const bytes = feedBytes(msg);
+    if (queue.length > 0 && queuedBytes + bytes > maxQueuedBytes) {
+      fail('busy', `${queuedBytes} bytes of feeds queued`);
+      return;
+    }
     const lease: Lease = {
       link,
       msg,
@@ -118,12 +140,14 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
       lease.ackTimer = opts.timers.setTimeout(() => ack(lease), ackDelayMs);
     else ack(lease);
     queue.push(lease);
+    queuedBytes += bytes;
     pump();
   }
 
   function pump(): void {
     while (running < handOver && queue.length > 0) {
       const lease = queue.shift()!;
+      queuedBytes -= feedBytes(lease.msg);
       if (lease.cancelled) continue;
       running++;
       void run(lease).finally(() => {
@@ -179,6 +203,7 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
     const i = queue.indexOf(lease);
     if (i >= 0) {
       queue.splice(i, 1);
+      queuedBytes -= feedBytes(lease.msg);
       active.delete(key(link, leaseId));
     }
   }
@@ -188,6 +213,7 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
     running: Math.min(running, capacity),
     queued: queue.length + Math.max(0, running - capacity),
     capacity,
+    limit: capacity + maxQueued,
   });
 
   return {
@@ -210,6 +236,7 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
     load,
     close() {
       closed = true;
+      queuedBytes = 0;
       for (const lease of queue.splice(0)) {
         lease.cancelled = true;
         active.delete(key(lease.link, lease.msg.leaseId));

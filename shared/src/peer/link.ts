@@ -60,6 +60,12 @@ export interface PeerLinkOptions {
    * `PEER_PROTOCOL`.
    */
   readonly protocol?: number;
+  /**
+   * Test only: everything received is handed on this much later, ms, as if
+   * the peer were far away (the whole round trip, on one end). Benchmarks of
+   * latency hiding use it (`bench:grid -- --rtt-ms`). Default 0.
+   */
+  readonly testReceiveDelayMs?: number;
 }
 
 /** Messages carrying more tensor bytes than this are sent in a frame of their own. */
@@ -431,7 +437,11 @@ export function createPeerLink(opts: PeerLinkOptions): PeerLink {
     closeHandlers.clear();
   }
 
-  peer.on('data', onData);
+  const delayMs = opts.testReceiveDelayMs ?? 0;
+  peer.on(
+    'data',
+    delayMs > 0 ? (raw) => void timers.setTimeout(() => onData(raw), delayMs) : onData,
+  );
   peer.on('close', () =>
     close({ code: 'peer-closed', message: `${opts.remoteId} closed the connection` }),
   );

@@ -298,7 +298,8 @@ function stringList(x: unknown, max: number): string[] | null {
 }
 function loadOf(x: unknown): PeerLoad | null {
   if (typeof x !== 'object' || x === null) return null;
-  const { running, queued, capacity } = x as Record<string, unknown>;
+  const { running, queued, capacity, limit } = x as Record<string, unknown>;
   if (!size(running) || !size(queued) || !size(capacity)) return null;
-  return { running, queued, capacity };
+  if (limit === undefined) return { running, queued, capacity };
+  return size(limit) ? { running, queued, capacity, limit } : null;
 }

@@ -12,6 +12,11 @@ export interface PeerLoad {
   readonly running: number;
   readonly queued: number;
   readonly capacity: number;
+  /**
+   * Most leases it holds at once, running and queued (beyond them it answers
+   * `busy`); submitters size their windows under it. Absent from version 1 peers.
+   */
+  readonly limit?: number;
 }
 
 /**

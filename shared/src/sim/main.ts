@@ -1,6 +1,7 @@
 /**
- * `npm run sim`: the attacker's test bench for verification. One job per case
- * (adversary x saboteur fraction f x donors x anchor) drives the production
+ * `npm run sim`: the attacker's test bench for verification, and the
+ * scheduler's for lease windows. One job per case (adversary x saboteur
+ * fraction f x donors x anchor x task time x window) drives the production
  * job engine on a virtual clock. Progress on stderr; one row per case, a
  * closing note and (last line) one JSON object on stdout.
  */
@@ -33,28 +34,45 @@ const policy = {
   ...(args.auditRate !== undefined ? { auditRate: args.auditRate } : {}),
 };
 const cases: SimCase[] = [];
-const total = args.adversaries.length * args.f.length * args.donors.length * args.anchor.length;
+// With no saboteurs the adversary is moot: one of them stands for all.
+const adversariesAt = (f: number) => (f === 0 ? args.adversaries.slice(0, 1) : args.adversaries);
+const total =
+  args.f.reduce((n, f) => n + adversariesAt(f).length, 0) *
+  args.donors.length *
+  args.anchor.length *
+  args.taskMs.length *
+  args.windows.length;
 const started = performance.now();
 for (const adversary of args.adversaries) {
   for (const f of args.f) {
+    if (!adversariesAt(f).includes(adversary)) continue;
     for (const donors of args.donors) {
       for (const anchor of args.anchor) {
-        const label = `[${cases.length + 1}/${total}] ${adversary.name} f=${f} donors=${donors} anchor=${anchor ? 'yes' : 'no'}`;
-        process.stderr.write(`${label}: 0%`);
-        const r = runSimulation({
-          tasks: args.tasks,
-          donors,
-          f,
-          adversary: adversary.strategy,
-          s: adversary.s,
-          anchor,
-          seed: args.seed,
-          policy,
-          onProgress: (done) => process.stderr.write(`\r${label}: ${Math.round(done * 100)}%   `),
-        });
-        const secs = ((performance.now() - started) / 1000).toFixed(1);
-        process.stderr.write(`\r${label}: done, ${r.acceptedWrong} wrong (${secs} s in all)\n`);
-        cases.push({ adversary: adversary.name, ...r });
+        for (const taskMs of args.taskMs) {
+          for (const window of args.windows) {
+            const label = `[${cases.length + 1}/${total}] ${adversary.name} f=${f} donors=${donors} anchor=${anchor ? 'yes' : 'no'} task=${taskMs}ms window=${window}`;
+            process.stderr.write(`${label}: 0%`);
+            const r = runSimulation({
+              tasks: args.tasks,
+              donors,
+              f,
+              adversary: adversary.strategy,
+              s: adversary.s,
+              anchor,
+              taskMs,
+              latencyMs: args.latencyMs,
+              window,
+              churn: args.churn,
+              seed: args.seed,
+              policy,
+              onProgress: (done) =>
+                process.stderr.write(`\r${label}: ${Math.round(done * 100)}%   `),
+            });
+            const secs = ((performance.now() - started) / 1000).toFixed(1);
+            process.stderr.write(`\r${label}: done, ${r.acceptedWrong} wrong (${secs} s in all)\n`);
+            cases.push({ adversary: adversary.name, ...r });
+          }
+        }
       }
     }
   }

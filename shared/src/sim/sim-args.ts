@@ -5,6 +5,7 @@ import {
   parseAdversary,
   STRATEGIES,
 } from './adversary.ts';
+import type { WindowMode } from './sim.ts';
 
 export interface SimArgs {
   readonly adversaries: readonly AdversaryCase[];
@@ -12,6 +13,13 @@ export interface SimArgs {
   readonly donors: readonly number[];
   readonly anchor: readonly boolean[];
   readonly tasks: number;
+  /** Mean compute time of a task on a speed-1 donor, ms, per case. */
+  readonly taskMs: readonly number[];
+  /** Range of a donor's one-way latency, ms. */
+  readonly latencyMs: readonly [number, number];
+  readonly windows: readonly WindowMode[];
+  /** Donors come and go (false: `--no-churn`). */
+  readonly churn: boolean;
   readonly seed: number;
   /** Policy knobs to try (default: the engine's one default policy). */
   readonly targetError?: number;
@@ -19,10 +27,13 @@ export interface SimArgs {
 }
 
 export const SIM_HELP = `usage: npm run sim -- [--adversary NAME[,NAME...]] [--f F[,F...]] [--donors N[,N...]]
-                      [--anchor no|yes|both] [--tasks N] [--seed N] [--target-error X] [--audit-rate X]
+                      [--anchor no|yes|both] [--tasks N] [--task-ms N[,N...]] [--latency-ms A-B]
+                      [--window lease|fixed|both] [--no-churn] [--seed N] [--target-error X]
+                      [--audit-rate X]
 
-Runs one job per case (adversary x f x donors x anchor) against the production job engine and
-prints one row per case, a note, and (last line) one JSON object {cases:[...]}.
+Runs one job per case (adversary x f x donors x anchor x task-ms x window) against the production
+job engine and prints one row per case, a note, and (last line) one JSON object {cases:[...]}.
+With f = 0 (no saboteurs) the adversary is moot: only the first one is run.
   --adversary LIST   default all: ${DEFAULT_ADVERSARIES.join(',')}
                      strategies: ${STRATEGIES.join(', ')}
                      naive, independent and check-aware take a lie rate as NAME-S
@@ -31,6 +42,13 @@ prints one row per case, a note, and (last line) one JSON object {cases:[...]}.
   --donors LIST      donors per case (default 50,200)
   --anchor MODE      run with one anchor donor: no, yes or both (default both)
   --tasks N          tasks per case (default 20000; 100000 for the full run)
+  --task-ms LIST     mean compute time of a task on a speed-1 donor, ms (default 1000)
+  --latency-ms A-B   range of each donor's one-way link latency, ms; one number: all alike
+                     (default 10-150)
+  --window MODE      leases a donor holds: lease (sized by leaseWindow from its measured round
+                     trip and compute time), fixed (one per slot, at most 4: the engine's
+                     default) or both (default lease)
+  --no-churn         donors never leave (default: online ~30 min, offline ~2 min spells)
   --seed N           RNG seed (default 1)
   --target-error X   the policy's targetError (default: the engine's, 1e-4)
   --audit-rate X     the policy's auditRate (default: the engine's, 0.1)
@@ -42,6 +60,9 @@ const DEFAULTS: Readonly<Record<string, string>> = {
   donors: '50,200',
   anchor: 'both',
   tasks: '20000',
+  'task-ms': '1000',
+  'latency-ms': '10-150',
+  window: 'lease',
   seed: '1',
   'target-error': '',
   'audit-rate': '',
@@ -56,6 +77,25 @@ const share = (x: string): number | null => {
   const n = Number(x);
   return x !== '' && n >= 0 && n < 1 ? n : null;
 };
+const positive = (x: string): number | null => {
+  const n = Number(x);
+  return x !== '' && Number.isFinite(n) && n > 0 ? n : null;
+};
+/** `A-B` or `N`, 0 <= A <= B. */
+const range = (x: string): [number, number] | null => {
+  const m = /^(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?$/.exec(x.trim());
+  if (!m) return null;
+  const lo = Number(m[1]);
+  const hi = m[2] === undefined ? lo : Number(m[2]);
+  return lo <= hi ? [lo, hi] : null;
+};
+const WINDOW: Readonly<Record<string, readonly WindowMode[]>> = {
+  lease: ['lease'],
+  fixed: ['fixed'],
+  both: ['fixed', 'lease'],
+};
+/** Flags that take no value. */
+const FLAGS = new Set(['no-churn']);
 const ANCHOR: Readonly<Record<string, readonly boolean[]>> = {
   no: [false],
   yes: [true],
@@ -65,10 +105,15 @@ const ANCHOR: Readonly<Record<string, readonly boolean[]>> = {
 /** The parsed arguments, `'help'`, or an error message. */
 export function parseSimArgs(argv: readonly string[]): SimArgs | 'help' | string {
   const values: Record<string, string> = { ...DEFAULTS };
+  const flags = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') return 'help';
     const [k, inline] = a.replace(/^--/, '').split('=', 2) as [string, string | undefined];
+    if (a.startsWith('--') && FLAGS.has(k) && inline === undefined) {
+      flags.add(k);
+      continue;
+    }
     if (!a.startsWith('--') || !(k in DEFAULTS)) return `unknown argument ${a}`;
     const v = inline ?? argv[++i];
     if (v === undefined) return `${a} needs a value`;
@@ -87,6 +132,12 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | 'help' | string
   if (!anchor) return `bad --anchor ${values.anchor} (no, yes or both)`;
   const tasks = count(values.tasks!);
   if (!tasks) return `bad --tasks ${values.tasks}`;
+  const taskMs = list(values['task-ms']!, positive);
+  if (!taskMs) return `bad --task-ms ${values['task-ms']} (numbers > 0)`;
+  const latencyMs = range(values['latency-ms']!);
+  if (!latencyMs) return `bad --latency-ms ${values['latency-ms']} (A-B with 0 <= A <= B, or N)`;
+  const windows = WINDOW[values.window!];
+  if (!windows) return `bad --window ${values.window} (lease, fixed or both)`;
   const seed = count(values.seed!);
   if (seed === null) return `bad --seed ${values.seed}`;
   const optional = (k: 'target-error' | 'audit-rate') =>
@@ -102,6 +153,10 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | 'help' | string
     donors,
     anchor,
     tasks,
+    taskMs,
+    latencyMs,
+    windows,
+    churn: !flags.has('no-churn'),
     seed,
     ...(targetError !== undefined ? { targetError } : {}),
     ...(auditRate !== undefined ? { auditRate } : {}),

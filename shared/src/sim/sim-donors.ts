@@ -18,7 +18,11 @@ export interface SimDonor {
   readonly anchor: boolean;
   /** Task time multiplier. */
   readonly speed: number;
+  /** One-way link latency, ms. */
   readonly latency: number;
+  /** Tasks it runs at once; further leases wait in its queue. */
+  readonly slots: number;
+  /** Its real capabilities (`maxConcurrency` = `slots`); the submitter may offer it a larger window. */
   readonly caps: Capabilities;
   /** Identities this donor has had, the current one last. */
   readonly identities: string[];
@@ -28,6 +32,11 @@ export interface SimDonor {
   running: number;
   readonly queue: Assign[];
   readonly cancelled: Set<string>;
+  /** What the submitter measured: heartbeat round trip, and an EWMA of its compute time per task (ms). */
+  rttMs: number | undefined;
+  taskMs: number | undefined;
+  /** Leases the submitter last offered it (`maxConcurrency` in `donorAvailable`). */
+  window: number;
 }
 
 export interface DonorsOptions {
@@ -36,7 +45,12 @@ export interface DonorsOptions {
   readonly anchor: boolean;
   /** Mean compute time of a task on a speed-1 donor, ms. */
   readonly taskMs: number;
+  /** Range of a donor's one-way link latency, ms. Default [10, 150]. */
+  readonly latencyMs?: readonly [number, number];
 }
+
+/** A donor's one-way link latency is drawn from this range, ms, unless told otherwise. */
+export const DEFAULT_LATENCY_MS: readonly [number, number] = [10, 150];
 
 const caps = (conc: number): Capabilities => ({
   runtime: 'browser',
@@ -51,11 +65,12 @@ export function createDonors(
   random: Random,
   o: DonorsOptions,
 ): { donors: SimDonor[]; throughput: number } {
+  const [lo, hi] = o.latencyMs ?? DEFAULT_LATENCY_MS;
   const drafts = [];
   for (let i = 0; i < o.donors; i++) {
     const speed = 0.5 + random() * 1.5;
     const conc = 1 + Math.floor(random() * 2);
-    drafts.push({ speed, conc, latency: 10 + random() * 140 });
+    drafts.push({ speed, conc, latency: lo + random() * (hi - lo) });
   }
   const order = drafts.map((_, i) => i).sort(() => random() - 0.5);
   const saboteurs = new Set(order.slice(0, o.saboteurs));
@@ -73,6 +88,7 @@ export function createDonors(
       anchor: isAnchor,
       speed,
       latency: x.latency,
+      slots: conc,
       caps: caps(conc),
       identities: [`d${i}`],
       online: false,
@@ -80,6 +96,9 @@ export function createDonors(
       running: 0,
       queue: [],
       cancelled: new Set(),
+      rttMs: undefined,
+      taskMs: undefined,
+      window: conc,
     };
   });
   return { donors, throughput };

@@ -17,6 +17,9 @@ const COLUMNS: readonly Column[] = [
   { head: 'donors', width: 6, cell: (c) => String(c.donors) },
   { head: 'anchor', width: 6, cell: (c) => (c.anchor ? 'yes' : 'no') },
   { head: 'tasks', width: 6, cell: (c) => String(c.tasks) },
+  { head: 'task ms', width: 7, cell: (c) => String(c.taskMs) },
+  { head: 'window', width: 6, cell: (c) => c.window },
+  { head: 'win', width: 5, cell: (c) => fixed(c.meanWindow, 1) },
   { head: 'wrong', width: 5, cell: (c) => String(c.acceptedWrong) },
   { head: 'wrongRate', width: 9, cell: (c) => c.acceptedWrongRate.toExponential(1) },
   { head: 'res/task', width: 8, cell: (c) => fixed(c.resultsPerTask, 3) },
@@ -35,6 +38,7 @@ const COLUMNS: readonly Column[] = [
   { head: 'failed', width: 6, cell: (c) => String(c.failedTasks) },
   { head: 'open', width: 4, cell: (c) => String(c.openTasks) },
   { head: 'makespan', width: 8, cell: (c) => fixed(c.makespanRatio, 2) },
+  { head: 'mk/ideal', width: 8, cell: (c) => fixed(c.workRatio, 2) },
   { head: 'lies', width: 5, cell: (c) => String(c.liesTold) },
   { head: 'caught', width: 6, cell: (c) => String(c.liesCaught) },
   { head: 'kept', width: 5, cell: (c) => String(c.liesKept) },
@@ -57,7 +61,11 @@ export const MECHANISM_NOTE =
   'saboteur rejoins under a fresh id after an offline spell (excl.sabIds = excluded / used saboteur identities). ' +
   'open = tasks left when the engine stalled (no result for 10 min); kept = lies in the accepted output; ' +
   'floor (rare) = lies on tasks no one but the liar got a lease of. makespan = virtual makespan / (tasks / ' +
-  'throughput of all donors, saboteurs included, always online).';
+  'throughput of all donors, saboteurs included, always online). mk/ideal = virtual makespan / the ideal for ' +
+  'the results received (replicas and audits included) on donors that never pause, each from one link latency ' +
+  'after it joined to its departure, results one latency from the submitter: what is left is idle slots ' +
+  '(latency not hidden, queued leases, the tail, churn). window: lease = leases per donor sized by leaseWindow ' +
+  'from its measured round trip and compute time (win = mean at the end), fixed = one per slot (at most 4).';
 
 /** The closing line: every case with all its figures. */
 export const casesJson = (cases: readonly SimCase[]): string => JSON.stringify({ cases });

@@ -5,6 +5,7 @@
  * view (`cartel.ts`). Identities are free: an excluded saboteur comes back
  * under a fresh id (whitewashing). It drives the production `JobEngine` unchanged.
  */
+import { leaseWindow } from '../grid/lease-window.ts';
 import { createJobEngine } from '../job/engine.ts';
 import { createReputationBook, type ReputationOptions } from '../job/reputation.ts';
 import { type Policy, resolvePolicy } from '../job/spec.ts';
@@ -14,8 +15,9 @@ import type { TensorMap } from '../tensor.ts';
 import { answer, type StrategyName, strategy } from './adversary.ts';
 import { createCartel } from './cartel.ts';
 import { createEventQueue } from './event-queue.ts';
+import { idealMakespan, type Spell } from './ideal.ts';
 import { createLieLedger } from './lie-ledger.ts';
-import { type Assign, createDonors, type SimDonor } from './sim-donors.ts';
+import { type Assign, createDonors, DEFAULT_LATENCY_MS, type SimDonor } from './sim-donors.ts';
 import { createWorkload, inputOf, int32, ownLie, readInt, sharedLie, truth } from './workload.ts';
 
 export interface SimOptions {
@@ -35,6 +37,12 @@ export interface SimOptions {
   readonly seed?: number;
   /** Mean compute time of a task on a speed-1 donor, ms. Default 1000. */
   readonly taskMs?: number;
+  /** Range of a donor's one-way link latency, ms. Default 10–150. */
+  readonly latencyMs?: readonly [number, number];
+  /** Donors come and go (spells of `onlineMs` / `offlineMs`). Default true; false: each stays from its join to the end. */
+  readonly churn?: boolean;
+  /** How many leases a donor holds in flight (see `WindowMode`). Default 'lease'. */
+  readonly window?: WindowMode;
   /** Mean online / offline spell of a donor, ms (churn). Defaults 30 min / 2 min. */
   readonly onlineMs?: number;
   readonly offlineMs?: number;
@@ -47,6 +55,30 @@ export interface SimOptions {
   readonly reputation?: ReputationOptions;
   /** Called now and then with the share of tasks verified. */
   readonly onProgress?: (done: number) => void;
+  /** Called as a donor starts or ends a task, or leaves (dropping what it ran). */
+  readonly onTask?: (e: TaskEvent) => void;
+}
+
+/**
+ * Leases a donor holds in flight. 'lease': a window sized by `leaseWindow`
+ * from the round trip the submitter measured (2 × the one-way latency, by a
+ * heartbeat once the donor joined) and an EWMA of the compute time per task
+ * its results report, re-offered to the engine as `maxConcurrency` when it
+ * changes. 'fixed': its slots (at most 4, the engine's default), one lease
+ * per slot as before windows.
+ */
+export type WindowMode = 'lease' | 'fixed';
+
+export interface TaskEvent {
+  readonly type: 'start' | 'end' | 'leave';
+  /** The donor's index (stable across identities). */
+  readonly donor: number;
+  readonly at: number;
+  /** Tasks it runs now (after the event), and its slots. */
+  readonly running: number;
+  readonly slots: number;
+  /** Leases waiting in its queue. */
+  readonly queued: number;
 }
 
 export interface Audits {
@@ -57,6 +89,10 @@ export interface Audits {
 
 export interface SimResult {
   readonly strategy: StrategyName;
+  readonly taskMs: number;
+  readonly latencyMs: readonly [number, number];
+  readonly churn: boolean;
+  readonly window: WindowMode;
   readonly s: number;
   readonly f: number;
   readonly donors: number;
@@ -67,7 +103,23 @@ export interface SimResult {
   readonly resultsPerTask: number;
   readonly resultsPerTaskAfterWarmup: number;
   readonly failedTasks: number;
+  /** Virtual makespan / (tasks / throughput of all donors, always online): one run per task is ideal. */
   readonly makespanRatio: number;
+  /**
+   * Virtual makespan / the ideal for the work done (`ideal.ts`): the results
+   * received, on donors that never pause, from when each was online (one
+   * link latency after it joined) to one latency before the end. Replicas
+   * and audits are the policy's work, not overhead; what is left is time
+   * slots sat idle: latency not hidden, leases queued behind slow donors,
+   * the tail, work lost to churn.
+   */
+  readonly workRatio: number;
+  /** Virtual makespan, ms. */
+  readonly makespanMs: number;
+  /** Mean window (leases offered) of the donors online at the end. */
+  readonly meanWindow: number;
+  /** Times a donor was offered to the engine again with a new window. */
+  readonly windowOffers: number;
   readonly audits: Audits;
   /** Honest donors excluded at the end (they keep their id). */
   readonly excludedHonest: number;
@@ -87,6 +139,10 @@ export interface SimResult {
 }
 
 const TICK_MS = 2_000;
+/** Most leases a donor holds (the engine's cap with windows on, and `leaseWindow`'s). */
+const MAX_LEASES = 256;
+/** Weight of the newest compute time in a donor's EWMA. */
+const EWMA = 0.2;
 /**
  * No result for this long while the job runs: the engine has stalled (a task
  * it will never place or weigh again). The run stops and reports what is open.
@@ -111,6 +167,9 @@ export function runSimulation(o: SimOptions): SimResult {
   const s = o.s ?? plan.s ?? 1;
   const whitewash = o.whitewash ?? true;
   const taskMs = o.taskMs ?? 1000;
+  const latencyMs = o.latencyMs ?? DEFAULT_LATENCY_MS;
+  const churn = o.churn ?? true;
+  const mode = o.window ?? 'lease';
   const onlineMs = o.onlineMs ?? 30 * 60_000;
   const offlineMs = o.offlineMs ?? 2 * 60_000;
   const rejoinMs = o.rejoinMs ?? offlineMs;
@@ -128,6 +187,8 @@ export function runSimulation(o: SimOptions): SimResult {
     random: engineRandom,
     reputation: book,
     recordEvents: false,
+    // With windows on, the window is the bound; else the engine's default (4).
+    ...(mode === 'lease' ? { maxInFlightPerDonor: MAX_LEASES } : {}),
   });
 
   const { donors, throughput } = createDonors(random, {
@@ -135,6 +196,7 @@ export function runSimulation(o: SimOptions): SimResult {
     saboteurs: Math.round(o.f * nDonors),
     anchor: o.anchor ?? false,
     taskMs,
+    latencyMs,
   });
   const byId = new Map(donors.map((d) => [d.id, d]));
   const cartel = createCartel();
@@ -188,19 +250,36 @@ export function runSimulation(o: SimOptions): SimResult {
     }
   };
 
+  const trace = (d: SimDonor, type: TaskEvent['type']) =>
+    o.onTask?.({
+      type,
+      donor: d.index,
+      at: now,
+      running: d.running,
+      slots: d.slots,
+      queued: d.queue.length,
+    });
+  /** Like the donor agent: at most `slots` tasks at once, the other leases queued in order. */
   const startWork = (d: SimDonor) => {
-    while (d.running < d.caps.maxConcurrency && d.queue.length > 0) {
+    while (d.running < d.slots && d.queue.length > 0) {
       const a = d.queue.shift()!;
       if (d.cancelled.delete(a.leaseId)) continue;
       d.running++;
+      trace(d, 'start');
       const epoch = d.epoch;
       const ms = exp(random, taskMs * d.speed * 0.2) + taskMs * d.speed * 0.8;
       queue.push(now + ms, () => {
         if (d.epoch !== epoch) return;
         d.running--;
+        trace(d, 'end');
         if (!d.cancelled.delete(a.leaseId)) {
           const outputs = respond(d, a);
-          queue.push(now + d.latency, () => apply(engine.reported(a.leaseId, outputs, ms)));
+          queue.push(now + d.latency, () => {
+            apply(engine.reported(a.leaseId, outputs, ms));
+            if (d.epoch !== epoch) return;
+            d.taskMs = d.taskMs === undefined ? ms : d.taskMs + EWMA * (ms - d.taskMs);
+            resize(d);
+          });
         }
         cartel.release(a.leaseId);
         startWork(d);
@@ -210,15 +289,49 @@ export function runSimulation(o: SimOptions): SimResult {
 
   const info = (d: SimDonor): DonorInfo & { anchor?: boolean } => ({
     id: d.id,
-    capabilities: d.caps,
+    capabilities: { ...d.caps, maxConcurrency: d.window },
     ...(d.anchor ? { anchor: true } : {}),
   });
+  let windowOffers = 0;
+  const windowOf = (d: SimDonor): number =>
+    mode === 'fixed'
+      ? d.slots
+      : leaseWindow({
+          slots: d.slots,
+          rttMs: d.rttMs,
+          taskMs: d.taskMs,
+          maxLeases: MAX_LEASES,
+          deadlineMs: policy.taskDeadlineMs,
+        });
+  /** Offers the donor its new window, when it moved by more than jitter (an eighth, at least 1). */
+  const resize = (d: SimDonor) => {
+    const next = windowOf(d);
+    if (!d.online || Math.abs(next - d.window) < Math.max(1, Math.ceil(d.window / 8))) return;
+    d.window = next;
+    windowOffers++;
+    apply(engine.donorAvailable(info(d)));
+  };
+  /** Online spells, for the ideal: closed ones, and the open one's start per donor. */
+  const spells: Spell[] = [];
+  const since = new Map<SimDonor, number>();
+  const spell = (d: SimDonor, to: number): Spell => ({
+    from: since.get(d) ?? to,
+    to,
+    rate: d.slots / (taskMs * d.speed),
+    latency: d.latency,
+  });
   const leave = (d: SimDonor, awayMs = offlineMs) => {
+    spells.push(spell(d, now));
+    since.delete(d);
     d.online = false;
     d.epoch++;
     d.running = 0;
     d.queue.length = 0;
     d.cancelled.clear();
+    trace(d, 'leave');
+    // A new link, a new identity maybe: measured afresh.
+    d.rttMs = undefined;
+    d.taskMs = undefined;
     cartel.drop(d.id);
     apply(engine.donorGone(d.id));
     queue.push(now + exp(random, awayMs), () => join(d));
@@ -232,9 +345,19 @@ export function runSimulation(o: SimOptions): SimResult {
       byId.set(d.id, d);
     }
     d.online = true;
+    since.set(d, now);
     const epoch = d.epoch;
+    d.window = windowOf(d);
     apply(engine.donorAvailable(info(d)));
-    if (d.anchor) return;
+    if (mode === 'lease') {
+      // The first heartbeat's pong: the round trip is measured.
+      queue.push(now + 2 * d.latency, () => {
+        if (d.epoch !== epoch) return;
+        d.rttMs = 2 * d.latency;
+        resize(d);
+      });
+    }
+    if (d.anchor || !churn) return;
     queue.push(now + exp(random, onlineMs), () => d.epoch === epoch && leave(d));
   };
   // A saboteur notices its exclusion (no more work) one link latency later and leaves.
@@ -252,8 +375,15 @@ export function runSimulation(o: SimOptions): SimResult {
   let stalled = false;
   /** Share of tasks verified, as of the last tick (what a colluder could estimate from the grid's pace). */
   let verifiedShare = 0;
-  const tick = () => {
-    apply(engine.tick());
+  // The engine ticks every TICK_MS; progress (warm-up, stall, what colluders see) is sampled
+  // at least every 10 mean task times, so a job of short tasks is not over before its first look.
+  const sampleMs = TICK_MS / 2 ** Math.max(0, Math.ceil(Math.log2(TICK_MS / (10 * taskMs))));
+  let nextTick = TICK_MS;
+  const sample = () => {
+    if (now >= nextTick) {
+      apply(engine.tick());
+      nextTick += TICK_MS;
+    }
     const p = engine.progress();
     verifiedShare = p.tasks.verified / o.tasks;
     if (p.resultsReceived !== lastResult.results)
@@ -266,9 +396,9 @@ export function runSimulation(o: SimOptions): SimResult {
       lastReport = p.tasks.verified;
       o.onProgress?.(p.tasks.verified / o.tasks);
     }
-    if (p.state === 'running' && !stalled) queue.push(now + TICK_MS, tick);
+    if (p.state === 'running' && !stalled) queue.push(now + sampleMs, sample);
   };
-  queue.push(TICK_MS, tick);
+  queue.push(sampleMs, sample);
 
   for (let e = queue.pop(); e; e = queue.pop()) {
     now = e.at;
@@ -291,8 +421,16 @@ export function runSimulation(o: SimOptions): SimResult {
   const sabIds = donors.filter((d) => d.saboteur).flatMap((d) => d.identities);
   unsubscribe();
   engine.close();
+  const online = donors.filter((d) => d.online);
+  const makespan = stalled ? lastResult.at : now;
+  for (const d of since.keys()) spells.push(spell(d, Number.POSITIVE_INFINITY));
+  const ideal = idealMakespan(spells, p.resultsReceived);
   return {
     strategy: name,
+    taskMs,
+    latencyMs: [latencyMs[0], latencyMs[1]],
+    churn,
+    window: mode,
     s,
     f: o.f,
     donors: nDonors,
@@ -305,7 +443,11 @@ export function runSimulation(o: SimOptions): SimResult {
       o.tasks > w.verified ? (p.resultsReceived - w.results) / (o.tasks - w.verified) : 0,
     failedTasks: p.tasks.failed,
     // A stalled run ended at its last result, not after the wait that showed the stall.
-    makespanRatio: (stalled ? lastResult.at : now) / (o.tasks / throughput),
+    makespanRatio: makespan / (o.tasks / throughput),
+    workRatio: makespan / ideal,
+    makespanMs: makespan,
+    meanWindow: online.length > 0 ? online.reduce((n, d) => n + d.window, 0) / online.length : 0,
+    windowOffers,
     audits: { ...auditsOf(p) },
     excludedHonest: donors.filter((d) => !d.saboteur && book.isExcluded(d.id)).length,
     excludedSaboteurs: sabIds.filter((id) => book.isExcluded(id)).length,

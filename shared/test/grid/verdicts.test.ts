@@ -140,7 +140,7 @@ describe('donor credit counter', () => {
     expect(counter.credit()).toEqual({ accepted: 2, verifiedMs: 12.5, rejected: 1 });
     expect(back).toEqual([]);
     expect(toSubmitter.stats().penalties).toBe(0);
-    expect(agent.load()).toEqual({ running: 0, queued: 0, capacity: 1 });
+    expect(agent.load()).toMatchObject({ running: 0, queued: 0, capacity: 1 });
   });
 
   it('counts on from the totals of an earlier session', async () => {

@@ -52,7 +52,13 @@ function fakeExecutor(concurrency: number) {
 }
 
 async function setup(
-  opts: { concurrency?: number; deferAcks?: boolean; submitterProtocol?: number } = {},
+  opts: {
+    concurrency?: number;
+    deferAcks?: boolean;
+    submitterProtocol?: number;
+    maxQueued?: number;
+    maxQueuedBytes?: number;
+  } = {},
 ) {
   const vt = createVirtualTime();
   const quiet = { deadAfterMs: 600_000, heartbeatIntervalMs: 300_000 };
@@ -85,6 +91,8 @@ async function setup(
     sha256,
     now: vt.now,
     ...(opts.deferAcks ? { timers: vt.timers } : {}),
+    ...(opts.maxQueued !== undefined ? { maxQueued: opts.maxQueued } : {}),
+    ...(opts.maxQueuedBytes !== undefined ? { maxQueuedBytes: opts.maxQueuedBytes } : {}),
   });
   agent.attach(toSubmitter);
   const events: TaskClientEvent[] = [];
@@ -177,7 +185,8 @@ describe('donor agent + task client', () => {
     await until(() => expect(s.fake.runs).toHaveLength(2));
     await flush(100);
     expect(s.fake.runs).toHaveLength(2);
-    expect(s.agent.load()).toEqual({ running: 2, queued: 2, capacity: 2 });
+    // The limit (running + queued) heartbeats report: 2 slots + 64 queued per slot by default.
+    expect(s.agent.load()).toEqual({ running: 2, queued: 2, capacity: 2, limit: 130 });
     for (let i = 0; i < 4; i++) {
       await until(() => expect(s.fake.runs.length).toBeGreaterThan(i));
       s.fake.runs[i]?.release();
@@ -203,11 +212,23 @@ describe('donor agent + task client', () => {
     expect(ev).toMatchObject({ type: 'errored', error: { code: 'bad-input' } });
   });
 
-  it('refuses past the queue bound (2 × concurrency) with busy', async () => {
-    const s = await setup({ concurrency: 1 });
+  it('refuses past the queue bound with busy, and reports the bound', async () => {
+    const s = await setup({ concurrency: 1, maxQueued: 2 });
+    expect(s.agent.load().limit).toBe(3);
     const evs = ['1', '2', '3', '4'].map((id) => s.assign(id));
     await flush(300);
     expect(await evs[3]).toMatchObject({ type: 'errored', error: { code: 'busy' } });
+  });
+
+  it('refuses with busy once the queued feeds pass their byte bound', async () => {
+    // Feeds of 3 floats (12 bytes): two fit under 30 bytes, a third does not.
+    const s = await setup({ concurrency: 1, maxQueuedBytes: 30 });
+    const evs = ['run', 'q1', 'q2', 'q3'].map((id) => s.assign(id));
+    await flush(300);
+    expect(await evs[3]).toMatchObject({ type: 'errored', error: { code: 'busy' } });
+    await until(() => expect(s.fake.runs).toHaveLength(1)); // the model came; 'run' runs
+    s.fake.runs[0]?.release();
+    await until(() => expect(s.fake.runs).toHaveLength(2)); // a queued one takes its turn
   });
 
   it('counts time spent queued against the deadline', async () => {
@@ -248,7 +269,7 @@ describe('donor agent + task client', () => {
     s.fake.runs[0]?.release();
     expect((await first).type).toBe('reported');
     await flush(200);
-    expect(s.agent.load()).toEqual({ running: 0, queued: 0, capacity: 1 });
+    expect(s.agent.load()).toEqual({ running: 0, queued: 0, capacity: 1, limit: 65 });
     expect(s.fake.runs).toHaveLength(1);
   });
 

@@ -12,6 +12,36 @@ describe('sim command line', () => {
     expect(a.anchor).toEqual([false, true]);
     expect(a.tasks).toBe(20000);
     expect(a.targetError).toBeUndefined();
+    expect([a.taskMs, a.latencyMs, a.windows, a.churn]).toEqual([
+      [1000],
+      [10, 150],
+      ['lease'],
+      true,
+    ]);
+  });
+
+  it('takes task times, a latency range, window modes and --no-churn', () => {
+    const a = parseSimArgs([
+      '--task-ms',
+      '1000,20,2.5',
+      '--latency-ms=200-400',
+      '--no-churn',
+      '--window',
+      'both',
+      '--f',
+      '0',
+    ]);
+    if (typeof a === 'string') throw new Error(a);
+    expect([a.taskMs, a.latencyMs, a.windows, a.churn, a.f]).toEqual([
+      [1000, 20, 2.5],
+      [200, 400],
+      ['fixed', 'lease'],
+      false,
+      [0],
+    ]);
+    const one = parseSimArgs(['--latency-ms', '80', '--window', 'fixed']);
+    if (typeof one === 'string') throw new Error(one);
+    expect([one.latencyMs, one.windows]).toEqual([[80, 80], ['fixed']]);
   });
 
   it('takes lists and single values', () => {
@@ -55,6 +85,13 @@ describe('sim command line', () => {
       ['--audit-rate', '1'],
       ['--colluding'],
       ['--tasks'],
+      ['--task-ms', '0'],
+      ['--task-ms', '5,x'],
+      ['--latency-ms', '150-10'],
+      ['--latency-ms', '-5'],
+      ['--latency-ms', 'fast'],
+      ['--window', 'tcp'],
+      ['--no-churn=yes'],
     ]) {
       expect(typeof parseSimArgs(bad)).toBe('string');
       expect(parseSimArgs(bad)).not.toBe('help');
