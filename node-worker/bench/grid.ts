@@ -45,6 +45,8 @@ const USAGE = `npm run bench:grid -- [options]
   --dispatch-pipeline N  leases per echo-donor slot (default 256)
   --rtt-ms N          also run the ~20 ms tasks with N ms added to every submitter link
                       (a test-only receive delay), against the same baseline (default 0: off)
+  --rtt-tasks N       ~20 ms tasks in that run (default 640: the round trips at its start
+                      and end weigh less)
   --skip-swarm        skip the swarm test
   --no-pin            leave roles unpinned (default: submitter on core 0, donors on the last core)`;
 
@@ -99,6 +101,7 @@ async function main(): Promise<void> {
       'dispatch-pipeline': { type: 'string', default: '256' },
       'no-pin': { type: 'boolean', default: false },
       'rtt-ms': { type: 'string', default: '0' },
+      'rtt-tasks': { type: 'string', default: '640' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -270,10 +273,10 @@ async function main(): Promise<void> {
       await timeJob(far.submitter, job(4 * donors, 50_000), n('pipeline'), log);
       let best = 0;
       for (let round = 1; round <= n('rounds'); round++) {
-        log(`rtt ${rtt} ms round ${round}: grid, ${n('tasks20')} tasks …`);
+        log(`rtt ${rtt} ms round ${round}: grid, ${n('rtt-tasks')} tasks …`);
         const r = await timeJob(
           far.submitter,
-          job(n('tasks20'), 3 + round * 100_000),
+          job(n('rtt-tasks'), 3 + round * 100_000),
           n('pipeline'),
           log,
         );
