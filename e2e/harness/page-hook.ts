@@ -83,6 +83,10 @@ export interface PeerGridHook {
       backend?: string;
     }) => Promise<{ outputs: HookTensorMap; backend: string; computeMs: number }>;
     backends(): Promise<readonly string[]>;
+    /** Runs at once (its workers). */
+    readonly concurrency: number;
+    /** Runs it takes early beyond `concurrency` (shared's Executor; the page's pool has none). */
+    readonly prefetch?: number;
   };
 }
 

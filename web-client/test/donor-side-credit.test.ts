@@ -2,7 +2,7 @@ import type { DonorCredit, Executor, PeerMessage, VerdictMessage } from '@peergr
 import { createBlobExchange, createMemoryBlobCache } from '@peergrid/shared';
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { createDonorSide, type DonorCounters } from '../src/grid/donor-side.ts';
+import { createDonorSide, DONOR_VIEW_MS, type DonorCounters } from '../src/grid/donor-side.ts';
 import { createLoopback } from '../src/grid/loopback.ts';
 import { openPageDb } from '../src/grid/page-db.ts';
 import { now, sha256, timers } from '../src/grid/platform.ts';
@@ -43,7 +43,10 @@ describe('donor side: verified compute from verdicts', () => {
     await loop.submitter.send(verdict('l1', 1250));
     await settle();
     expect(side.counters()).toMatchObject({ verifiedMs: 1250, rejected: 0, tasksDone: 0 });
+    // The view hears of it within DONOR_VIEW_MS, once for a burst.
+    await new Promise((r) => setTimeout(r, DONOR_VIEW_MS + 20));
     expect(seen.at(-1)?.verifiedMs).toBe(1250);
+    expect(seen).toHaveLength(1);
 
     side.setPaused(true);
     await loop.submitter.send(verdict('l2', 0));

@@ -13,6 +13,7 @@ import {
   type DonorAgent,
   type DonorCredit,
 } from '@peergrid/shared';
+import { coalesce } from '../state/coalesce.ts';
 import type { CurrentTask } from '../state/types.ts';
 import { timers } from './platform.ts';
 
@@ -27,6 +28,9 @@ export interface DonorCounters {
   readonly rejected: number;
   readonly current: readonly CurrentTask[];
 }
+
+/** Least time between two Donate-view updates, ms. */
+export const DONOR_VIEW_MS = 200;
 
 export interface DonorSideOptions {
   readonly executor: Executor;
@@ -77,7 +81,10 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
     rejected: credit.credit().rejected,
     current: [...current.values()],
   });
-  const changed = () => o.onChange(counters());
+  // At most one update per DONOR_VIEW_MS: short tasks would re-render the Donate view
+  // twice per task (start and end), which cost a tab most of its tiny-task rate.
+  const view = coalesce(() => o.onChange(counters()), DONOR_VIEW_MS, timers);
+  const changed = () => view.schedule();
   credit.onChange(changed);
 
   const executor: Executor = {
@@ -165,6 +172,7 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
       for (const off of [...links.values(), ...creditLinks.values()]) off();
       links.clear();
       creditLinks.clear();
+      view.cancel();
       agent.close();
     },
   };
