@@ -151,3 +151,29 @@ describe('malformed batches are refused whole', () => {
     b.close();
   });
 });
+
+describe('heartbeat load with a limit (version 2) and without (version 1)', () => {
+  const ping = (load: unknown) => encodeFrame({ type: 'ping', seq: 1, load });
+  it('parses both, and refuses a malformed limit', () => {
+    const v1 = decodePeerMessages(ping({ running: 1, queued: 2, capacity: 1 }));
+    expect(v1?.messages[0]).toEqual({
+      type: 'ping',
+      seq: 1,
+      load: { running: 1, queued: 2, capacity: 1 },
+    });
+    const v2 = decodePeerMessages(ping({ running: 1, queued: 2, capacity: 1, limit: 65 }));
+    expect(v2?.messages[0]).toMatchObject({ load: { limit: 65 } });
+    expect(decodePeerMessages(ping({ running: 1, queued: 2, capacity: 1, limit: -1 }))).toBeNull();
+    expect(decodePeerMessages(ping({ running: 1, queued: 2, capacity: 1, limit: 'x' }))).toBeNull();
+  });
+
+  it('a link reports the limit its load source gives, and the other end sees it', async () => {
+    const vt = createVirtualTime();
+    const [a, b] = linkPair(vt, { heartbeatIntervalMs: 10 });
+    b.setLoadSource(() => ({ running: 0, queued: 0, capacity: 2, limit: 130 }));
+    await vt.advance(50);
+    expect(a.remoteLoad?.limit).toBe(130);
+    a.close();
+    b.close();
+  });
+});
