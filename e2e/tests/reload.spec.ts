@@ -16,8 +16,14 @@ const STORE_GRACE_MS = 1_000;
 test('submitter reload mid-job: resumes from IndexedDB without recomputing accepted results', async ({
   startGrid,
 }, testInfo) => {
-  const grid = await startGrid({ donorTabs: 4, nodeWorkers: 1 });
+  const grid = await startGrid({ donorTabs: 4, nodeWorkers: 0 });
   const sub = grid.submitter!;
+  // Slow donors (CPU throttled 6×, as phones would be): on this grid the 100 tasks would
+  // otherwise finish between two polls, and the reload must come mid-job.
+  for (const tab of grid.donors) {
+    const cdp = await tab.context.newCDPSession(tab.page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 6 });
+  }
   const reference = mnistReference(1000, 10);
   const jobId = await submitMnist(sub.page, { digits: 1000, batch: 10, replicas: 2, quorum: 2 });
 
