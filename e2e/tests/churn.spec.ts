@@ -17,6 +17,12 @@ test('churn: 2 donor tabs closed and a node worker SIGKILLed mid-job; no task lo
 }, testInfo) => {
   const grid = await startGrid({ donorTabs: 6, nodeWorkers: 2 });
   const sub = grid.submitter!;
+  // Every tab CPU-throttled 6× (CDP), the submitter's too: with batch frames and lease windows
+  // the 100 tasks otherwise finished before the page's first poll on a fresh clone.
+  for (const tab of [sub, ...grid.donors]) {
+    const cdp = await tab.context.newCDPSession(tab.page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 6 });
+  }
   const reference = mnistReference(1000, 10);
   const jobId = await submitMnist(sub.page, { digits: 1000, batch: 10, replicas: 2, quorum: 2 });
 
