@@ -53,6 +53,8 @@ export interface DonorAgent {
 interface Lease {
   readonly link: PeerLink;
   readonly msg: AssignMessage;
+  /** Bytes of its feeds (counted against `maxQueuedBytes` while it waits). */
+  readonly bytes: number;
   cancelled: boolean;
   readonly receivedAt: number;
   /** The ack went out, or is no longer needed (an answer went out). */
@@ -130,6 +132,7 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
     const lease: Lease = {
       link,
       msg,
+      bytes,
       cancelled: false,
       receivedAt: opts.now?.() ?? 0,
       answered: false,
@@ -147,7 +150,7 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
   function pump(): void {
     while (running < handOver && queue.length > 0) {
       const lease = queue.shift()!;
-      queuedBytes -= feedBytes(lease.msg);
+      queuedBytes -= lease.bytes;
       if (lease.cancelled) continue;
       running++;
       void run(lease).finally(() => {
@@ -203,7 +206,7 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
     const i = queue.indexOf(lease);
     if (i >= 0) {
       queue.splice(i, 1);
-      queuedBytes -= feedBytes(lease.msg);
+      queuedBytes -= lease.bytes;
       active.delete(key(link, leaseId));
     }
   }
