@@ -228,6 +228,7 @@ describe('job view model', () => {
     state: 'running',
     total: 3,
     tasks: { blocked: 0, ready: 0, running: 1, verified: 2, failed: 0 },
+    retired: 0,
     leasesInFlight: 1,
     resultsReceived: 5,
     audits: { issued: 0, passed: 0, failed: 0 },

@@ -1,13 +1,14 @@
 /**
  * A JobStore on disk for the `peergrid` CLI, with the semantics of the
  * in-memory and IndexedDB stores. Layout under `dir`:
- *   jobs/<jobId>.job       the job's manifest (msgpack)
- *   blobs/<sha256>         models and input tensors (see disk-blob-cache.ts)
- *   commits/<seq>.commit   one file per `commit()`: an engine delta + reputations
- *   state.snapshot         everything committed up to a seq (compaction)
- *   identity.json          this submitter's key pair
- * Each file is written whole (temp + rename), so a commit is all or nothing;
- * opening replays the snapshot then the newer commits. One process per dir.
+ *   jobs/<jobId>.job   the job's manifest (msgpack)
+ *   blobs/<sha256>     models and input tensors (see disk-blob-cache.ts)
+ *   state.mdb          task records, results, events, reputations (LMDB)
+ *   identity.json      this submitter's key pair
+ * Each `commit()` is one LMDB transaction: all of it or none of it, after a
+ * crash too. Nothing is held in memory: a job of a million results reads
+ * them back a page at a time. A directory written by the earlier layout
+ * (commits/ and state.snapshot) is imported on open. One process per dir.
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,13 +25,12 @@ import {
   type StoredJob,
   type TaskRecord,
 } from '@peergrid/shared';
+import { open as openLmdb, type RootDatabase } from 'lmdb';
 import { Packr } from 'msgpackr';
 import { writeFileAtomic } from './atomic-file.ts';
 import { createDiskBlobCache } from './disk-blob-cache.ts';
 
 export interface DiskJobStoreOptions {
-  /** Commits between two snapshots (older commit files are then deleted). Default 256. */
-  readonly compactEvery?: number;
   /** Events kept per job (oldest dropped first). Default 10 000. */
   readonly maxEventsPerJob?: number;
   /**
@@ -65,21 +65,14 @@ async function lockDir(dir: string): Promise<() => Promise<void>> {
   throw new PeerGridError('store-locked', `could not lock ${dir}`);
 }
 
-interface JobData {
-  job?: JobRecordState;
-  tasks: Map<string, TaskRecord>;
-  results: Map<string, ResultRecord>;
-  events: JobEvent[];
-}
-
-interface Commit {
+/** The earlier layout's records (imported once, then removed). */
+interface LegacyCommit {
   readonly seq: number;
   readonly jobId: string;
   readonly delta: EngineDelta;
   readonly reputations: readonly ReputationRecord[];
 }
-
-interface Snapshot {
+interface LegacySnapshot {
   readonly seq: number;
   readonly jobs: Record<
     string,
@@ -89,77 +82,77 @@ interface Snapshot {
 }
 
 const SEQ_DIGITS = 12;
+/** Results read per LMDB range step when listing a job's results. */
+const RESULTS_PAGE = 256;
 
 /** `moreTypes`: typed arrays (tensor bytes) come back as Uint8Array, not Buffer. */
 const codec = new Packr({ moreTypes: true });
 const pack = (v: unknown) => codec.pack(v);
 const unpack = (b: Uint8Array) => codec.unpack(b) as unknown;
 
+/**
+ * Keys: a kind letter, then the job id and the record's own key, NUL-separated
+ * (ids never hold NUL: job ids are checked, task ids come from the spec).
+ */
+const key = {
+  job: (jobId: string) => `j\0${jobId}`,
+  task: (jobId: string, taskId: string) => `t\0${jobId}\0${taskId}`,
+  result: (jobId: string, taskId: string) => `r\0${jobId}\0${taskId}`,
+  event: (jobId: string, seq: number) => `e\0${jobId}\0${String(seq).padStart(SEQ_DIGITS, '0')}`,
+  rep: (peerId: string) => `p\0${peerId}`,
+};
+/** The range of one kind's keys of a job. */
+const span = (kind: 't' | 'r' | 'e', jobId: string) => ({
+  start: `${kind}\0${jobId}\0`,
+  end: `${kind}\0${jobId}\u0001`,
+});
+
 export async function openDiskJobStore(
   dir: string,
   options: DiskJobStoreOptions = {},
 ): Promise<JobStore> {
-  const compactEvery = options.compactEvery ?? 256;
   const maxEvents = options.maxEventsPerJob ?? 10_000;
   const jobsDir = join(dir, 'jobs');
-  const commitsDir = join(dir, 'commits');
   await mkdir(jobsDir, { recursive: true });
-  await mkdir(commitsDir, { recursive: true });
   const unlock = options.readOnly ? async () => {} : await lockDir(dir);
   const blobs = await createDiskBlobCache(join(dir, 'blobs'), { memoryBytes: 64 * 1024 * 1024 });
-  const data = new Map<string, JobData>();
-  const reps = new Map<string, ReputationRecord>();
-  let seq = 0;
-  let sinceSnapshot = 0;
+  const db: RootDatabase<Uint8Array, string> = openLmdb({
+    path: join(dir, 'state.mdb'),
+    encoding: 'binary',
+    ...(options.readOnly ? { readOnly: true } : {}),
+  });
   let closed = false;
-
-  const jobData = (jobId: string) => {
-    let d = data.get(jobId);
-    if (!d) {
-      d = { tasks: new Map(), results: new Map(), events: [] };
-      data.set(jobId, d);
-    }
-    return d;
+  const get = <T>(k: string): T | undefined => {
+    const v = db.getBinary(k);
+    return v ? (unpack(v) as T) : undefined;
   };
-  const apply = (c: Commit) => {
-    const d = jobData(c.jobId);
-    d.job = c.delta.job;
-    for (const t of c.delta.tasks) d.tasks.set(t.taskId, t);
-    for (const id of c.delta.removedResults) d.results.delete(id);
-    for (const r of c.delta.results) d.results.set(r.taskId, r);
-    d.events.push(...c.delta.events);
-    if (d.events.length > maxEvents) d.events.splice(0, d.events.length - maxEvents);
-    for (const r of c.reputations) reps.set(r.peerId, r);
+  const range = function* <T>(r: { start: string; end: string }, limit?: number) {
+    for (const { value } of db.getRange({ ...r, ...(limit ? { limit } : {}) }))
+      yield unpack(value) as T;
   };
 
-  // Load: snapshot, then newer commits in order.
-  try {
-    const snap = unpack(await readFile(join(dir, 'state.snapshot'))) as Snapshot;
-    seq = snap.seq;
-    for (const [jobId, j] of Object.entries(snap.jobs)) {
-      data.set(jobId, {
-        ...(j.job ? { job: j.job } : {}),
-        tasks: new Map(j.tasks.map((t) => [t.taskId, t])),
-        results: new Map(j.results.map((r) => [r.taskId, r])),
-        events: j.events,
-      });
+  /** The job's newest event seq, and drops events older than the last `maxEvents`. */
+  const trimEvents = (jobId: string, newest: number) => {
+    const cut = newest - maxEvents;
+    if (cut <= 0) return;
+    const s = span('e', jobId);
+    for (const k of db.getKeys({ start: s.start, end: key.event(jobId, cut + 1) })) db.remove(k);
+  };
+  const apply = (jobId: string, delta: EngineDelta, reputations: readonly ReputationRecord[]) => {
+    db.put(key.job(jobId), pack(delta.job));
+    for (const t of delta.tasks) db.put(key.task(jobId, t.taskId), pack(t));
+    for (const id of delta.removedResults) db.remove(key.result(jobId, id));
+    for (const r of delta.results) db.put(key.result(jobId, r.taskId), pack(r));
+    let newest = 0;
+    for (const e of delta.events) {
+      db.put(key.event(jobId, e.seq), pack(e));
+      newest = Math.max(newest, e.seq);
     }
-    for (const r of snap.reputations) reps.set(r.peerId, r);
-  } catch {
-    // No snapshot yet.
-  }
-  const pending = (await readdir(commitsDir)).filter((n) => n.endsWith('.commit')).sort();
-  for (const name of pending) {
-    const n = Number(name.slice(0, SEQ_DIGITS));
-    if (!(n > seq)) continue;
-    try {
-      apply(unpack(await readFile(join(commitsDir, name))) as Commit);
-      seq = n;
-      sinceSnapshot++;
-    } catch {
-      break; // unreadable: nothing after it can be trusted to apply in order
-    }
-  }
+    if (newest > 0) trimEvents(jobId, newest);
+    for (const r of reputations) db.put(key.rep(r.peerId), pack(r));
+  };
+
+  if (!options.readOnly) await importLegacy(dir, db, apply);
 
   const open = () => {
     if (closed) throw new PeerGridError('store-closed', 'the job store is closed');
@@ -169,28 +162,6 @@ export async function openDiskJobStore(
     if (options.readOnly)
       throw new PeerGridError('read-only', 'the job store was opened read-only');
   };
-
-  async function compact(): Promise<void> {
-    const jobs: Snapshot['jobs'] = {};
-    for (const [jobId, d] of data) {
-      jobs[jobId] = {
-        ...(d.job ? { job: d.job } : {}),
-        tasks: [...d.tasks.values()],
-        results: [...d.results.values()],
-        events: d.events,
-      };
-    }
-    const upTo = seq;
-    await writeFileAtomic(
-      join(dir, 'state.snapshot'),
-      pack({ seq: upTo, jobs, reputations: [...reps.values()] } satisfies Snapshot),
-    );
-    sinceSnapshot = 0;
-    for (const name of await readdir(commitsDir)) {
-      if (Number(name.slice(0, SEQ_DIGITS)) <= upTo)
-        await rm(join(commitsDir, name), { force: true });
-    }
-  }
 
   const jobPath = (jobId: string) => {
     if (!/^[0-9a-zA-Z_-]{1,128}$/.test(jobId)) throw new PeerGridError('bad-record', 'bad job id');
@@ -226,8 +197,11 @@ export async function openDiskJobStore(
     async deleteJob(jobId) {
       writable();
       await rm(jobPath(jobId), { force: true });
-      data.delete(jobId);
-      await compact();
+      await db.transaction(() => {
+        db.remove(key.job(jobId));
+        for (const kind of ['t', 'r', 'e'] as const)
+          for (const k of db.getKeys(span(kind, jobId))) db.remove(k);
+      });
     },
     async putBlob(h, b) {
       writable();
@@ -241,26 +215,46 @@ export async function openDiskJobStore(
       writable();
       const bad = checkDelta(jobId, delta);
       if (bad) throw new PeerGridError('bad-record', bad);
-      const c: Commit = { seq: seq + 1, jobId, delta, reputations };
-      const name = `${String(c.seq).padStart(SEQ_DIGITS, '0')}.commit`;
-      await writeFileAtomic(join(commitsDir, name), pack(c));
-      seq = c.seq;
-      apply(c);
-      if (++sinceSnapshot >= compactEvery) await compact();
+      jobPath(jobId); // refuses a job id the keys could not hold
+      await db.transaction(() => apply(jobId, delta, reputations));
     },
     async loadSnapshot(jobId) {
       open();
-      const d = data.get(jobId);
-      if (!d?.job) return undefined;
-      return { job: d.job, tasks: [...d.tasks.values()], results: [...d.results.values()] };
+      const job = get<JobRecordState>(key.job(jobId));
+      if (!job) return undefined;
+      return {
+        job,
+        tasks: [...range<TaskRecord>(span('t', jobId))],
+        results: [...range<ResultRecord>(span('r', jobId))],
+      };
+    },
+    async getResults(jobId, taskIds) {
+      open();
+      return taskIds.flatMap((id) => {
+        const r = get<ResultRecord>(key.result(jobId, id));
+        return r ? [r] : [];
+      });
+    },
+    async *results(jobId) {
+      open();
+      let start = span('r', jobId).start;
+      const { end } = span('r', jobId);
+      for (;;) {
+        const page = [...db.getRange({ start, end, limit: RESULTS_PAGE })];
+        for (const { value } of page) yield unpack(value) as ResultRecord;
+        if (page.length < RESULTS_PAGE) return;
+        start = `${page[page.length - 1]!.key}\0`; // just past the last key read
+      }
     },
     async events(jobId, afterSeq = 0) {
       open();
-      return (data.get(jobId)?.events ?? []).filter((e) => e.seq > afterSeq);
+      return [
+        ...range<JobEvent>({ start: key.event(jobId, afterSeq + 1), end: span('e', jobId).end }),
+      ];
     },
     async reputations() {
       open();
-      return [...reps.values()];
+      return [...range<ReputationRecord>({ start: 'p\0', end: 'p\u0001' })];
     },
     async getIdentity() {
       open();
@@ -276,9 +270,56 @@ export async function openDiskJobStore(
     },
     async close() {
       if (closed) return;
-      if (sinceSnapshot > 0 && !options.readOnly) await compact();
       closed = true;
+      await db.close();
       await unlock();
     },
   };
+}
+
+/**
+ * Imports a directory of the earlier layout (a snapshot plus newer commit
+ * files, replayed in order as that layout did) in one transaction, then
+ * removes its files.
+ */
+async function importLegacy(
+  dir: string,
+  db: RootDatabase<Uint8Array, string>,
+  apply: (jobId: string, delta: EngineDelta, reputations: readonly ReputationRecord[]) => void,
+): Promise<void> {
+  const snapPath = join(dir, 'state.snapshot');
+  const commitsDir = join(dir, 'commits');
+  let snap: LegacySnapshot | undefined;
+  try {
+    snap = unpack(await readFile(snapPath)) as LegacySnapshot;
+  } catch {
+    snap = undefined;
+  }
+  const names = (await readdir(commitsDir).catch(() => [] as string[]))
+    .filter((n) => n.endsWith('.commit'))
+    .sort();
+  if (!snap && names.length === 0) return;
+  const commits: LegacyCommit[] = [];
+  for (const name of names) {
+    if (!(Number(name.slice(0, SEQ_DIGITS)) > (snap?.seq ?? 0))) continue;
+    try {
+      commits.push(unpack(await readFile(join(commitsDir, name))) as LegacyCommit);
+    } catch {
+      break; // unreadable: nothing after it can be trusted to apply in order
+    }
+  }
+  await db.transaction(() => {
+    for (const [jobId, j] of Object.entries(snap?.jobs ?? {})) {
+      if (!j.job) continue;
+      apply(
+        jobId,
+        { job: j.job, tasks: j.tasks, results: j.results, removedResults: [], events: j.events },
+        [],
+      );
+    }
+    for (const r of snap?.reputations ?? []) db.put(`p\0${r.peerId}`, pack(r));
+    for (const c of commits) apply(c.jobId, c.delta, c.reputations);
+  });
+  await rm(commitsDir, { recursive: true, force: true });
+  await rm(snapPath, { force: true });
 }

@@ -232,9 +232,22 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
 
   function act(actions: readonly EngineAction[]): void {
     for (const a of actions) {
-      if (a.type === 'cancel') {
+      if (a.type === 'load') void recall(a.taskIds);
+      else if (a.type === 'cancel') {
         if (!localLeases.delete(a.leaseId)) taskClient.cancel(a.leaseId);
       } else void assign(a);
+    }
+  }
+
+  /** Retired tasks the engine weighs again: their results from the store, once every commit is in. */
+  async function recall(taskIds: readonly string[]): Promise<void> {
+    try {
+      await commits.flush();
+      const records = await opts.store.getResults(jobId, taskIds);
+      input(() => engine.loaded(taskIds, records));
+    } catch (err) {
+      if (!finished) detach();
+      rejectDone(err);
     }
   }
 

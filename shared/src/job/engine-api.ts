@@ -13,6 +13,7 @@ import type {
   EngineSnapshot,
   JobEvent,
   JobProgress,
+  ResultRecord,
 } from './types.ts';
 
 export interface JobEngineOptions {
@@ -28,6 +29,13 @@ export interface JobEngineOptions {
   readonly restore?: EngineSnapshot;
   /** Caps the leases in flight per donor: min(its `maxConcurrency`, this), at least 1. Default 4. */
   readonly maxInFlightPerDonor?: number;
+  /**
+   * Verified tasks of groups kept in memory: past it, the oldest final ones
+   * leave memory when their results are taken for the store (`takeDelta`),
+   * and come back through a `load` action when re-verification needs them.
+   * Default 10 000.
+   */
+  readonly residentVerified?: number;
   /** Keep the event log (turn off in large simulations). Default true. */
   readonly recordEvents?: boolean;
 }
@@ -42,6 +50,8 @@ export interface JobEngine {
   acked(leaseId: string): EngineAction[];
   /** The donor returned outputs; `computeMs` is its pure compute time (credit). */
   reported(leaseId: string, outputs: TensorMap, computeMs: number): EngineAction[];
+  /** The results a `load` action asked for (`records` holds those the store had). */
+  loaded(taskIds: readonly string[], records: readonly ResultRecord[]): EngineAction[];
   /** The donor could not run the lease. Counts as a failed attempt. */
   errored(leaseId: string, error: WireError): EngineAction[];
   /** Expires leases past their ack timeout or deadline; call on a timer (e.g. every second). */
@@ -53,7 +63,7 @@ export interface JobEngine {
   /** The chance that a fresh task placed on this donor now runs alone (adaptive replication). */
   soloChance(donor: PeerId): number;
   progress(): JobProgress;
-  /** Accepted outputs of a verified task. */
+  /** Accepted outputs of a verified task still in memory (a retired one's are in the store). */
   result(taskId: string): TensorMap | undefined;
   /** Events since the last call, in order. */
   takeEvents(): JobEvent[];

@@ -27,13 +27,16 @@ import { resolvePolicy, validateJob } from './spec.ts';
 import { type JobState, transition } from './state.ts';
 import { createTaskGraph } from './task-graph.ts';
 import { createTaskMachine } from './task-machine.ts';
-import type { EngineAction } from './types.ts';
+import type { EngineAction, ResultRecord } from './types.ts';
 import { CREDIBLE_AFTER, createVerification } from './verification.ts';
 
 export type { JobEngine, JobEngineOptions } from './engine-api.ts';
 
 /** Donor departures a task absorbs per attempt of `maxAttempts` before it fails. */
 export const DEPARTURES_PER_ATTEMPT = 4;
+
+/** Verified group tasks an engine keeps in memory by default (see `residentVerified`). */
+export const DEFAULT_RESIDENT_VERIFIED = 10_000;
 
 /** Throws `invalid-job` (with every `validateJob` error in the message) for a spec that does not validate. */
 export function createJobEngine(options: JobEngineOptions): JobEngine {
@@ -45,6 +48,7 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
   const policy = resolvePolicy(options.spec.policy);
   const book = options.reputation;
   const maxPerDonor = options.maxInFlightPerDonor ?? 4;
+  const residentVerified = Math.max(0, options.residentVerified ?? DEFAULT_RESIDENT_VERIFIED);
   const actions: EngineAction[] = [];
   const donors = new Map<PeerId, DonorRt>();
   const graph = createTaskGraph(options.spec);
@@ -79,6 +83,10 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       if (t.inFlight > 0 || placement.canGrow(t)) return false;
       verification.starved(t);
       return true;
+    },
+    more: () => {
+      for (let t = graph.nextFresh(); t; t = graph.nextFresh()) if (machine.arm(t)) return t;
+      return undefined;
     },
   });
   const { enqueue, need } = placement;
@@ -126,19 +134,62 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     book,
     log,
     ledger,
-    tasks: graph.tasks,
     need,
     enqueue,
     evaluate: verification.evaluate,
     recheck: verification.recheck,
+    resident: graph.resident,
+    recall: (index, reason) => {
+      const id = graph.source.idAt(index);
+      const t = graph.get(id);
+      if (t) {
+        if (t.state === 'verified') verification.recheck(t, reason);
+      } else if (graph.isRetired(id) && !recalls.has(id)) {
+        recalls.set(id, reason);
+        toLoad.push(id);
+      }
+    },
   });
+  /** Retired tasks asked back from the store, with why; the job cannot complete meanwhile. */
+  const recalls = new Map<string, string>();
+  const toLoad: string[] = [];
+  /** Verified group tasks in the order they were accepted: the oldest final ones retire first. */
+  let retireQueue: TaskRt[] = [];
+  let retiredCount = 0;
+  const retirable = (t: TaskRt) =>
+    graph.get(t.spec.id) === t &&
+    t.state === 'verified' &&
+    t.inFlight === 0 &&
+    t.dependents.length === 0 &&
+    t.index >= graph.source.explicit &&
+    !recalls.has(t.spec.id) &&
+    !exclusions.pins(t);
+  /** Retires the oldest verified tasks past the resident budget (their results are in the delta just taken). */
+  const retire = () => {
+    let look = retireQueue.length - residentVerified;
+    let head = 0;
+    for (; look > 0 && head < retireQueue.length; look--) {
+      const t = retireQueue[head++]!;
+      if (!retirable(t)) continue;
+      if (!t.final) {
+        retireQueue.push(t); // not yet final: it may be weighed again while resident
+        continue;
+      }
+      exclusions.retired(t);
+      graph.retire(t);
+      retiredCount++;
+    }
+    if (head > 0) retireQueue = retireQueue.slice(head);
+  };
   const records = createJobRecords({
     jobId,
     now,
     policy,
     log,
     ledger,
-    tasks: graph.tasks,
+    count: graph.count,
+    resident: graph.resident,
+    retired: () => retiredCount,
     machine,
     donors,
     jobState: () => jobState,
@@ -161,11 +212,13 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       exclusions.drain();
       placement.schedule();
     } while (exclusions.pending());
+    if (toLoad.length > 0) actions.push({ type: 'load', taskIds: toLoad.splice(0) });
     const out = actions.splice(0);
-    // Complete only when every result meets its bound.
+    // Complete only when every result meets its bound (and none is out being weighed again).
     if (
       jobState === 'running' &&
-      machine.counts.verified + machine.counts.failed >= graph.tasks.length &&
+      machine.counts.verified + machine.counts.failed >= graph.count &&
+      recalls.size === 0 &&
       verification.unfinal().length === 0
     ) {
       setJobState(machine.counts.failed > 0 ? 'failed' : 'completed');
@@ -211,13 +264,27 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
 
   function start(): void {
     const restore = options.restore;
+    let retiredApart = 0;
     if (restore) {
       const accepted = new Map(restore.results.map((r) => [r.taskId, r]));
       for (const r of restore.tasks) {
-        const t = graph.byId.get(r.taskId);
+        const res = accepted.get(r.taskId);
+        if (
+          !graph.get(r.taskId) &&
+          r.state === 'verified' &&
+          res &&
+          res.bound <= policy.targetError &&
+          graph.retireId(r.taskId)
+        ) {
+          // Final and nobody's input: it stays in the store, as if retired.
+          exclusions.retiredApart(graph.source.indexOf(r.taskId), res.backers);
+          verification.restoredApart(res.bound);
+          retiredApart++;
+          continue;
+        }
+        const t = graph.get(r.taskId) ?? graph.adopt(r.taskId);
         if (!t) continue;
         t.attempts = r.attempts;
-        const res = accepted.get(r.taskId);
         if (r.state === 'verified' && res) {
           t.state = 'verified';
           t.accepted = res;
@@ -227,13 +294,18 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
         }
       }
     }
-    for (const t of graph.tasks) {
+    for (const t of graph.resident()) {
       machine.restored(t);
       if (t.state !== 'verified') continue;
       verification.restored(t);
       const feeds = graph.resolveFeeds(t);
       if (typeof feeds === 'object') t.feeds = feeds; // needed to verify it again
+      for (const b of t.accepted?.backers ?? []) exclusions.indexResult(t, b);
+      if (t.index >= graph.source.explicit) retireQueue.push(t);
     }
+    retiredCount = retiredApart;
+    machine.countApart('verified', retiredApart);
+    machine.countApart('ready', graph.untouched());
     log.resumeAt(restore?.job.seq ?? 0);
     const restoredState = restore?.job.state;
     if (restoredState && restoredState !== 'pending' && restoredState !== 'running') {
@@ -241,11 +313,48 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       return;
     }
     setJobState('running');
-    for (const t of graph.tasks) {
+    for (const t of [...graph.resident()]) {
       if (t.state === 'blocked' && t.deps.every((d) => d.state === 'verified'))
         machine.makeReady(t);
+      else if (t.state === 'ready' && machine.arm(t)) enqueue(t, false);
     }
   }
+
+  /** A retired task back from the store, weighed again for the reason it was recalled. */
+  const reload = (id: string, reason: string, record: ResultRecord | undefined) => {
+    const t = graph.adopt(id);
+    if (!t) return;
+    retiredCount--;
+    t.state = 'verified'; // counted verified all along
+    if (!record) {
+      // The store lost it: compute it again.
+      machine.invalidate(t);
+      return;
+    }
+    t.accepted = record;
+    const feeds = graph.resolveFeeds(t);
+    if (typeof feeds === 'object') t.feeds = feeds;
+    // Its results as they stood: its backers', each the accepted outputs
+    // (outvoted results left with it: they had no say in a final result).
+    t.solo = record.backers.length < policy.quorum;
+    for (const donor of record.backers) {
+      t.results.push({
+        leaseId: '',
+        donor,
+        outputs: record.outputs,
+        backend: record.backend,
+        computeMs: 0,
+        audit: false,
+        credited: true,
+        told: true,
+      });
+      t.used.add(donor);
+      exclusions.indexResult(t, donor);
+    }
+    verification.restored(t);
+    retireQueue.push(t);
+    verification.recheck(t, reason);
+  };
 
   return {
     jobId,
@@ -302,6 +411,17 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       exclusions.drain();
       return collect();
     },
+    loaded(taskIds, records) {
+      const byId = new Map(records.map((r) => [r.taskId, r]));
+      for (const id of taskIds) {
+        const reason = recalls.get(id);
+        if (reason === undefined) continue;
+        recalls.delete(id);
+        reload(id, reason, byId.get(id));
+      }
+      exclusions.drain();
+      return collect();
+    },
     errored(leaseId, error) {
       lost(leaseId, 'errored', `${error.code}: ${error.message}`, false);
       return collect();
@@ -330,11 +450,19 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     soloChance: (d) => (isAnchor(d) ? 0 : soloChance(book.audited(d), policy)),
     progress: () => records.progress(),
     result: (taskId) => {
-      const t = graph.byId.get(taskId);
+      const t = graph.get(taskId);
       return t?.state === 'verified' ? t.accepted?.outputs : undefined;
     },
     takeEvents: () => log.take(),
-    takeDelta: () => records.takeDelta(),
+    takeDelta: () => {
+      const delta = records.takeDelta();
+      for (const r of delta.results) {
+        const t = graph.get(r.taskId);
+        if (t && t.index >= graph.source.explicit && t.dependents.length === 0) retireQueue.push(t);
+      }
+      retire();
+      return delta;
+    },
     snapshot: () => records.snapshot(),
     close: () => exclusions.close(),
   };

@@ -29,6 +29,12 @@ export interface Exclusions {
   pending(): boolean;
   /** `donor` returned a result for `t`. */
   indexResult(t: TaskRt, donor: PeerId): void;
+  /** `t` leaves memory (retired): of its results, only its backers' claim is kept, by position. */
+  retired(t: TaskRt): void;
+  /** A task restored retired (verified, never resident): its backers' claim, by position. */
+  retiredApart(index: number, backers: readonly PeerId[]): void;
+  /** `t` must stay resident: a donor excluded over it may yet be reinstated by it. */
+  pins(t: TaskRt): boolean;
   /** Donors excluded while this job ran, with the reason. */
   readonly excluded: readonly { readonly donor: PeerId; readonly reason: string }[];
   /** Stops listening for exclusions. */
@@ -40,15 +46,33 @@ export function createExclusions(o: {
   readonly book: ReputationBook;
   readonly log: EventLog;
   readonly ledger: LeaseLedger;
-  readonly tasks: readonly TaskRt[];
   readonly need: (t: TaskRt) => number;
   readonly enqueue: (t: TaskRt, urgent: boolean) => void;
   readonly evaluate: (t: TaskRt) => void;
   /** Weighs a verified task again with current records (re-opens it when short of the target). */
   readonly recheck: (t: TaskRt, reason: string) => void;
+  /** Resident tasks (the ones a donor may hold leases or results of). */
+  readonly resident: () => Iterable<TaskRt>;
+  /** A retired task at `index` must be weighed again: load it back, then `recheck` it. */
+  readonly recall: (index: number, reason: string) => void;
 }): Exclusions {
   const { policy, book, log } = o;
   const resultsBy = new Map<PeerId, Set<TaskRt>>();
+  /** Positions of retired tasks each donor backed (duplicates possible: recalling dedups). */
+  const retiredBy = new Map<PeerId, number[]>();
+  const claim = (index: number, backers: readonly PeerId[]) => {
+    for (const d of backers) {
+      const list = retiredBy.get(d) ?? [];
+      retiredBy.set(d, list);
+      list.push(index);
+    }
+  };
+  const recallBacked = (p: PeerId, reason: string) => {
+    const backed = retiredBy.get(p);
+    if (!backed) return;
+    retiredBy.delete(p);
+    for (const i of backed) o.recall(i, reason);
+  };
   const pendingExclusions: PeerId[] = [];
   const pendingLosses: PeerId[] = [];
   /** Reinstated donors: their results count again, so the running tasks that hold them are weighed again. */
@@ -74,8 +98,9 @@ export function createExclusions(o: {
         o.evaluate(t);
       } else if (backed(t, p)) o.recheck(t, `backer ${p} was excluded`);
     }
+    recallBacked(p, `backer ${p} was excluded`);
     // Cancelling may have freed tasks of other donors.
-    for (const t of o.tasks) if (t.state === 'running' && o.need(t) > 0) o.enqueue(t, true);
+    for (const t of o.resident()) if (t.state === 'running' && o.need(t) > 0) o.enqueue(t, true);
   };
 
   return {
@@ -111,6 +136,7 @@ export function createExclusions(o: {
         if (book.isExcluded(l)) continue;
         for (const t of resultsBy.get(l) ?? [])
           if (backed(t, l)) o.recheck(t, `backer ${l} lost a vote`);
+        recallBacked(l, `backer ${l} lost a vote`);
       }
     },
     pending: () =>
@@ -119,6 +145,15 @@ export function createExclusions(o: {
       const s = resultsBy.get(donor) ?? new Set<TaskRt>();
       resultsBy.set(donor, s);
       s.add(t);
+    },
+    retired(t) {
+      for (const r of t.results) resultsBy.get(r.donor)?.delete(t);
+      claim(t.index, t.accepted?.backers ?? []);
+    },
+    retiredApart: (index, backers) => claim(index, backers),
+    pins(t) {
+      for (const over of excludedOver.values()) if (over === t) return true;
+      return false;
     },
     excluded,
     close: () => unsubscribe(),

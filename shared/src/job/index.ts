@@ -5,5 +5,6 @@ export * from './reputation.ts';
 export * from './scheduler.ts';
 export * from './spec.ts';
 export * from './state.ts';
+export * from './task-source.ts';
 export * from './types.ts';
 export * from './verify.ts';

@@ -30,7 +30,12 @@ export function createJobRecords(o: {
   readonly policy: Policy;
   readonly log: EventLog;
   readonly ledger: LeaseLedger;
-  readonly tasks: readonly TaskRt[];
+  /** Tasks in all. */
+  readonly count: number;
+  /** Tasks in memory. */
+  readonly resident: () => Iterable<TaskRt>;
+  /** Verified tasks kept in the store only. */
+  readonly retired: () => number;
   readonly machine: TaskMachine;
   readonly donors: ReadonlyMap<PeerId, DonorRt>;
   readonly jobState: () => JobState;
@@ -87,8 +92,9 @@ export function createJobRecords(o: {
     progress: () => ({
       jobId,
       state: o.jobState(),
-      total: o.tasks.length,
+      total: o.count,
       tasks: { ...machine.counts },
+      retired: o.retired(),
       leasesInFlight: o.ledger.size,
       resultsReceived: c.results,
       audits: { issued: c.auditsIssued, passed: c.auditsPassed, failed: c.auditsFailed },
@@ -122,10 +128,16 @@ export function createJobRecords(o: {
         events: log.takeForStore(),
       };
     },
-    snapshot: () => ({
-      job: jobRecord(),
-      tasks: o.tasks.map(taskRecord),
-      results: o.tasks.flatMap((t) => (t.state === 'verified' && t.accepted ? [t.accepted] : [])),
-    }),
+    // Resident tasks only: a retired task's records are in the store.
+    snapshot: () => {
+      const resident = [...o.resident()];
+      return {
+        job: jobRecord(),
+        tasks: resident.map(taskRecord),
+        results: resident.flatMap((t) =>
+          t.state === 'verified' && t.accepted ? [t.accepted] : [],
+        ),
+      };
+    },
   };
 }

@@ -11,6 +11,9 @@ import type { Policy } from './spec.ts';
 import { transition } from './state.ts';
 import type { EngineAction } from './types.ts';
 
+/** Lease ids remembered to keep new ones distinct (see `recent`). */
+const RECENT_IDS = 65_536;
+
 /** How a lease ended without a result. */
 export type LeaseLoss = 'expired' | 'errored' | 'cancelled';
 
@@ -45,8 +48,14 @@ export function createLeaseLedger(o: {
 }): LeaseLedger {
   const { policy, donors, log, actions } = o;
   const leases = new Map<string, Lease>();
-  /** Every id this job issued: a donor hears each id once, for the job's lifetime. */
-  const issued = new Set<string>();
+  /**
+   * Ids issued lately (a bounded window, so a million-task job holds no
+   * million ids): with a real random source ids never repeat anyway; with a
+   * constant one (tests) a lease still never takes a recent lease's id.
+   */
+  const recent = new Set<string>();
+  const recentOrder: string[] = [];
+  let recentHead = 0;
 
   const leave = (l: Lease) => {
     leases.delete(l.id);
@@ -74,9 +83,15 @@ export function createLeaseLedger(o: {
     issue(task, donor, audit) {
       const now = o.now();
       let id = opaqueId(o.random);
-      // Never with a real random source; a constant one (tests) still gets distinct ids.
-      for (let n = 0; issued.has(id); n++) id = `${opaqueId(o.random)}${n.toString(36)}`;
-      issued.add(id);
+      for (let n = 0; recent.has(id) || leases.has(id); n++)
+        id = `${opaqueId(o.random)}${n.toString(36)}`;
+      recent.add(id);
+      recentOrder.push(id);
+      if (recentOrder.length - recentHead > RECENT_IDS) recent.delete(recentOrder[recentHead++]!);
+      if (recentHead > RECENT_IDS) {
+        recentOrder.splice(0, recentHead);
+        recentHead = 0;
+      }
       const l: Lease = {
         id,
         task,

@@ -48,6 +48,8 @@ export function createPlacement(o: {
   readonly running: () => boolean;
   /** An urgent task no donor could take: settle it if no donor on offer ever could. */
   readonly settleStarved: (t: TaskRt) => boolean;
+  /** The next fresh task not yet queued (group tasks, made resident as placement reaches them). */
+  readonly more?: () => TaskRt | undefined;
 }): Placement {
   const { random, policy, book, donors, ledger } = o;
   const urgent: TaskRt[] = [];
@@ -172,7 +174,13 @@ export function createPlacement(o: {
       } else if (!hasCapacity()) return;
       else i++;
     }
-    while (freshHead < fresh.length && waiting.length < MAX_SKIPS) {
+    while (waiting.length < MAX_SKIPS) {
+      if (freshHead >= fresh.length) {
+        const next = o.more?.();
+        if (!next) break;
+        next.queued = true;
+        fresh.push(next);
+      }
       const t = fresh[freshHead]!;
       if (t.queued && need(t) > 0 && !place(t)) {
         if (!hasCapacity()) return; // out of donors, not out of luck: try it again first

@@ -23,6 +23,8 @@ export interface ResultRt {
 
 export interface TaskRt {
   readonly spec: TaskSpec;
+  /** Position in the job (see task-source.ts). */
+  readonly index: number;
   readonly deps: TaskRt[];
   readonly dependents: TaskRt[];
   state: TaskState;

@@ -6,6 +6,7 @@ import type { WireError } from '../errors.ts';
 import type { Sha256Hex } from '../platform.ts';
 import { byteLength, isDType, type Tensor } from '../tensor.ts';
 import { canonicalBytes } from './compare.ts';
+import { createTaskSource, taskCount } from './task-source.ts';
 import { utf8 } from './utf8.ts';
 
 /** How replica outputs are compared. */
@@ -29,6 +30,26 @@ export interface TaskSpec {
   readonly model: string;
   readonly feeds: Readonly<Record<string, FeedSpec>>;
   /** Output names to fetch; all outputs when absent. */
+  readonly outputs?: readonly string[];
+}
+
+/** A feed of a group's task: a feed every task shares, or task i's block of `rows` rows of a blob. */
+export type GroupFeedSpec =
+  | { readonly tensor: Tensor }
+  | { readonly blob: string }
+  | { readonly rowsOf: string; readonly rows: number };
+
+/**
+ * Many tasks from one template (fan-out): task i (id `idPrefix` + i, i from
+ * 0) takes rows [i·rows, (i+1)·rows) of each `rowsOf` blob, and the shared
+ * feeds as they are. A job of a million tasks is one group and one tensor.
+ */
+export interface TaskGroup {
+  /** Does not end in a digit; no other group's or task's id starts a group id. */
+  readonly idPrefix: string;
+  readonly count: number;
+  readonly model: string;
+  readonly feeds: Readonly<Record<string, GroupFeedSpec>>;
   readonly outputs?: readonly string[];
 }
 
@@ -124,6 +145,8 @@ export interface JobSpec {
   /** Input tensors by SHA-256 hex of their canonical bytes (see `canonicalBytes`). */
   readonly blobs?: Readonly<Record<string, Tensor>>;
   readonly tasks: readonly TaskSpec[];
+  /** Tasks from templates, after `tasks` (see `TaskGroup`, task-source.ts). */
+  readonly groups?: readonly TaskGroup[];
   readonly policy?: Partial<Policy>;
 }
 
@@ -137,6 +160,7 @@ export const JOB_ERROR_CODES = [
   'bad-tensor',
   'bad-policy',
   'hash-mismatch',
+  'bad-group',
 ] as const;
 export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];
 export interface JobError extends WireError {
@@ -199,12 +223,15 @@ function tensorOk(t: Tensor): boolean {
  */
 export function validateJob(spec: JobSpec): JobError[] {
   const errors: JobError[] = [];
-  if (spec.tasks.length === 0) errors.push({ code: 'empty-job', message: 'a job needs a task' });
+  errors.push(...groupErrors(spec));
+  if (taskCount(spec) === 0) errors.push({ code: 'empty-job', message: 'a job needs a task' });
   const ids = new Set<string>();
+  const source = createTaskSource(spec);
   for (const t of spec.tasks) {
     if (ids.has(t.id)) errors.push({ code: 'duplicate-task', message: `task ${t.id} twice` });
     ids.add(t.id);
   }
+  const known = (id: string) => ids.has(id) || source.indexOf(id) >= 0;
   const deps = new Map<string, string[]>();
   for (const t of spec.tasks) {
     if (!Object.hasOwn(spec.models, t.model)) {
@@ -213,7 +240,7 @@ export function validateJob(spec: JobSpec): JobError[] {
     const d: string[] = [];
     for (const [name, f] of Object.entries(t.feeds)) {
       if ('fromTask' in f) {
-        if (!ids.has(f.fromTask)) {
+        if (!known(f.fromTask)) {
           errors.push({
             code: 'dangling-reference',
             message: `task ${t.id} feed ${name}: no task ${f.fromTask}`,
@@ -240,6 +267,55 @@ export function validateJob(spec: JobSpec): JobError[] {
   if (cycle) errors.push({ code: 'cycle', message: `cycle: ${cycle.join(' -> ')}` });
   errors.push(...policyErrors(resolvePolicy(spec.policy)));
   return errors;
+}
+
+/** A group's template and its blobs: prefixes that keep ids apart, row blocks that fit. */
+function groupErrors(spec: JobSpec): JobError[] {
+  const out: JobError[] = [];
+  const bad = (g: TaskGroup, message: string) =>
+    out.push({ code: 'bad-group', message: `group ${String(g.idPrefix)}: ${message}` });
+  const prefixes = (spec.groups ?? []).map((g) => g.idPrefix);
+  for (const g of spec.groups ?? []) {
+    if (typeof g.idPrefix !== 'string' || g.idPrefix === '' || /[0-9]$/.test(g.idPrefix)) {
+      bad(g, 'idPrefix must be a non-empty string not ending in a digit');
+      continue;
+    }
+    if (prefixes.some((p) => p !== g.idPrefix && p.startsWith(g.idPrefix))) {
+      bad(g, "another group's idPrefix starts with it");
+    }
+    if (prefixes.indexOf(g.idPrefix) !== prefixes.lastIndexOf(g.idPrefix)) bad(g, 'twice');
+    if (!Number.isInteger(g.count) || g.count < 1) bad(g, 'count must be an integer >= 1');
+    if (!Object.hasOwn(spec.models, g.model)) bad(g, `no model ${g.model}`);
+    for (const t of spec.tasks) {
+      if (t.id.startsWith(g.idPrefix)) bad(g, `task ${t.id} has an id of the group's form`);
+    }
+    for (const [name, f] of Object.entries(g.feeds ?? {})) {
+      if ('fromTask' in f) bad(g, `feed ${name}: a group's feeds cannot come from a task`);
+      else if ('rowsOf' in f || 'blob' in f) {
+        const hash = 'rowsOf' in f ? f.rowsOf : f.blob;
+        const b = spec.blobs?.[hash];
+        if (!b) {
+          out.push({
+            code: 'unknown-blob',
+            message: `group ${g.idPrefix} feed ${name}: no blob ${hash}`,
+          });
+          continue;
+        }
+        if ('rowsOf' in f) {
+          const rows = b.dims[0] ?? 0;
+          if (!Number.isInteger(f.rows) || f.rows < 1)
+            bad(g, `feed ${name}: rows must be an integer >= 1`);
+          else if (rows !== g.count * f.rows) {
+            bad(
+              g,
+              `feed ${name}: ${g.count} tasks × ${f.rows} rows need ${g.count * f.rows} rows, the blob has ${rows}`,
+            );
+          }
+        }
+      } else if (!tensorOk(f.tensor)) bad(g, `feed ${name}: malformed tensor`);
+    }
+  }
+  return out;
 }
 
 /** Iterative DFS; returns one cycle's path when there is one. */
@@ -295,7 +371,7 @@ export async function jobIdOf(spec: JobSpec, sha256: Sha256Hex): Promise<string>
   const feedText = (f: FeedSpec, hashes: Map<Tensor, string>): unknown =>
     'tensor' in f ? { inline: hashes.get(f.tensor) } : f;
   const hashes = new Map<Tensor, string>();
-  for (const t of spec.tasks) {
+  for (const t of [...spec.tasks, ...(spec.groups ?? [])]) {
     for (const f of Object.values(t.feeds)) {
       if ('tensor' in f && !hashes.has(f.tensor)) {
         hashes.set(f.tensor, await sha256(canonicalBytes(f.tensor)));
@@ -312,6 +388,20 @@ export async function jobIdOf(spec: JobSpec, sha256: Sha256Hex): Promise<string>
       feeds: sorted(t.feeds).map((k) => [k, feedText(t.feeds[k]!, hashes)]),
       outputs: t.outputs ?? null,
     })),
+    ...(spec.groups?.length
+      ? {
+          groups: spec.groups.map((g) => ({
+            idPrefix: g.idPrefix,
+            count: g.count,
+            model: g.model,
+            feeds: sorted(g.feeds).map((k) => {
+              const f = g.feeds[k]!;
+              return [k, 'tensor' in f ? { inline: hashes.get(f.tensor) } : f];
+            }),
+            outputs: g.outputs ?? null,
+          })),
+        }
+      : {}),
     policy: resolvePolicy(spec.policy),
   };
   return sha256(utf8(`content:${JSON.stringify(canon)}`));

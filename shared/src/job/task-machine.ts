@@ -24,6 +24,10 @@ export interface TaskMachine {
   /** Counts a task restored from a store in its state (no event). */
   restored(t: TaskRt): void;
   makeReady(t: TaskRt): void;
+  /** Readies a task that is already counted `ready` (a group task placement reached); false when it failed. */
+  arm(t: TaskRt): boolean;
+  /** Counts tasks that are in a state without a node (untouched group tasks, retired ones). */
+  countApart(state: TaskState, n: number): void;
   fail(t: TaskRt, reason: string): void;
   /** An input changed: `t` and everything downstream start over. */
   invalidate(t: TaskRt): void;
@@ -71,9 +75,9 @@ export function createTaskMachine(o: {
     log.emit(eventOf(from, to), { taskId: t.spec.id, state: to, ...fields });
   };
 
-  const makeReady = (t: TaskRt) => {
+  const prime = (t: TaskRt): string | undefined => {
     const feeds = o.resolveFeeds(t);
-    if (typeof feeds === 'string') return fail(t, feeds);
+    if (typeof feeds === 'string') return feeds;
     t.feeds = feeds;
     t.target = policy.replicas;
     t.solo = false;
@@ -83,6 +87,11 @@ export function createTaskMachine(o: {
     t.auditToDraw = false;
     t.anchorPlanned = false;
     t.final = false;
+    return undefined;
+  };
+  const makeReady = (t: TaskRt) => {
+    const broken = prime(t);
+    if (broken !== undefined) return fail(t, broken);
     move(t, 'ready');
     o.enqueue(t, false);
   };
@@ -118,6 +127,15 @@ export function createTaskMachine(o: {
         failed.push({ taskId: t.spec.id, reason: t.failReason ?? 'failed' });
     },
     makeReady,
+    arm(t) {
+      const broken = prime(t);
+      if (broken === undefined) return true;
+      fail(t, broken);
+      return false;
+    },
+    countApart(state, n) {
+      counts[state] += n;
+    },
     fail,
     invalidate,
     takeDirty() {

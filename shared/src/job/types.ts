@@ -37,6 +37,11 @@ export type EngineAction =
       /** Absolute time by which the donor must acknowledge. */
       readonly ackBy: number;
     }
+  /**
+   * Read these tasks' accepted results from the store and hand them to
+   * `engine.loaded`: retired tasks a re-verification needs back in memory.
+   */
+  | { readonly type: 'load'; readonly taskIds: readonly string[] }
   /** Tell the donor to drop a lease (expired, superseded or cancelled). */
   | {
       readonly type: 'cancel';
@@ -174,6 +179,8 @@ export interface JobProgress {
   readonly state: JobState;
   readonly total: number;
   readonly tasks: Readonly<Record<TaskState, number>>;
+  /** Verified tasks kept in the store only (their nodes left memory; see `residentVerified`). */
+  readonly retired: number;
   readonly leasesInFlight: number;
   /** Results received, audits included. */
   readonly resultsReceived: number;

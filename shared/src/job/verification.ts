@@ -52,6 +52,8 @@ export interface Verification {
   achievedError(): number;
   /** A task restored verified from a store (a record without a bound is weighed again). */
   restored(t: TaskRt): void;
+  /** A task restored final and kept apart (retired): its bound joins `achievedError`. */
+  restoredApart(bound: number): void;
   /** Results of donors not excluded. */
   validResults(t: TaskRt): ResultRt[];
   /** A donor's error odds now. */
@@ -258,6 +260,7 @@ export function createVerification(o: {
           credited: true,
           told: true,
         });
+        t.used.add(donor); // it holds a result: no second lease of this task
       }
     }
     t.target = Math.max(policy.replicas, validResults(t).length + 1);
@@ -284,6 +287,9 @@ export function createVerification(o: {
     restored(t) {
       const bound = t.accepted?.bound;
       setFinal(t, typeof bound === 'number' ? bound : 1, false);
+    },
+    restoredApart(bound) {
+      finalMax = Math.max(finalMax, bound);
     },
     achievedError() {
       let max = finalMax;

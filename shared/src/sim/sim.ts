@@ -228,6 +228,7 @@ export function runSimulation(o: SimOptions): SimResult {
 
   const apply = (actions: EngineAction[]) => {
     for (const a of actions) {
+      if (a.type === 'load') continue; // the simulator takes no deltas: nothing retires
       const d = byId.get(a.donor);
       if (!d) continue;
       const epoch = d.epoch;

@@ -59,6 +59,9 @@ declare const IDBKeyRange: {
   bound(lower: unknown, upper: unknown, lowerOpen?: boolean, upperOpen?: boolean): never;
 };
 
+/** Results read per request when listing a job's results. */
+const RESULTS_PAGE = 256;
+
 /** All keys `[jobId, *]` of a compound-keyed store. */
 const ofJob = (jobId: string) => IDBKeyRange.bound([jobId], [jobId, []]);
 
@@ -132,6 +135,22 @@ export async function openIdbJobStore(options: IdbJobStoreOptions = {}): Promise
         tx.objectStore('results').getAll(ofJob(jobId)),
       ]);
       return job ? { job, tasks, results } : undefined;
+    },
+    async getResults(jobId, taskIds) {
+      const tx = db.transaction('results', 'readonly');
+      const found = await Promise.all(taskIds.map((id) => tx.store.get([jobId, id])));
+      await tx.done;
+      return found.filter((r): r is ResultRecord => r !== undefined);
+    },
+    async *results(jobId) {
+      let after: [string, string] | undefined;
+      for (;;) {
+        const range = after ? IDBKeyRange.bound(after, [jobId, []], true) : ofJob(jobId);
+        const page = await db.getAll('results', range, RESULTS_PAGE);
+        yield* page;
+        if (page.length < RESULTS_PAGE) return;
+        after = [jobId, page[page.length - 1]!.taskId];
+      }
     },
     events: (jobId, afterSeq = 0) =>
       db.getAll(

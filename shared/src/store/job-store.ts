@@ -6,8 +6,8 @@
 import type { IdentityJwk } from '../identity.ts';
 import { canonicalBytes } from '../job/compare.ts';
 import type { ReputationRecord } from '../job/reputation.ts';
-import type { JobSpec, Policy, TaskSpec } from '../job/spec.ts';
-import type { EngineDelta, EngineSnapshot, JobEvent } from '../job/types.ts';
+import type { JobSpec, Policy, TaskGroup, TaskSpec } from '../job/spec.ts';
+import type { EngineDelta, EngineSnapshot, JobEvent, ResultRecord } from '../job/types.ts';
 import { isDType, type Tensor } from '../tensor.ts';
 
 /** A job's spec without its bytes: models and blobs are referenced by hash (bytes in `blobs`). */
@@ -17,6 +17,7 @@ export interface JobManifest {
   readonly models: readonly string[];
   readonly blobs: readonly string[];
   readonly tasks: readonly TaskSpec[];
+  readonly groups?: readonly TaskGroup[];
   readonly policy?: Partial<Policy>;
 }
 
@@ -46,6 +47,10 @@ export interface JobStore {
   ): Promise<void>;
   /** Durable engine state for `createJobEngine({restore})`, if the job ever committed. */
   loadSnapshot(jobId: string): Promise<EngineSnapshot | undefined>;
+  /** The accepted results of these tasks that the store holds (any order). */
+  getResults(jobId: string, taskIds: readonly string[]): Promise<ResultRecord[]>;
+  /** Every accepted result of the job, a page at a time (memory stays bounded). */
+  results(jobId: string): AsyncIterable<ResultRecord>;
   /** The job's event log in order, after `afterSeq` (default 0). */
   events(jobId: string, afterSeq?: number): Promise<JobEvent[]>;
   reputations(): Promise<ReputationRecord[]>;
@@ -83,6 +88,7 @@ export function splitJobSpec(spec: JobSpec): {
     models: Object.keys(spec.models),
     blobs: Object.keys(spec.blobs ?? {}),
     tasks: spec.tasks,
+    ...(spec.groups?.length ? { groups: spec.groups } : {}),
     ...(spec.policy ? { policy: spec.policy } : {}),
   };
   return { manifest, blobs };
@@ -112,6 +118,7 @@ export async function loadJobSpec(store: JobStore, jobId: string): Promise<JobSp
     models,
     blobs,
     tasks: m.tasks,
+    ...(m.groups?.length ? { groups: m.groups } : {}),
     ...(m.policy ? { policy: m.policy } : {}),
   };
 }

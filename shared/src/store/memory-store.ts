@@ -69,6 +69,18 @@ export function createMemoryJobStore(): JobStore {
         results: [...(results.get(jobId)?.values() ?? [])],
       };
     },
+    async getResults(jobId, taskIds) {
+      open();
+      const m = results.get(jobId);
+      return taskIds.flatMap((id) => {
+        const r = m?.get(id);
+        return r ? [r] : [];
+      });
+    },
+    async *results(jobId) {
+      open();
+      yield* [...(results.get(jobId)?.values() ?? [])];
+    },
     async events(jobId, afterSeq = 0) {
       open();
       return [...(events.get(jobId)?.values() ?? [])]

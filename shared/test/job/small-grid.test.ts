@@ -42,7 +42,7 @@ function runGrid(o: {
   const take = (acts: EngineAction[]) => {
     for (const a of acts) {
       if (a.type === 'assign') queue.push(a);
-      else cancelled.add(a.leaseId);
+      else if (a.type === 'cancel') cancelled.add(a.leaseId);
     }
   };
   for (const id of ids) take(engine.donorAvailable({ id, capabilities: caps(2) }));

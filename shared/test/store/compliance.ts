@@ -77,6 +77,36 @@ export function runJobStoreCompliance(name: string, open: () => Promise<JobStore
       await store.close();
     });
 
+    it('reads accepted results by id and lists them all, without removed ones', async () => {
+      const store = await open();
+      const rec = (taskId: string, v: number) => ({
+        jobId: 'jr',
+        taskId,
+        outputs: { y: i32(v) },
+        backers: ['d1', 'd2'],
+        bound: 0,
+        backend: 'wasm' as const,
+        acceptedAt: v,
+      });
+      const job = { jobId: 'jr', state: 'running' as const, seq: 1, updatedAt: 1 };
+      const ids = Array.from({ length: 300 }, (_, i) => `t${i}`);
+      await store.commit('jr', {
+        job,
+        tasks: [],
+        results: ids.map((id, i) => rec(id, i)),
+        removedResults: [],
+        events: [],
+      });
+      await store.commit('jr', { job, tasks: [], results: [], removedResults: ['t7'], events: [] });
+      const got = await store.getResults('jr', ['t3', 't7', 'missing']);
+      expect(got).toEqual([rec('t3', 3)]);
+      const all: string[] = [];
+      for await (const r of store.results('jr')) all.push(r.taskId);
+      expect(all.sort()).toEqual(ids.filter((id) => id !== 't7').sort());
+      expect(await store.getResults('other', ['t3'])).toEqual([]);
+      await store.close();
+    });
+
     it('refuses a malformed delta as a whole', async () => {
       const store = await open();
       const good: EngineDelta = {
