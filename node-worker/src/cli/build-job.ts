@@ -43,7 +43,7 @@ export async function buildWorkload(o: WorkloadOptions): Promise<Workload> {
     case 'two-stage':
       return createMnistTwoStageJob({ batchSize: o.batch ?? 100 });
     case 'matmul':
-      return createMatmulJob({ preset: o.preset ?? 'ms2', tasks: o.tasks ?? 100 });
+      return createMatmulJob({ preset: o.preset ?? 'ms2', tasks: o.tasks ?? 100, grouped: true });
     case 'ocr':
       return createOcrJob({ images: await loadImageFolder(o.images ?? OCR_FIXTURE_DIR) });
   }

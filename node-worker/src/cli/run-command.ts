@@ -16,6 +16,8 @@ import {
   type JobSpec,
   outputsMatch,
   resolvePolicy,
+  type TensorMap,
+  taskCount,
 } from '@peergrid/shared';
 import { createNodeExecutor } from '../exec/node-executor.ts';
 import { openDiskJobStore } from '../store/disk-job-store.ts';
@@ -69,7 +71,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     ...(policy.trustedDonors.length ? [`${policy.trustedDonors.length} trusted donor(s)`] : []),
   ];
   say(
-    `job ${jobId.slice(0, 16)} · ${spec.tasks.length} tasks · ${policy.replicas} replicas · target error ${policy.targetError}` +
+    `job ${jobId.slice(0, 16)} · ${taskCount(spec)} tasks · ${policy.replicas} replicas · target error ${policy.targetError}` +
       ` · ${anchorsText.length ? anchorsText.join(', ') : 'no anchor'}` +
       (resumed ? ` · resuming: ${resumedVerified} verified before` : ''),
   );
@@ -144,6 +146,15 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const seconds = Math.round((Date.now() - startedAt) / 100) / 10;
   await peer.shutdown();
   const p = out.progress;
+  // Results retired to the store during the run come back from it for the check and the file.
+  let results: ReadonlyMap<string, TensorMap> = out.results;
+  let agreements = 0;
+  const full = new Map<string, TensorMap>();
+  for await (const r of store.results(jobId)) {
+    agreements += r.backers.length;
+    if (p.retired > 0 && (o.check || o.out)) full.set(r.taskId, r.outputs);
+  }
+  if (p.retired > 0 && (o.check || o.out)) results = full;
   let check: RunSummary['check'];
   try {
     if (o.check && workload) {
@@ -151,7 +162,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
       const ref = await workload.reference(localExecutor(), { backend: LOCAL_BACKEND });
       let matched = 0;
       for (const [id, outputs] of ref) {
-        const got = out.results.get(id);
+        const got = results.get(id);
         if (got && outputsMatch(got, outputs, policy.compare)) matched++;
       }
       check = { matched, total: ref.size };
@@ -161,7 +172,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   }
   const summary = summarize({
     progress: p,
-    snapshot: engine.snapshot(),
+    agreements,
     tally,
     resumedVerified,
     ...(o.localAnchor ? { localAnchor: peer.selfId } : {}),
@@ -170,7 +181,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   });
   say(summaryText(summary, p.failed));
   if (o.out) {
-    await writeResultsFile(o.out, { ...summary, name: spec.name ?? null }, out.results);
+    await writeResultsFile(o.out, { ...summary, name: spec.name ?? null }, results);
     say(`results written to ${o.out}`);
   }
   say(`summary ${JSON.stringify(summary)}`);

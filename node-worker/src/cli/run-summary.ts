@@ -3,7 +3,7 @@
  * line and the `--out` header) built from the job's final progress, its
  * accepted results and a tally of this run's events, and its human text.
  */
-import type { EngineSnapshot, JobEvent, JobProgress, PeerId } from '@peergrid/shared';
+import type { JobEvent, JobProgress, PeerId } from '@peergrid/shared';
 
 export interface RunSummary {
   readonly jobId: string;
@@ -70,7 +70,8 @@ export function createRunTally(): RunTally {
 
 export interface SummaryInput {
   readonly progress: JobProgress;
-  readonly snapshot: EngineSnapshot;
+  /** Backers summed over the accepted results (from the store: retired tasks' too). */
+  readonly agreements: number;
   readonly tally: RunTally;
   readonly resumedVerified: number;
   /** The local anchor's donor id (the CLI's peer id), when it ran. */
@@ -90,7 +91,7 @@ export function summarize(i: SummaryInput): RunSummary {
     resumedVerified: i.resumedVerified,
     resultsReceived: p.resultsReceived,
     donors: p.donors.filter((d) => d.reported > 0).length,
-    agreements: i.snapshot.results.reduce((n, r) => n + r.backers.length, 0),
+    agreements: i.agreements,
     disagreements: i.tally.disagreements(),
     rejected: i.tally.rejected(),
     targetError: p.targetError,

@@ -56,7 +56,7 @@ export async function statusCommand(o: StatusOptions): Promise<number> {
         jobId: j.jobId,
         name: j.manifest.name ?? '',
         state: snap?.job.state ?? 'pending',
-        tasks: j.manifest.tasks.length,
+        tasks: j.manifest.tasks.length + (j.manifest.groups ?? []).reduce((n, g) => n + g.count, 0),
         verified: count('verified'),
         failed: count('failed'),
         failures:

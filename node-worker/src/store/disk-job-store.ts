@@ -96,16 +96,35 @@ const unpack = (b: Uint8Array) => codec.unpack(b) as unknown;
  */
 const key = {
   job: (jobId: string) => `j\0${jobId}`,
-  task: (jobId: string, taskId: string) => `t\0${jobId}\0${taskId}`,
-  result: (jobId: string, taskId: string) => `r\0${jobId}\0${taskId}`,
-  event: (jobId: string, seq: number) => `e\0${jobId}\0${String(seq).padStart(SEQ_DIGITS, '0')}`,
+  task: (jobId: string, taskId: string) => `t\0${short(jobId)}\0${ordered(taskId)}`,
+  result: (jobId: string, taskId: string) => `r\0${short(jobId)}\0${ordered(taskId)}`,
+  event: (jobId: string, seq: number) =>
+    `e\0${short(jobId)}\0${String(seq).padStart(SEQ_DIGITS, '0')}`,
   rep: (peerId: string) => `p\0${peerId}`,
 };
 /** The range of one kind's keys of a job. */
 const span = (kind: 't' | 'r' | 'e', jobId: string) => ({
-  start: `${kind}\0${jobId}\0`,
-  end: `${kind}\0${jobId}\u0001`,
+  start: `${kind}\0${short(jobId)}\0`,
+  end: `${kind}\0${short(jobId)}\u0001`,
 });
+/**
+ * A job's part of a record key: its first 16 characters (64 bits of a
+ * content hash), not all 64 in every key. The full id is the job key.
+ */
+const short = (jobId: string) => jobId.slice(0, 16);
+/**
+ * A task id in key order: a trailing number gets its length first
+ * (`mm-9` → `mm-019`, `mm-10` → `mm-0210`), so a group's tasks sort by
+ * position and a job's records are written near each other, not all over the
+ * tree. One-to-one: the id before its number never ends in a digit.
+ */
+const ordered = (taskId: string) =>
+  taskId.replace(/[0-9]+$/, (d) => `${String(d.length).padStart(2, '0')}${d}`);
+/** Records are stored without their job id (the key holds it), and get it back on reading. */
+const strip = <T extends { readonly jobId: string }>(r: T) => {
+  const { jobId: _, ...rest } = r;
+  return rest;
+};
 
 export async function openDiskJobStore(
   dir: string,
@@ -130,6 +149,10 @@ export async function openDiskJobStore(
     for (const { value } of db.getRange({ ...r, ...(limit ? { limit } : {}) }))
       yield unpack(value) as T;
   };
+  /** A job's records of one kind, with their job id back. */
+  const ofJob = function* <T>(jobId: string, r: { start: string; end: string }) {
+    for (const v of range<Omit<T, 'jobId'>>(r)) yield { ...v, jobId } as T;
+  };
 
   /** The job's newest event seq, and drops events older than the last `maxEvents`. */
   const trimEvents = (jobId: string, newest: number) => {
@@ -140,12 +163,12 @@ export async function openDiskJobStore(
   };
   const apply = (jobId: string, delta: EngineDelta, reputations: readonly ReputationRecord[]) => {
     db.put(key.job(jobId), pack(delta.job));
-    for (const t of delta.tasks) db.put(key.task(jobId, t.taskId), pack(t));
+    for (const t of delta.tasks) db.put(key.task(jobId, t.taskId), pack(strip(t)));
     for (const id of delta.removedResults) db.remove(key.result(jobId, id));
-    for (const r of delta.results) db.put(key.result(jobId, r.taskId), pack(r));
+    for (const r of delta.results) db.put(key.result(jobId, r.taskId), pack(strip(r)));
     let newest = 0;
     for (const e of delta.events) {
-      db.put(key.event(jobId, e.seq), pack(e));
+      db.put(key.event(jobId, e.seq), pack(strip(e)));
       newest = Math.max(newest, e.seq);
     }
     if (newest > 0) trimEvents(jobId, newest);
@@ -224,15 +247,15 @@ export async function openDiskJobStore(
       if (!job) return undefined;
       return {
         job,
-        tasks: [...range<TaskRecord>(span('t', jobId))],
-        results: [...range<ResultRecord>(span('r', jobId))],
+        tasks: [...ofJob<TaskRecord>(jobId, span('t', jobId))],
+        results: [...ofJob<ResultRecord>(jobId, span('r', jobId))],
       };
     },
     async getResults(jobId, taskIds) {
       open();
       return taskIds.flatMap((id) => {
-        const r = get<ResultRecord>(key.result(jobId, id));
-        return r ? [r] : [];
+        const r = get<Omit<ResultRecord, 'jobId'>>(key.result(jobId, id));
+        return r ? [{ ...r, jobId }] : [];
       });
     },
     async *results(jobId) {
@@ -241,7 +264,8 @@ export async function openDiskJobStore(
       const { end } = span('r', jobId);
       for (;;) {
         const page = [...db.getRange({ start, end, limit: RESULTS_PAGE })];
-        for (const { value } of page) yield unpack(value) as ResultRecord;
+        for (const { value } of page)
+          yield { ...(unpack(value) as Omit<ResultRecord, 'jobId'>), jobId };
         if (page.length < RESULTS_PAGE) return;
         start = `${page[page.length - 1]!.key}\0`; // just past the last key read
       }
@@ -249,7 +273,10 @@ export async function openDiskJobStore(
     async events(jobId, afterSeq = 0) {
       open();
       return [
-        ...range<JobEvent>({ start: key.event(jobId, afterSeq + 1), end: span('e', jobId).end }),
+        ...ofJob<JobEvent>(jobId, {
+          start: key.event(jobId, afterSeq + 1),
+          end: span('e', jobId).end,
+        }),
       ];
     },
     async reputations() {

@@ -3,6 +3,8 @@
  * each a distinct seeded input, or a chain where each task's output is the
  * next one's input (a task graph of depth `tasks`).
  */
+import { createHash } from 'node:crypto';
+import { canonicalBytes, type Tensor } from '@peergrid/shared';
 import { createMatmulInput, createMatmulModel, MATMUL_PRESETS } from './matmul.ts';
 import { modelHash } from './onnx-builder.ts';
 import { createWorkload, type Workload, type WorkloadTask } from './workload.ts';
@@ -20,6 +22,13 @@ export interface MatmulJobOptions {
   readonly seed?: number;
   /** Chain tasks: task i+1 takes task i's `y` as its `x`. Default false. */
   readonly chain?: boolean;
+  /**
+   * One task group over one input tensor ([tasks × batch, size], task i's
+   * rows its seeded input) instead of a task list: a million tasks cost one
+   * tensor, not a million task objects. Same ids and inputs. Not with `chain`.
+   * Default false.
+   */
+  readonly grouped?: boolean;
 }
 
 /** Task ids `mm-0`, `mm-1`, …; model input `x`, output `y` (float32 [batch, size]). */
@@ -31,7 +40,24 @@ export function createMatmulJob(options: MatmulJobOptions = {}): Workload {
   const model = createMatmulModel({ size, layers });
   const hash = modelHash(model);
   const seed = options.seed ?? 1;
-  const tasks: WorkloadTask[] = Array.from({ length: options.tasks ?? 100 }, (_, i) => ({
+  const count = options.tasks ?? 100;
+  if (options.grouped && !options.chain) {
+    const rows = new Uint8Array(count * batch * size * 4);
+    for (let i = 0; i < count; i++)
+      rows.set(createMatmulInput(batch, size, seed + i).data, i * batch * size * 4);
+    const input: Tensor = { dtype: 'float32', dims: [count * batch, size], data: rows };
+    const blob = createHash('sha256').update(canonicalBytes(input)).digest('hex');
+    return createWorkload({
+      name: `matmul-${size}x${layers}`,
+      models: { [hash]: model },
+      blobs: { [blob]: input },
+      tasks: [],
+      groups: [
+        { idPrefix: 'mm-', count, model: hash, feeds: { x: { rowsOf: blob, rows: batch } } },
+      ],
+    });
+  }
+  const tasks: WorkloadTask[] = Array.from({ length: count }, (_, i) => ({
     id: `mm-${i}`,
     model: hash,
     feeds: {

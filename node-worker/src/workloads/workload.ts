@@ -5,7 +5,14 @@
  * run, the same tasks run directly through an executor, to compare grid
  * output against.
  */
-import type { Backend, Executor, Tensor, TensorMap } from '@peergrid/shared';
+import {
+  allTasks,
+  type Backend,
+  type Executor,
+  type JobSpec,
+  type Tensor,
+  type TensorMap,
+} from '@peergrid/shared';
 
 /** A task feed: a literal tensor or an output of another task (the task graph). */
 export type WorkloadFeed =
@@ -25,7 +32,10 @@ export interface WorkloadTask {
 export interface WorkloadSpec {
   readonly name: string;
   readonly models: Readonly<Record<string, Uint8Array>>;
+  readonly blobs?: Readonly<Record<string, Tensor>>;
   readonly tasks: readonly WorkloadTask[];
+  /** Tasks from templates (shared's `TaskGroup`), after `tasks`. */
+  readonly groups?: JobSpec['groups'];
 }
 
 /** Options of a reference run. */
@@ -56,7 +66,7 @@ export async function runReference(
   options: ReferenceOptions = {},
 ): Promise<ReferenceOutputs> {
   const done = new Map<string, TensorMap>();
-  let pending = [...spec.tasks];
+  let pending = allTasks({ ...spec, tasks: spec.tasks as JobSpec['tasks'] }) as WorkloadTask[];
   while (pending.length > 0) {
     const ready = pending.filter((t) =>
       Object.values(t.feeds).every((f) => !('fromTask' in f) || done.has(f.fromTask)),

@@ -1,4 +1,4 @@
-import { type Tensor, tensorValues } from '@peergrid/shared';
+import { allTasks, type Tensor, tensorValues, validateJob } from '@peergrid/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNodeExecutor } from '../../src/exec/node-executor.ts';
 import {
@@ -53,5 +53,16 @@ describe('matmul workload', () => {
       const x = t.feeds.x;
       expect(x && 'tensor' in x ? x.tensor.data : null).toEqual(echoed.get(t.id)?.y?.data);
     }
+  });
+
+  it('gives the same tasks as one group over one tensor, and the same reference', async () => {
+    const list = createMatmulJob({ size: 8, layers: 2, batch: 3, tasks: 5 });
+    const grouped = createMatmulJob({ size: 8, layers: 2, batch: 3, tasks: 5, grouped: true });
+    expect(grouped.spec.tasks).toEqual([]);
+    expect(grouped.spec.groups?.[0]?.count).toBe(5);
+    const spec = { ...grouped.spec, blobs: grouped.spec.blobs ?? {} };
+    expect(validateJob(spec)).toEqual([]);
+    expect(allTasks(spec)).toEqual(list.spec.tasks);
+    expect(await grouped.reference(ex)).toEqual(await list.reference(ex));
   });
 });

@@ -14,6 +14,7 @@ import type { JobEngine } from '../job/engine.ts';
 import type { ReputationBook } from '../job/reputation.ts';
 import { type JobSpec, resolvePolicy } from '../job/spec.ts';
 import type { JobState } from '../job/state.ts';
+import { createTaskSource } from '../job/task-source.ts';
 import type { EngineAction, JobEvent, JobProgress } from '../job/types.ts';
 import type { PeerLink } from '../peer/link.ts';
 import { PEER_MESSAGE_LIMITS } from '../peer/messages.ts';
@@ -84,7 +85,11 @@ export interface JobOutcome {
   readonly jobId: string;
   readonly state: JobState;
   readonly progress: JobProgress;
-  /** Accepted outputs by task id (verified tasks only). */
+  /**
+   * Accepted outputs by task id of the verified tasks still in memory: all of
+   * them unless the job retired some (`progress.retired`), whose results
+   * the store holds (`store.results(jobId)`).
+   */
   readonly results: ReadonlyMap<string, TensorMap>;
 }
 
@@ -350,9 +355,11 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     try {
       await commits.flush();
       const results = new Map<string, TensorMap>();
-      for (const t of spec.tasks) {
-        const r = engine.result(t.id);
-        if (r) results.set(t.id, r);
+      const tasks = createTaskSource(spec);
+      for (let i = 0; i < tasks.count; i++) {
+        const id = tasks.idAt(i);
+        const r = engine.result(id);
+        if (r) results.set(id, r);
       }
       const progress = engine.progress();
       resolveDone({ jobId, state: progress.state, progress, results });

@@ -1,0 +1,179 @@
+/**
+ * `npm run bench:scale`: does a job's cost stay flat as it grows? The
+ * `peergrid` CLI runs `--workload matmul --preset tiny --replicas 1` at each
+ * size (10k, 100k and 1M tasks by default) on a loopback grid of node
+ * workers, as a separate process whose memory is read from /proc while it
+ * runs. Prints, per size, wall time per task and the CLI's peak memory:
+ * resident in all, its own (anonymous) part, and the file-backed part (code,
+ * native libraries, and the job store's LMDB pages mapped in, which the
+ * kernel takes back under pressure). Last line: one JSON object, with the time per task at the
+ * largest size over the smallest (`timePerTaskRatio`) and the growth of the
+ * CLI's own memory per task between them (`anonBytesPerTask`).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startSignalingServer } from '@peergrid/signaling';
+
+const USAGE = `npm run bench:scale -- [options]
+
+Runs the peergrid CLI on tiny matmul tasks (--replicas 1) at several job
+sizes on a loopback grid of node workers; prints wall time per task and the
+CLI's peak memory (RSS, its own anonymous part, the job store's mapped file).
+
+  --sizes N,N,…      job sizes                        default: 10000,100000,1000000
+  --workers N        node workers (concurrency 1)     default: 2
+  -h, --help         this help`;
+
+const BIN = (name: string) => fileURLToPath(new URL(`../bin/${name}.js`, import.meta.url));
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+interface Sample {
+  rssMB: number;
+  anonMB: number;
+  fileMB: number;
+}
+
+/** VmRSS, RssAnon, RssFile of a live process, MB; null once it is gone. */
+function sample(pid: number): Sample | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0);
+    return {
+      rssMB: kb('VmRSS') / 1024,
+      anonMB: kb('RssAnon') / 1024,
+      fileMB: kb('RssFile') / 1024,
+    };
+  } catch {
+    return null;
+  }
+}
+
+const exited = (c: ChildProcess) =>
+  new Promise<number | null>((r) => {
+    if (c.exitCode !== null) r(c.exitCode);
+    else c.once('exit', (code) => r(code));
+  });
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '10000,100000,1000000' },
+      workers: { type: 'string', default: '2' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const sizes = values.sizes.split(',').map(Number);
+  const nWorkers = Number(values.workers);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !(nWorkers >= 1)) {
+    console.error(`bad --sizes or --workers\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'peergrid-scale-'));
+  const server = await startSignalingServer({ port: 0, host: '127.0.0.1' });
+  const signal = server.url.replace(/^http/, 'ws');
+  const grid = 'scale-bench';
+  const workers = Array.from({ length: nWorkers }, (_, i) =>
+    spawn(
+      process.execPath,
+      [BIN('peergrid-worker'), '--signal', signal, '--grid', grid, '--concurrency', '1'] //
+        .concat(['--backend', 'cpu', '--cache', join(dir, `w${i}`), '--drain-s', '2']),
+      { stdio: ['ignore', 'ignore', 'ignore'] },
+    ),
+  );
+  const rows: Record<string, number>[] = [];
+  try {
+    for (const n of sizes) {
+      const state = join(dir, `state-${n}`);
+      say(`scale: ${n} tasks…`);
+      const t0 = performance.now();
+      const cli = spawn(
+        process.execPath,
+        [BIN('peergrid'), 'run', '--signal', signal, '--grid', grid, '--state', state] //
+          .concat(['--workload', 'matmul', '--preset', 'tiny', '--tasks', String(n)])
+          .concat(['--replicas', '1', '--quorum', '1']),
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let summary = '';
+      let lastShown = 0;
+      cli.stderr?.setEncoding('utf8');
+      cli.stderr?.on('data', (d: string) => {
+        for (const line of d.split(/\r|\n/)) {
+          if (line.startsWith('summary ')) summary = line.slice('summary '.length);
+          // The CLI's progress line, at most every 5 s.
+          else if (/verified/.test(line) && performance.now() - lastShown > 5000) {
+            lastShown = performance.now();
+            say(`  ${line.trim()}`);
+          }
+        }
+      });
+      const peak: Sample = { rssMB: 0, anonMB: 0, fileMB: 0 };
+      const timer = setInterval(() => {
+        const s = sample(cli.pid ?? -1);
+        if (!s) return;
+        peak.rssMB = Math.max(peak.rssMB, s.rssMB);
+        peak.anonMB = Math.max(peak.anonMB, s.anonMB);
+        peak.fileMB = Math.max(peak.fileMB, s.fileMB);
+      }, 100);
+      const code = await exited(cli);
+      clearInterval(timer);
+      const wallS = (performance.now() - t0) / 1000;
+      if (code !== 0 || !summary) throw new Error(`peergrid run of ${n} tasks exited ${code}`);
+      const s = JSON.parse(summary) as { verified: number; state: string };
+      if (s.verified !== n) throw new Error(`${n} tasks: ${s.verified} verified (${s.state})`);
+      const storeMB = Number(
+        execFileSync('du', ['-sm', state], { encoding: 'utf8' }).split('\t')[0],
+      );
+      const row = {
+        tasks: n,
+        wallS: round(wallS, 1),
+        usPerTask: round((wallS * 1e6) / n, 1),
+        peakRssMB: round(peak.rssMB, 0),
+        peakAnonMB: round(peak.anonMB, 0),
+        peakFileMB: round(peak.fileMB, 0),
+        storeOnDiskMB: storeMB,
+      };
+      rows.push(row);
+      say(
+        `  ${n} tasks: ${row.wallS} s (${row.usPerTask} µs/task), peak RSS ${row.peakRssMB} MB` +
+          ` (own ${row.peakAnonMB} MB, file-backed ${row.peakFileMB} MB: code, libraries, the store's mapped pages), store ${storeMB} MB on disk`,
+      );
+      rmSync(state, { recursive: true, force: true });
+    }
+  } finally {
+    for (const w of workers) w.kill('SIGTERM');
+    await Promise.all(workers.map(exited));
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const lo = rows[0]!;
+  const hi = rows[rows.length - 1]!;
+  const span = hi.tasks! - lo.tasks!;
+  console.log(
+    JSON.stringify({
+      bench: 'scale',
+      workers: nWorkers,
+      sizes: rows,
+      timePerTaskRatio: round(hi.usPerTask! / lo.usPerTask!, 3),
+      anonBytesPerTask:
+        span > 0 ? round(((hi.peakAnonMB! - lo.peakAnonMB!) * 2 ** 20) / span, 1) : 0,
+      peakRssAtLargestMB: hi.peakRssMB,
+      peakAnonAtLargestMB: hi.peakAnonMB,
+    }),
+  );
+  process.exit(0);
+}
+
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
