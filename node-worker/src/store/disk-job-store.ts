@@ -145,9 +145,8 @@ export async function openDiskJobStore(
     const v = db.getBinary(k);
     return v ? (unpack(v) as T) : undefined;
   };
-  const range = function* <T>(r: { start: string; end: string }, limit?: number) {
-    for (const { value } of db.getRange({ ...r, ...(limit ? { limit } : {}) }))
-      yield unpack(value) as T;
+  const range = function* <T>(r: { start: string; end: string }) {
+    for (const { value } of db.getRange(r)) yield unpack(value) as T;
   };
   /** A job's records of one kind, with their job id back. */
   const ofJob = function* <T>(jobId: string, r: { start: string; end: string }) {

@@ -10,6 +10,7 @@ import {
   type Backend,
   type Executor,
   type JobSpec,
+  rowsOf,
   type Tensor,
   type TensorMap,
 } from '@peergrid/shared';
@@ -109,14 +110,5 @@ export function createWorkload(spec: WorkloadSpec): Workload {
   return { spec, reference: (executor, options) => runReference(spec, executor, options) };
 }
 
-/** Rows [start, end) of a tensor along its first axis, as a new tensor. */
-export function sliceRows(t: Tensor, start: number, end: number): Tensor {
-  const [rows = 0, ...rest] = t.dims;
-  const hi = Math.min(end, rows);
-  const rowBytes = rows === 0 ? 0 : t.data.byteLength / rows;
-  return {
-    dtype: t.dtype,
-    dims: [hi - start, ...rest],
-    data: t.data.slice(start * rowBytes, hi * rowBytes),
-  };
-}
+/** Rows [start, end) of a tensor along its first axis, as a new tensor (shared's `rowsOf`). */
+export const sliceRows = rowsOf;
