@@ -44,7 +44,7 @@ describe('custom job inputs', () => {
       ]),
     ).toMatch(/over the 64 MiB limit for models/);
     expect(checkUploads({ name: 'm.onnx', size: 10 }, [{ name: 'a.txt', size: 1 }])).toMatch(
-      /not .npy, .json or an image/,
+      /not .npy, .npz, .json or an image/,
     );
     expect(
       checkUploads({ name: 'm.onnx', size: 10 }, [
@@ -70,10 +70,12 @@ describe('custom job inputs', () => {
     const wrong = parseInputFile('w.json', new TextEncoder().encode('[[1,2,3]]'), 'x');
     if (!wrong.ok) throw new Error('parse failed');
     const r = feedsPerFile(spec, [wrong.value]);
-    expect(r.ok ? '' : r.error).toMatch(/^w.json: input "x" must have shape/);
+    expect(r.ok ? '' : r.error).toMatch(/^file w.json: input "x" must have shape/);
     const two = [...spec, { name: 'y', type: 'float32', shape: [1] }];
     const r2 = feedsPerFile(two, [wrong.value]);
-    expect(r2.ok ? '' : r2.error).toMatch(/2 inputs \(x, y\); give them as a JSON object/);
+    expect(r2.ok ? '' : r2.error).toMatch(
+      /2 inputs \(x, y\); give them as an .npz or a JSON object/,
+    );
     const bad = parseInputFile('bad.npy', new Uint8Array([1, 2, 3]), 'x');
     expect(bad.ok ? '' : bad.error).toBe('bad.npy: not a .npy file (bad magic)');
   });

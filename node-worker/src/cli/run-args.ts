@@ -8,6 +8,8 @@ import {
   type Policy,
   TRUST_AFTER,
 } from '@peergrid/shared';
+import { type ConstFlag, parseConstFlag } from '../inputs/const-feed.ts';
+import type { NamedInputFlag } from '../inputs/task-feeds.ts';
 import type { NodeWrtcKind } from '../transport/node-wrtc.ts';
 import { MATMUL_PRESETS } from '../workloads/index.ts';
 import { WORKLOADS, type WorkloadName } from './build-job.ts';
@@ -20,6 +22,10 @@ export interface RunOptions {
   readonly model?: string;
   readonly inputs?: string;
   readonly inputName?: string;
+  /** `--input NAME=PATH`, in order; exclusive with `inputs`. */
+  readonly namedInputs?: readonly NamedInputFlag[];
+  /** `--const`, in order: feeds every task shares. */
+  readonly consts?: readonly ConstFlag[];
   readonly workload?: WorkloadName;
   readonly batch?: number;
   readonly preset?: keyof typeof MATMUL_PRESETS;
@@ -36,7 +42,7 @@ export interface RunOptions {
   readonly localAnchor: boolean;
 }
 
-export const RUN_USAGE = `peergrid run --signal URL (--model m.onnx --inputs PATH | --workload NAME) [options]
+export const RUN_USAGE = `peergrid run --signal URL (--model m.onnx (--inputs PATH | --input NAME=PATH …) | --workload NAME) [options]
 
 Submits a job to the grid, verifies the results by replication, and prints a
 summary. Job state is kept on disk: rerunning the same command resumes it.
@@ -45,10 +51,20 @@ summary. Job state is kept on disk: rerunning the same command resumes it.
   --grid NAME             grid to use                                        default: default
   --token T               join token, when the grid requires one
   --model FILE            ONNX model
-  --inputs PATH           .npy or .json tensor (split into --batch rows per task),
-                          or a folder of .npy/.json files or PNG/JPEG images (one task each)
-  --input-name NAME       model input to feed                                default: its first input
-  --batch N               rows per task (tensor file; MNIST workloads)       default: whole tensor / 100
+  --inputs PATH           a file split into --batch rows per task, or a folder of
+                          files or PNG/JPEG images, one task each. A file holds one
+                          tensor (.npy, JSON) or the model's inputs by name (.npz,
+                          a JSON object {"NAME": tensor, …})
+  --input-name NAME       model input a file's one unnamed tensor feeds      default: its first input
+  --input NAME=PATH       one model input, repeatable; every PATH a folder (files
+                          matched by stem across names: same stem, same task) or
+                          every PATH a .npy/.json tensor (split by --batch rows
+                          together; row counts must agree)
+  --const NAME=VALUE:DTYPE  a feed every task shares, stored once in the job: a
+                          number or JSON array (e.g. temperature=0.7:float32,
+                          mask=[1,1,0]:int64; DTYPE defaults to the model's);
+                          or NAME=@FILE (.npy/.json); repeatable
+  --batch N               rows per task (tensor files; MNIST workloads)      default: whole tensor / 100
   --workload NAME         bundled job: ${WORKLOADS.join(' | ')}
   --preset P              matmul task size: ${Object.keys(MATMUL_PRESETS).join(' | ')}   default: ms2
   --tasks N               matmul tasks                                       default: 100
@@ -73,6 +89,11 @@ summary. Job state is kept on disk: rerunning the same command resumes it.
   --state DIR             job state (resume), reputation, identity           default: ~/.local/state/peergrid
   --webrtc ndc|wrtc       native WebRTC implementation                       default: ndc
   -h, --help              this help
+
+Every task's feeds and the constants are checked against the model's
+declared inputs before anything is sent: names missing or extra, dtypes, and
+shapes (dynamic dims take any size; a named dim such as 'batch' must be the
+same size in every input of a task); every problem is listed.
 
 Anchors settle what replication alone cannot: by default this CLI computes a
 share of the tasks itself (cpu) and the disputes an anchor settles, and a
@@ -114,6 +135,8 @@ export function parseRunArgs(argv: readonly string[]): Parsed<RunOptions> {
     model: { type: 'string' },
     inputs: { type: 'string' },
     'input-name': { type: 'string' },
+    input: { type: 'string', multiple: true },
+    const: { type: 'string', multiple: true },
     batch: { type: 'string' },
     workload: { type: 'string' },
     preset: { type: 'string' },
@@ -148,8 +171,21 @@ export function parseRunArgs(argv: readonly string[]): Parsed<RunOptions> {
   }
   const model = str('model');
   const inputs = str('inputs');
-  if (!workload && (!model || !inputs)) return err('give --model and --inputs, or --workload');
+  const named = parseNamedInputs(strs('input'));
+  if (typeof named === 'string') return err(named);
+  const consts = parseConsts(strs('const'), named);
+  if (typeof consts === 'string') return err(consts);
   if (workload && model) return err('--workload and --model exclude each other');
+  if (workload && (named.length > 0 || consts.length > 0)) {
+    return err('--input and --const go with --model, not --workload');
+  }
+  if (!workload && (!model || (!inputs && named.length === 0))) {
+    return err('give --model with --inputs PATH or --input NAME=PATH, or --workload');
+  }
+  if (inputs && named.length > 0) return err('--inputs and --input exclude each other');
+  if (named.length > 0 && str('input-name') !== undefined) {
+    return err('--input-name goes with --inputs; --input names each input itself');
+  }
   const presetText = str('preset');
   const preset = Object.keys(MATMUL_PRESETS).find((p) => p === presetText) as
     | keyof typeof MATMUL_PRESETS
@@ -225,6 +261,8 @@ export function parseRunArgs(argv: readonly string[]): Parsed<RunOptions> {
       ...opt('model', model),
       ...opt('inputs', inputs),
       ...opt('inputName', str('input-name')),
+      ...(named.length > 0 ? { namedInputs: named } : {}),
+      ...(consts.length > 0 ? { consts } : {}),
       ...opt('workload', workload),
       ...opt('batch', nums.batch),
       ...opt('preset', preset),
@@ -237,4 +275,34 @@ export function parseRunArgs(argv: readonly string[]): Parsed<RunOptions> {
       localAnchor: values['no-local-anchor'] !== true,
     },
   };
+}
+
+/** `--input NAME=PATH` flags; a string says what is wrong. */
+function parseNamedInputs(raw: readonly string[]): NamedInputFlag[] | string {
+  const out: NamedInputFlag[] = [];
+  for (const r of raw) {
+    const eq = r.indexOf('=');
+    const name = eq > 0 ? r.slice(0, eq) : '';
+    const path = eq > 0 ? r.slice(eq + 1) : '';
+    if (!name || !path) return `--input must be NAME=PATH, got '${r}'`;
+    if (out.some((f) => f.name === name)) return `--input ${name} given twice`;
+    out.push({ name, path });
+  }
+  return out;
+}
+
+/** `--const` flags; a string says what is wrong. */
+function parseConsts(
+  raw: readonly string[],
+  named: readonly NamedInputFlag[],
+): ConstFlag[] | string {
+  const out: ConstFlag[] = [];
+  for (const r of raw) {
+    const c = parseConstFlag(r);
+    if (typeof c === 'string') return c;
+    if (out.some((f) => f.name === c.name)) return `--const ${c.name} given twice`;
+    if (named.some((f) => f.name === c.name)) return `${c.name} is given by --input and --const`;
+    out.push(c);
+  }
+  return out;
 }

@@ -24,7 +24,7 @@ import { openDiskJobStore } from '../store/disk-job-store.ts';
 import { connectNodeGridPeer } from '../worker/node-grid-peer.ts';
 import { prepareNodeJob } from '../worker/node-job.ts';
 import type { Workload } from '../workloads/index.ts';
-import { buildModelJob, buildWorkload } from './build-job.ts';
+import { buildModelJob, buildWorkload, modelJobOptions } from './build-job.ts';
 import { importIdentityOrNew } from './cli-identity.ts';
 import { createProgressView } from './progress-view.ts';
 import { writeResultsFile } from './results-file.ts';
@@ -52,13 +52,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     });
     spec = { ...workload.spec, policy: o.policy };
   } else {
-    spec = await buildModelJob({
-      model: o.model ?? '',
-      inputs: o.inputs ?? '',
-      ...(o.inputName ? { inputName: o.inputName } : {}),
-      ...(o.batch !== undefined ? { batch: o.batch } : {}),
-      policy: o.policy,
-    });
+    spec = await buildModelJob(modelJobOptions(o));
   }
   const store = await openDiskJobStore(o.state);
   const reputation = createReputationBook(await store.reputations());

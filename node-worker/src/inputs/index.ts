@@ -1,3 +1,4 @@
+export { type ConstFlag, loadConstFeed, parseConstFlag } from './const-feed.ts';
 export {
   type DetInput,
   type DetTensorOptions,
@@ -8,6 +9,19 @@ export {
   loadImageFolder,
   type RgbaImage,
 } from './images.ts';
-export { parseJsonTensor } from './json-tensor.ts';
-export { loadTensorFile, TENSOR_FILE_EXTENSIONS } from './load-tensor.ts';
+export { parseJsonTensor, parseJsonTensors } from './json-tensor.ts';
+export {
+  INPUT_FILE_EXTENSIONS,
+  type InputFile,
+  loadInputFile,
+  loadTensorFile,
+  TENSOR_FILE_EXTENSIONS,
+} from './load-tensor.ts';
+export { declaredInputs, requiredInputNames } from './model-inputs.ts';
 export { encodeNpy, parseNpy } from './npy.ts';
+export {
+  type InputsOptions,
+  loadInputsPath,
+  loadNamedInputs,
+  type NamedInputFlag,
+} from './task-feeds.ts';

@@ -94,3 +94,87 @@ describe('peergrid run flags', () => {
     expect(RUN_USAGE).toMatch(/--trust-streak and --trust-spot-checks are gone/);
   });
 });
+
+describe('peergrid run input flags', () => {
+  const model = (argv: string[]) =>
+    parseRunArgs(['--signal', 'ws://127.0.0.1:9', '--model', 'm.onnx', ...argv]);
+  const ok = (argv: string[]) => {
+    const p = model(argv);
+    if (p.kind !== 'ok') throw new Error(p.kind === 'error' ? p.message : p.kind);
+    return p.options;
+  };
+  const refused = (argv: string[]) => {
+    const p = model(argv);
+    return p.kind === 'error' ? p.message : `no error (${p.kind})`;
+  };
+
+  it('takes repeated --input NAME=PATH and --const in order', () => {
+    const o = ok([
+      '--input',
+      'input_ids=ids/',
+      '--input',
+      'attention_mask=a=b.npy',
+      '--const',
+      'temperature=0.7:float32',
+      '--const',
+      'mask=[1,1,0]:int64',
+      '--const',
+      'bias=[[0.5],[1]]',
+      '--const',
+      'w=@w.npy',
+    ]);
+    expect(o.namedInputs).toEqual([
+      { name: 'input_ids', path: 'ids/' },
+      { name: 'attention_mask', path: 'a=b.npy' },
+    ]);
+    expect(o.consts).toEqual([
+      { name: 'temperature', value: 0.7, dtype: 'float32' },
+      { name: 'mask', value: [1, 1, 0], dtype: 'int64' },
+      { name: 'bias', value: [[0.5], [1]] },
+      { name: 'w', file: 'w.npy' },
+    ]);
+    expect(o.inputs).toBeUndefined();
+    // Today's single-input form is unchanged.
+    expect(ok(['--inputs', 'x.npy', '--input-name', 'pixels'])).toMatchObject({
+      inputs: 'x.npy',
+      inputName: 'pixels',
+    });
+  });
+
+  it('refuses malformed, doubled and conflicting input flags', () => {
+    expect(refused([])).toMatch(/give --model with --inputs PATH or --input NAME=PATH/);
+    expect(refused(['--input', 'ids'])).toBe("--input must be NAME=PATH, got 'ids'");
+    expect(refused(['--input', 'a=x', '--input', 'a=y'])).toBe('--input a given twice');
+    expect(refused(['--inputs', 'd', '--input', 'a=x'])).toMatch(/--inputs and --input exclude/);
+    expect(refused(['--input', 'a=x', '--input-name', 'a'])).toMatch(
+      /--input-name goes with --inputs/,
+    );
+    expect(refused(['--inputs', 'd', '--const', 't=0.7:float16'])).toMatch(
+      /--const t: unknown dtype 'float16' \(one of float32/,
+    );
+    expect(refused(['--inputs', 'd', '--const', 't=warm'])).toMatch(
+      /--const t: the value must be a number or a JSON array/,
+    );
+    expect(refused(['--inputs', 'd', '--const', 't'])).toMatch(
+      /--const must be NAME=VALUE:DTYPE or NAME=@FILE/,
+    );
+    expect(refused(['--inputs', 'd', '--const', 't=@'])).toMatch(/give a file after @/);
+    expect(refused(['--inputs', 'd', '--const', 't=1', '--const', 't=2'])).toBe(
+      '--const t given twice',
+    );
+    expect(refused(['--input', 'a=x', '--const', 'a=1'])).toBe('a is given by --input and --const');
+    expect(error(['--const', 't=1'])).toMatch(/--input and --const go with --model/);
+  });
+
+  it('documents the input forms', () => {
+    for (const flag of [
+      '--inputs PATH',
+      '--input NAME=PATH',
+      '--const NAME=VALUE:DTYPE',
+      'NAME=@FILE',
+      '.npz',
+    ]) {
+      expect(RUN_USAGE).toContain(flag);
+    }
+  });
+});

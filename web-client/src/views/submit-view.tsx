@@ -23,7 +23,7 @@ const CHOICES: readonly { id: Choice; title: string; desc: string }[] = [
   {
     id: 'custom',
     title: 'Your own model',
-    desc: 'Upload an ONNX model and inputs (.npy, JSON, images): one task per input file.',
+    desc: 'Upload an ONNX model and inputs (.npy, .npz, JSON, images): one task per input file.',
   },
 ];
 
@@ -190,13 +190,15 @@ export function SubmitView({ runtime }: { runtime: PageRuntime }) {
                 id="inputs-file"
                 type="file"
                 multiple
-                accept=".npy,.json,image/*"
+                accept=".npy,.npz,.json,image/*"
                 data-testid="inputs-file"
                 onChange={(e) => setInputs([...(e.target.files ?? [])])}
               />
               <span className="hint">
-                One task per file: .npy, JSON (<code>{'{"dtype","dims","data"}'}</code> or nested
-                arrays, or an object keyed by input name), or images.
+                One task per file. A model with one input: .npy, JSON (
+                <code>{'{"dtype","dims","data"}'}</code> or nested arrays) or images. With several
+                inputs: an .npz (one array per input name) or a JSON object keyed by input name.
+                Names, dtypes and shapes are checked against the model before anything is sent.
               </span>
             </div>
           </div>
