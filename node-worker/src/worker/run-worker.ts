@@ -5,11 +5,22 @@
  * would otherwise keep the process alive).
  */
 import { availableParallelism, freemem } from 'node:os';
-import type { Backend, Capabilities, DonorCredit, DonorNode, Executor } from '@peergrid/shared';
-import { createDonorNode } from '@peergrid/shared';
+import type {
+  Backend,
+  Capabilities,
+  DonorCredit,
+  DonorNode,
+  ExecResult,
+  Executor,
+} from '@peergrid/shared';
+import { createDonorNode, toWireError } from '@peergrid/shared';
+import { doctorMain } from '../doctor/doctor.ts';
 import { createNodeExecutor } from '../exec/node-executor.ts';
 import { createDiskBlobCache } from '../store/disk-blob-cache.ts';
 import { nodeSha256, nodeTimers } from '../transport/node-peer-pool.ts';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics.ts';
+import { measureModelCache } from './metrics-model-cache.ts';
+import { type MetricsServer, startMetricsServer } from './metrics-server.ts';
 import { connectNodeGridPeer } from './node-grid-peer.ts';
 import { loadOrCreateIdentity } from './node-identity.ts';
 import { createSabotagingExecutor, type TestSabotage } from './test-sabotage.ts';
@@ -34,8 +45,14 @@ function sabotageNote(s: TestSabotage): string {
   return `TEST-ONLY SABOTAGE (${s.strategy}): returning wrong outputs ${when}`;
 }
 
-/** Counts runs for the status line. */
-function counting(executor: Executor, stats: { ok: number; failed: number }): Executor {
+/** What a run came to, for the status line and the metrics. */
+interface RunObserver {
+  result(r: ExecResult): void;
+  error(code: string): void;
+}
+
+/** Passes each run's outcome to `observe`. */
+function observing(executor: Executor, observe: RunObserver): Executor {
   return {
     concurrency: executor.concurrency,
     ...(executor.prefetch !== undefined ? { prefetch: executor.prefetch } : {}),
@@ -44,10 +61,10 @@ function counting(executor: Executor, stats: { ok: number; failed: number }): Ex
     async run(req) {
       try {
         const r = await executor.run(req);
-        stats.ok++;
+        observe.result(r);
         return r;
       } catch (err) {
-        stats.failed++;
+        observe.error(toWireError(err).code);
         throw err;
       }
     },
@@ -89,7 +106,17 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         },
       })
     : undefined;
-  const executor = counting(lying ?? base, stats);
+  let metrics: WorkerMetrics | undefined;
+  const executor = observing(lying ?? base, {
+    result(r) {
+      stats.ok++;
+      metrics?.ran(r.backend, r.computeMs);
+    },
+    error(code) {
+      stats.failed++;
+      metrics?.failed(code);
+    },
+  });
   const capabilities: Capabilities = {
     runtime: 'node',
     backends,
@@ -99,6 +126,28 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   };
   const identity = await loadOrCreateIdentity(o.identity);
   const cache = await createDiskBlobCache(o.cache);
+  // Before joining: a port already taken stops the worker before it takes any lease.
+  let links = () => 0;
+  let metricsServer: MetricsServer | undefined;
+  if (o.metricsPort !== undefined) {
+    metrics = createWorkerMetrics(
+      {
+        load: () => donorNode?.load(),
+        links: () => links(),
+        modelCache: () => measureModelCache(o.cache),
+      },
+      { peerId: identity.id, grid: o.grid, backends },
+    );
+    try {
+      metricsServer = await startMetricsServer(metrics, o.metricsPort, o.metricsHost);
+    } catch (err) {
+      await executor.close();
+      throw new Error(
+        `cannot serve metrics on ${o.metricsHost}:${o.metricsPort}: ${(err as Error).message}`,
+      );
+    }
+    log(`metrics on ${metricsServer.url}`);
+  }
   const peer = await connectNodeGridPeer({
     signal: o.signal,
     grid: o.grid,
@@ -119,6 +168,11 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     ...(o.maxQueued !== undefined ? { maxQueued: o.maxQueued } : {}),
   });
   donorNode = donor;
+  links = () => peer.pool.links().length;
+  if (metrics) {
+    const m = metrics;
+    donor.onCredit((c) => m.credited(c));
+  }
   log(
     `joined grid '${o.grid}' as ${identity.id} (${backends.join(', ')}, concurrency ${concurrency})` +
       (sabotage ? ` — ${sabotageNote(sabotage)}` : ''),
@@ -148,6 +202,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     if (!drained) log('drain timed out; unfinished leases go back to their submitters');
     clearInterval(status);
     donor.close();
+    await metricsServer?.close();
     await peer.shutdown();
     await executor.close();
     log(
@@ -160,8 +215,13 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-/** The `peergrid-worker` command: parses argv, runs until a signal. */
+/** The `peergrid-worker` command: `doctor`, or parses argv and runs until a signal. */
 export async function workerMain(argv: readonly string[]): Promise<void> {
+  if (argv[0] === 'doctor') {
+    const code = await doctorMain(argv.slice(1));
+    // Exit explicitly: ORT threads of the benchmark may otherwise keep the process alive.
+    process.exit(code);
+  }
   const parsed = parseWorkerArgs(argv);
   if (parsed.kind === 'help') {
     process.stdout.write(`${WORKER_USAGE}\n`);

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '@peergrid/shared';
 import { parseGridFlags } from '../cli/grid-flags.ts';
+import { NODE_BACKENDS } from '../exec/detect-backends.ts';
 import type { NodeWrtcKind } from '../transport/node-wrtc.ts';
 import {
   BETRAY_AFTER,
@@ -18,7 +19,7 @@ export interface WorkerOptions {
   /** Tasks run at once. Default: available cores. */
   readonly concurrency?: number;
   readonly backend: 'auto' | Backend;
-  /** Model cache directory. Default ~/.cache/peergrid/models. */
+  /** Model cache directory. Default $PEERGRID_CACHE, else ~/.cache/peergrid/models. */
   readonly cache: string;
   /** Leases queued beyond the running ones. Default 2 × concurrency. */
   readonly maxQueued?: number;
@@ -27,15 +28,20 @@ export interface WorkerOptions {
   /** Largest model accepted, MiB. Default 256. */
   readonly maxModelMB: number;
   readonly webrtc?: NodeWrtcKind;
-  /** Identity file. Default <cache>/identity.json. */
+  /** Identity file. Default $PEERGRID_IDENTITY, else <cache>/identity.json. */
   readonly identity: string;
   /** Seconds to let running tasks finish on SIGINT/SIGTERM. Default 30. */
   readonly drainSeconds: number;
+  /** Serve Prometheus metrics on this port (0 = any free port). Default: no metrics server. */
+  readonly metricsPort?: number;
+  /** Address the metrics server binds. Default 0.0.0.0 (scraped from other machines). */
+  readonly metricsHost: string;
   /** TESTS ONLY: wrong outputs (see test-sabotage.ts). Needs PEERGRID_TEST_SABOTAGE=1 as well. Default off. */
   readonly testOnlySabotage?: TestSabotage;
 }
 
 export const WORKER_USAGE = `peergrid-worker --signal ws://HOST:8787 --grid NAME [options]
+peergrid-worker doctor [--backend B] [--seconds N]    (what runs here, and why not; --help)
 
 Joins a PeerGrid grid as a headless donor and runs ONNX tasks for submitters.
 
@@ -44,13 +50,15 @@ Joins a PeerGrid grid as a headless donor and runs ONNX tasks for submitters.
   --token T             join token, when the grid requires one
   --concurrency N       tasks run at once                             default: cores
   --backend B           auto | cpu | cuda | wasm                      default: auto
-  --cache DIR           model cache (by SHA-256, verified on load)    default: ~/.cache/peergrid/models
+  --cache DIR           model cache (by SHA-256, verified on load)    default: $PEERGRID_CACHE or ~/.cache/peergrid/models
   --max-model-mb M      largest model accepted, MiB                   default: 256
   --mesh N              other donors to link to (model swarm)         default: 3
   --max-queued N        tasks queued beyond the running ones          default: 64 × concurrency
   --webrtc ndc|wrtc     native WebRTC (node-datachannel, @roamhq/wrtc) default: ndc
-  --identity FILE       Ed25519 key pair (created if missing)         default: <cache>/identity.json
+  --identity FILE       Ed25519 key pair (created if missing)         default: $PEERGRID_IDENTITY or <cache>/identity.json
   --drain-s N           on SIGINT/SIGTERM, seconds to finish tasks    default: 30
+  --metrics-port P      serve Prometheus metrics at :P/metrics (0: any free port)  default: off
+  --metrics-host H      address the metrics server binds              default: 0.0.0.0
   -h, --help            this help
 
 On SIGINT/SIGTERM the worker stops taking tasks, hands back queued ones
@@ -61,7 +69,8 @@ export type ParsedWorkerArgs =
   | { readonly kind: 'error'; readonly message: string }
   | { readonly kind: 'ok'; readonly options: WorkerOptions };
 
-const BACKENDS = ['auto', 'cpu', 'cuda', 'wasm'] as const;
+const BACKENDS = ['auto', ...NODE_BACKENDS] as const;
+const nonEmpty = (s: string | undefined) => (s === undefined || s === '' ? undefined : s);
 const SABOTAGE_FLAG = '--test-only-sabotage';
 
 /**
@@ -90,6 +99,8 @@ export function parseWorkerArgs(
     mesh: { type: 'string', default: '3' },
     identity: { type: 'string' },
     'drain-s': { type: 'string', default: '30' },
+    'metrics-port': { type: 'string' },
+    'metrics-host': { type: 'string', default: '0.0.0.0' },
     'test-only-sabotage': { type: 'string' },
     'test-only-betray-after': { type: 'string' },
   });
@@ -119,6 +130,17 @@ export function parseWorkerArgs(
   if (drainSeconds === null || drainSeconds === undefined) {
     return { kind: 'error', message: '--drain-s must be a number >= 0' };
   }
+  const metricsPort = num('metrics-port', 0);
+  if (
+    metricsPort === null ||
+    (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort > 65535))
+  ) {
+    return { kind: 'error', message: '--metrics-port must be an integer from 0 to 65535' };
+  }
+  const metricsHost = str('metrics-host') ?? '0.0.0.0';
+  if (metricsHost.trim() === '') {
+    return { kind: 'error', message: '--metrics-host must be an address, e.g. 127.0.0.1' };
+  }
   const backend = BACKENDS.find((b) => b === str('backend'));
   if (!backend)
     return { kind: 'error', message: `--backend must be one of ${BACKENDS.join(', ')}` };
@@ -147,7 +169,8 @@ export function parseWorkerArgs(
     return { kind: 'error', message: '--test-only-betray-after must be an integer >= 0' };
   }
   const cacheHome = env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
-  const cache = str('cache') ?? join(cacheHome, 'peergrid', 'models');
+  const cache =
+    str('cache') ?? nonEmpty(env.PEERGRID_CACHE) ?? join(cacheHome, 'peergrid', 'models');
   const token = str('token');
   return {
     kind: 'ok',
@@ -162,8 +185,10 @@ export function parseWorkerArgs(
       mesh,
       ...(maxQueued !== undefined ? { maxQueued } : {}),
       ...(webrtc ? { webrtc } : {}),
-      identity: str('identity') ?? join(cache, 'identity.json'),
+      identity: str('identity') ?? nonEmpty(env.PEERGRID_IDENTITY) ?? join(cache, 'identity.json'),
       drainSeconds,
+      ...(metricsPort !== undefined ? { metricsPort } : {}),
+      metricsHost,
       ...(strategy
         ? { testOnlySabotage: { strategy, betrayAfter: betrayAfter ?? BETRAY_AFTER } }
         : {}),
