@@ -1,5 +1,6 @@
 /** @peergrid/node-worker: the Node runtime of PeerGrid — donor worker, `peergrid` CLI, executors, workloads. */
 
+export { importIdentityOrNew } from './cli/cli-identity.ts';
 export { cliMain } from './cli/main.ts';
 export { parseRunArgs, RUN_USAGE, type RunOptions } from './cli/run-args.ts';
 export * from './exec/index.ts';

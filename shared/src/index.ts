@@ -1,3 +1,5 @@
+export * from './client/grid-client.ts';
+export * from './client/job-input.ts';
 export * from './contracts.ts';
 export * from './errors.ts';
 export * from './feeds/index.ts';

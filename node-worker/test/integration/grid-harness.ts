@@ -101,13 +101,16 @@ export async function until(cond: () => boolean, timeoutMs: number, what: string
   }
 }
 
-export async function startTestGrid(specs: readonly WorkerSpec[]): Promise<TestGrid> {
+export async function startTestGrid(
+  specs: readonly WorkerSpec[],
+  o: { readonly grid?: string } = {},
+): Promise<TestGrid> {
   const server: RunningSignalingServer = await startSignalingServer({
     port: 0,
     host: '127.0.0.1',
   });
   const signalUrl = server.url.replace(/^http/, 'ws');
-  const grid = 'itest';
+  const grid = o.grid ?? 'itest';
   const dir = mkdtempSync(join(tmpdir(), 'peergrid-itest-'));
   const workers: TestWorker[] = [];
   const identity = await loadOrCreateIdentity(join(dir, 'submitter.json'));
