@@ -15,9 +15,10 @@ import { PeerGridError } from '../errors.ts';
 import type { GridPeer } from '../grid/grid-peer.ts';
 import { createJobRunner, type JobRunner, type JobRunnerOptions } from '../grid/job-runner.ts';
 import { prepareJob } from '../grid/prepare-job.ts';
+import type { JobEngine } from '../job/engine.ts';
 import { createReputationBook, type ReputationBook } from '../job/reputation.ts';
 import type { JobSpec } from '../job/spec.ts';
-import type { JobState } from '../job/state.ts';
+import type { JobState, TaskState } from '../job/state.ts';
 import type { JobEvent, JobProgress } from '../job/types.ts';
 import type { Now, Random, Sha256Hex, Timers } from '../platform.ts';
 import type { PeerInfo } from '../signaling/messages.ts';
@@ -119,6 +120,10 @@ export interface JobHandle {
   readonly resumed: boolean;
   /** Progress now. */
   snapshot(): JobProgress;
+  /** Every resident task's state now (a view of a job of many tasks lists the ones in memory). */
+  taskStates(): Map<string, TaskState>;
+  /** A verified task's accepted outputs while they are in memory; `results()` reads them all. */
+  result(taskId: string): TensorMap | undefined;
   /**
    * Progress as it changes (at most one value per runner progress tick; a
    * slow reader sees the latest, not every step), ending once the job is
@@ -171,11 +176,12 @@ function storeError(err: unknown): GridClientError {
 
 /** Follows one job: its runner, the latest progress and who waits for it. */
 function createHandle(
-  jobId: string,
+  engine: JobEngine,
   resumed: boolean,
   store: JobStore,
   start: (hooks: Pick<JobRunnerOptions, 'onEvent' | 'onProgress'>) => JobRunner,
 ): JobHandle {
+  const jobId = engine.jobId;
   const listeners = new Set<(e: JobEvent) => void>();
   let version = 0;
   let wake: (() => void) | undefined;
@@ -235,6 +241,8 @@ function createHandle(
     id: jobId,
     resumed,
     snapshot: () => runner.progress(),
+    taskStates: () => new Map(engine.snapshot().tasks.map((t) => [t.taskId, t.state])),
+    result: (taskId) => engine.result(taskId),
     async *progress() {
       let seen = -1;
       for (;;) {
@@ -306,7 +314,7 @@ export async function createGridClient(o: GridClientOptions): Promise<GridClient
     if (running.has(jobId)) {
       throw new GridClientError('job-running', `job ${jobId.slice(0, 16)} is already running here`);
     }
-    const handle = createHandle(jobId, resumed, store, (hooks) =>
+    const handle = createHandle(engine, resumed, store, (hooks) =>
       createJobRunner({
         ...o.runner,
         ...hooks,

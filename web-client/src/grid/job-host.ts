@@ -1,7 +1,8 @@
 import type {
+  GridClient,
   JobEvent,
+  JobHandle,
   JobProgress,
-  JobRunner,
   JobSpec,
   JobStore,
   PeerId,
@@ -13,11 +14,10 @@ import type {
 } from '@peergrid/shared';
 import {
   canonicalBytes,
-  createJobRunner,
+  createGridClient,
   jobIdOf,
   loadJobSpec,
   PeerGridError,
-  prepareJob,
   resolvePolicy,
 } from '@peergrid/shared';
 import type { JobDraft, JobResults, SubmitResult } from '../state/runtime.ts';
@@ -40,8 +40,7 @@ export interface JobHost {
 }
 
 interface Hosted {
-  readonly runner: JobRunner;
-  readonly engine: { result(taskId: string): TensorMap | undefined };
+  readonly job: JobHandle;
   readonly spec: JobSpec;
   readonly meta: JobMeta;
   readonly taskStates: Map<string, TaskState>;
@@ -98,57 +97,44 @@ export async function createJobHost(o: {
   const { store, db, node, book } = o;
   const jobs = new Map<string, Hosted>();
 
-  async function host(spec: JobSpec, meta: JobMeta): Promise<string> {
-    const prepared = await prepareJob({ spec, store, sha256, now, random, reputation: book });
-    const { jobId, engine } = prepared;
-    if (jobs.has(jobId)) return jobId;
-    if (!(await claimJob(jobId))) {
-      throw new PeerGridError('job-elsewhere', 'another tab of this browser is running this job');
-    }
-    const taskStates = new Map<string, TaskState>(spec.tasks.map((t) => [t.id, 'blocked']));
-    const events: JobEvent[] = [];
-    if (prepared.resumed) {
-      for (const t of engine.snapshot().tasks) taskStates.set(t.taskId, t.state);
-      events.push(...(await store.events(jobId)));
-    }
-    const view = node.submitterView;
-    const selfId = node.identity.id;
-    const runner = createJobRunner({
-      peer: {
-        selfId,
-        signaling: view.presence,
-        pool: view.pool,
-        blobs: node.peer.blobs,
-      },
-      engine,
-      spec,
-      store,
-      reputation: book,
-      now,
-      timers,
+  // The page submits through the same client as the CLI and programs.
+  const view = node.submitterView;
+  const selfId = node.identity.id;
+  const client: GridClient = await createGridClient({
+    peer: { selfId, signaling: view.presence, pool: view.pool, blobs: node.peer.blobs },
+    store,
+    reputation: book,
+    platform: { sha256, now, random, timers },
+    runner: {
       // Every peer offering capacity donates, this tab included (over its loopback link).
       isDonor: (p) => p.capabilities.maxConcurrency > 0,
       // This tab's results come from its own executor: right by construction, an anchor.
       isAnchor: (id) => id === selfId,
-      onEvent: (e) => {
-        events.push(e);
-        applyTaskEvent(taskStates, e);
-        o.onChange();
-      },
-      onProgress: () => o.onChange(),
+    },
+  });
+
+  async function host(spec: JobSpec, meta: JobMeta): Promise<string> {
+    const jobId = await jobIdOf(spec, sha256);
+    if (jobs.has(jobId)) return jobId;
+    if (!(await claimJob(jobId))) {
+      throw new PeerGridError('job-elsewhere', 'another tab of this browser is running this job');
+    }
+    // Read before the runner starts: it tells new events only once they are stored.
+    const events: JobEvent[] = await store.events(jobId);
+    const job = await client.submit(spec);
+    const taskStates = new Map<string, TaskState>(spec.tasks.map((t) => [t.id, 'blocked']));
+    if (job.resumed) for (const [id, state] of job.taskStates()) taskStates.set(id, state);
+    job.onEvent((e) => {
+      events.push(e);
+      applyTaskEvent(taskStates, e);
+      o.onChange();
     });
-    const h: Hosted = {
-      runner,
-      engine,
-      spec,
-      meta,
-      taskStates,
-      events,
-      error: null,
-      ended: false,
-    };
+    const h: Hosted = { job, spec, meta, taskStates, events, error: null, ended: false };
     jobs.set(jobId, h);
-    runner.done.then(
+    void (async () => {
+      for await (const _ of job.progress()) o.onChange();
+    })().catch(() => {});
+    job.done.then(
       () => {
         h.ended = true;
         o.onChange();
@@ -181,7 +167,7 @@ export async function createJobHost(o: {
 
   /** The engine's progress, but "running" until the runner has stored and told everything. */
   function shownProgress(h: Hosted): JobProgress {
-    const p = h.runner.progress();
+    const p = h.job.snapshot();
     return h.ended || p.state === 'running' || p.state === 'pending'
       ? p
       : { ...p, state: 'running' };
@@ -248,16 +234,16 @@ export async function createJobHost(o: {
         tasks: h.spec.tasks.map((t) => ({
           taskId: t.id,
           inputs: taskInputs(h.spec, t.id),
-          outputs: h.engine.result(t.id) ?? null,
+          outputs: h.job.result(t.id) ?? null,
           ...(h.meta.labels?.[t.id] ? { labels: h.meta.labels[t.id] } : {}),
         })),
       };
     },
     cancel(jobId) {
-      void jobs.get(jobId)?.runner.cancel();
+      void jobs.get(jobId)?.job.cancel();
     },
     async close() {
-      await Promise.all([...jobs.values()].map((h) => h.runner.stop()));
+      await client.close();
     },
   };
 }
