@@ -34,6 +34,11 @@ export interface IdbJobStoreOptions {
   readonly name?: string;
   /** Schema version to open (tests open older ones). Default `IDB_SCHEMA_VERSION`. */
   readonly version?: number;
+  /**
+   * Events kept per job, the oldest dropped first (in the commit that passes
+   * the limit), as the CLI's disk store does. Default 10 000.
+   */
+  readonly maxEventsPerJob?: number;
 }
 
 type Db = IDBPDatabase<PeerGridDb>;
@@ -67,6 +72,7 @@ const ofJob = (jobId: string) => IDBKeyRange.bound([jobId], [jobId, []]);
 
 /** Opens (creating or upgrading) the database. */
 export async function openIdbJobStore(options: IdbJobStoreOptions = {}): Promise<JobStore> {
+  const maxEvents = options.maxEventsPerJob ?? 10_000;
   const db: Db = await openDB<PeerGridDb>(
     options.name ?? 'peergrid',
     options.version ?? IDB_SCHEMA_VERSION,
@@ -116,6 +122,14 @@ export async function openIdbJobStore(options: IdbJobStoreOptions = {}): Promise
           ops.push(tx.objectStore('results').delete([jobId, id]));
         for (const r of delta.results) ops.push(tx.objectStore('results').put(r));
         for (const e of delta.events) ops.push(tx.objectStore('events').put(e));
+        const last = delta.events.at(-1)?.seq ?? 0;
+        if (last > maxEvents) {
+          const old = IDBKeyRange.bound(
+            [jobId, Number.NEGATIVE_INFINITY],
+            [jobId, last - maxEvents],
+          );
+          ops.push(tx.objectStore('events').delete(old));
+        }
         for (const r of reputations) ops.push(tx.objectStore('reputations').put(r));
       } catch (err) {
         // A request that throws (e.g. DataCloneError) would otherwise let the

@@ -63,4 +63,35 @@ describe('IndexedDB job store', () => {
     expect(await store.events('j')).toEqual([]);
     await store.close();
   });
+
+  it('keeps the newest maxEventsPerJob events of a job, and all of another', async () => {
+    const store = await openIdbJobStore({ name: 'trim', maxEventsPerJob: 5 });
+    let seq = 0;
+    for (const n of [3, 4, 6]) {
+      const events = Array.from({ length: n }, () => ({
+        jobId: 'j',
+        seq: ++seq,
+        at: seq,
+        type: 'task-verified' as const,
+      }));
+      await store.commit('j', {
+        job: { jobId: 'j', state: 'running', seq, updatedAt: seq },
+        tasks: [],
+        results: [],
+        removedResults: [],
+        events,
+      });
+    }
+    await store.commit('k', {
+      job: { jobId: 'k', state: 'running', seq: 2, updatedAt: 1 },
+      tasks: [],
+      results: [],
+      removedResults: [],
+      events: [1, 2].map((s) => ({ jobId: 'k', seq: s, at: s, type: 'job-started' as const })),
+    });
+    expect((await store.events('j')).map((e) => e.seq)).toEqual([9, 10, 11, 12, 13]);
+    expect((await store.events('j', 11)).map((e) => e.seq)).toEqual([12, 13]);
+    expect((await store.events('k')).map((e) => e.seq)).toEqual([1, 2]);
+    await store.close();
+  });
 });

@@ -29,6 +29,9 @@ import { now, random, sha256, timers } from './platform.ts';
 import { claimJob } from './tab-locks.ts';
 import { applyTaskEvent } from './task-states.ts';
 
+/** Events of a job the page keeps, as its IndexedDB store does (`maxEventsPerJob`). */
+const EVENTS_KEPT = 10_000;
+
 /** The jobs this tab coordinates: stored first, run by the shared job runner, resumed after a reload. */
 export interface JobHost {
   submit(draft: JobDraft): Promise<SubmitResult>;
@@ -126,6 +129,8 @@ export async function createJobHost(o: {
     if (job.resumed) for (const [id, state] of job.taskStates()) taskStates.set(id, state);
     job.onEvent((e) => {
       events.push(e);
+      // The store keeps the newest EVENTS_KEPT; so does the view (dropped in batches).
+      if (events.length > 2 * EVENTS_KEPT) events.splice(0, events.length - EVENTS_KEPT);
       applyTaskEvent(taskStates, e);
       o.onChange();
     });
