@@ -24,7 +24,10 @@ export interface SignalingProcess {
   stop(): Promise<void>;
 }
 
-async function launch(port: number): Promise<{ child: Child; port: number }> {
+async function launch(
+  port: number,
+  extraArgs: readonly string[],
+): Promise<{ child: Child; port: number }> {
   const child = spawnChild('signaling', process.execPath, [
     SIGNALING_BIN,
     '--host',
@@ -33,14 +36,15 @@ async function launch(port: number): Promise<{ child: Child; port: number }> {
     String(port),
     '--static',
     staticDir(),
+    ...extraArgs,
   ]);
   const m = await child.waitFor(/listening on http:\/\/[^:]+:(\d+)/, SIGNALING_START_MS);
   return { child, port: Number(m[1]) };
 }
 
-/** Starts the server on a free port (chosen by the OS). */
-export async function startSignaling(): Promise<SignalingProcess> {
-  let current = await launch(0);
+/** Starts the server on a free port (chosen by the OS), with `extraArgs` (e.g. `--ice-servers`). */
+export async function startSignaling(extraArgs: readonly string[] = []): Promise<SignalingProcess> {
+  let current = await launch(0, extraArgs);
   const port = current.port;
   const httpUrl = `http://127.0.0.1:${port}/`;
   return {
@@ -60,7 +64,7 @@ export async function startSignaling(): Promise<SignalingProcess> {
       // The port was just released; a few retries cover a slow release.
       for (let attempt = 0; ; attempt++) {
         try {
-          current = await launch(port);
+          current = await launch(port, extraArgs);
           return;
         } catch (e) {
           if (attempt >= 5) throw e;

@@ -19,6 +19,8 @@ export interface TabOptions {
   /** Initial view. Default 'donate'. */
   readonly view?: 'donate' | 'submit' | 'jobs' | 'mesh';
   readonly name?: string;
+  /** More page options (`signal`, `ice`…). Default none. */
+  readonly query?: Readonly<Record<string, string>>;
 }
 
 export interface Tab {
@@ -47,6 +49,7 @@ export function pageUrl(httpUrl: string, o: TabOptions): string {
     grid: o.grid,
     workers: String(o.workers ?? 1),
     gpu: o.gpu ? '1' : '0',
+    ...o.query,
   });
   return `${httpUrl}?${q}`;
 }

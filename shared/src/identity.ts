@@ -7,6 +7,9 @@
  * Join proof: the server sends a fresh random nonce bound to one connection;
  * the peer signs `challengeBytes({serverId, grid, nonce})`. A signature for one
  * nonce, server or grid does not verify for another.
+ *
+ * Data channels: each peer signs its session description's DTLS fingerprints
+ * with the same key (`verifySignature`; see peer/link-auth.ts).
  */
 import type { PeerId } from './contracts.ts';
 
@@ -130,22 +133,38 @@ export async function signChallenge(identity: Identity, c: ChallengeFields): Pro
  * Checks a join proof: `publicKeyText` (raw key, base64url) signed this exact
  * challenge. Never throws: malformed keys or signatures are `false`.
  */
-export async function verifyChallenge(
+export function verifyChallenge(
   subtle: SubtleLike,
   publicKeyText: string,
   signatureText: string,
   c: ChallengeFields,
+): Promise<boolean> {
+  return verifySignature(subtle, publicKeyText, signatureText, challengeBytes(c));
+}
+
+/**
+ * Checks that `publicKeyText` (raw Ed25519 key, base64url) signed `data`
+ * (`signatureText`, base64url). Never throws: malformed keys or signatures are `false`.
+ */
+export async function verifySignature(
+  subtle: SubtleLike,
+  publicKeyText: string,
+  signatureText: string,
+  data: Uint8Array,
 ): Promise<boolean> {
   const raw = base64urlDecode(publicKeyText);
   const sig = base64urlDecode(signatureText);
   if (raw?.length !== 32 || sig?.length !== 64) return false;
   try {
     const key = await subtle.importKey('raw', raw, ED, false, ['verify']);
-    return await subtle.verify(ED, key, sig, challengeBytes(c));
+    return await subtle.verify(ED, key, sig, data);
   } catch {
     return false;
   }
 }
+
+/** Text the protocol signs as bytes (ASCII; anything else becomes '?'). */
+export const protocolBytes = (text: string): Uint8Array => asciiBytes(text);
 
 function asciiBytes(s: string): Uint8Array {
   const out = new Uint8Array(s.length);

@@ -10,6 +10,7 @@ describe('parseUrlOptions', () => {
       workers: null,
       gpu: true,
       token: null,
+      iceRelay: false,
     });
   });
   it('uses wss for https pages', () => {
@@ -19,7 +20,7 @@ describe('parseUrlOptions', () => {
   });
   it('reads every option', () => {
     const o = parseUrlOptions(
-      '?grid=lab-1&signal=ws://10.0.0.2:9000/ws&workers=3&gpu=0&token=abc',
+      '?grid=lab-1&signal=ws://10.0.0.2:9000/ws&workers=3&gpu=0&token=abc&ice=relay',
       'http://x/',
     );
     expect(o).toEqual({
@@ -28,6 +29,7 @@ describe('parseUrlOptions', () => {
       workers: 3,
       gpu: false,
       token: 'abc',
+      iceRelay: true,
     });
   });
   it('falls back on invalid values', () => {
@@ -35,6 +37,7 @@ describe('parseUrlOptions', () => {
     expect(o.grid).toBe('default');
     expect(o.signalUrl).toBe('ws://h:1/ws');
     expect(o.workers).toBeNull();
+    expect(parseUrlOptions('?ice=all', 'http://h/').iceRelay).toBe(false);
   });
   it('caps workers', () => {
     expect(parseUrlOptions('?workers=999', 'http://h/').workers).toBe(32);

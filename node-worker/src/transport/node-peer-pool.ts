@@ -67,6 +67,7 @@ export async function createNodePeerPool(opts: NodePeerPoolOptions): Promise<Nod
     get created() {
       return pool.created;
     },
+    stats: pool.stats,
     on: pool.on,
     close: pool.close,
     native,

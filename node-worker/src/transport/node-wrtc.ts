@@ -42,6 +42,27 @@ export function parseNodeWrtcKind(raw: unknown): NodeWrtcKind | null {
   return NODE_WRTC_KINDS.find((k) => k === raw) ?? null;
 }
 
+/**
+ * The polyfill hands libdatachannel a TURN server as one URL,
+ * `turn:<username>:<credential>@host`, which libdatachannel splits at the
+ * first colon and then percent-decodes. TURN REST usernames hold a colon
+ * (`<expiry>:<peer id>`) and credentials base64's `+/=`: percent-encode both.
+ */
+function withEncodedTurnCredentials<C extends object>(config: C): C {
+  const servers = (config as { iceServers?: unknown }).iceServers;
+  if (!Array.isArray(servers)) return config;
+  const iceServers = servers.map((s: { username?: unknown; credential?: unknown }) =>
+    typeof s.username === 'string' && typeof s.credential === 'string'
+      ? {
+          ...s,
+          username: encodeURIComponent(s.username),
+          credential: encodeURIComponent(s.credential),
+        }
+      : s,
+  );
+  return { ...config, iceServers };
+}
+
 /** setRemoteDescription in libdatachannel occasionally fails transiently: retry this often. */
 const SET_REMOTE_ATTEMPTS = 4;
 const SET_REMOTE_RETRY_MS = 25;
@@ -58,8 +79,12 @@ export async function createNodeWrtc(kind: NodeWrtcKind = DEFAULT_NODE_WRTC): Pr
   type Desc = { type: 'offer' | 'answer'; sdp: string };
   type SetRemoteArg = Parameters<InstanceType<typeof Base>['setRemoteDescription']>[0];
 
+  type Config = ConstructorParameters<typeof Base>[0];
   // simple-peer rewrites `offer.sdp` and reads `{type, sdp}`: hand it plain objects.
   class RTCPeerConnection extends Base {
+    constructor(config?: Config) {
+      super(config ? withEncodedTurnCredentials(config) : config);
+    }
     override async createOffer(): Promise<Desc> {
       const d = (await super.createOffer()) as Desc;
       return { type: d.type, sdp: d.sdp };

@@ -1,6 +1,7 @@
 /**
  * A grid peer in Node: the signaling client over `ws`, a peer pool over a
- * native RTCPeerConnection, a blob exchange over the given cache. Resolves
+ * native RTCPeerConnection whose links are bound to the peers' keys (each
+ * offer and answer signed with `identity`), a blob exchange over the given cache. Resolves
  * once the grid is joined. `shutdown()` closes everything and releases the
  * native WebRTC threads; a process should still exit explicitly afterwards.
  */
@@ -12,6 +13,7 @@ import {
   createSignalingClient,
   type GridPeer,
   type IceServer,
+  type IceTransportPolicy,
   type Identity,
   type SignalingClient,
   type WebSocketCtor,
@@ -25,6 +27,7 @@ import {
   nodeTimers,
 } from '../transport/node-peer-pool.ts';
 import { createNodeWrtc, type NodeWrtc, type NodeWrtcKind } from '../transport/node-wrtc.ts';
+import { nodeSubtle } from './node-identity.ts';
 
 export interface NodeGridPeerOptions {
   /** ws:// URL of the signaling server. */
@@ -39,7 +42,12 @@ export interface NodeGridPeerOptions {
   /** Share one native module between peers of one process (tests, benchmarks). */
   readonly native?: NodeWrtc;
   /** Pool limits (maxOpen, connect timeout, link heartbeat…). */
-  readonly pool?: Omit<NodePeerPoolOptions, 'signal' | 'webrtc' | 'native' | 'iceServers'>;
+  readonly pool?: Omit<
+    NodePeerPoolOptions,
+    'signal' | 'webrtc' | 'native' | 'iceServers' | 'auth' | 'iceTransportPolicy'
+  >;
+  /** `relay`: links through the grid's TURN server only (`--ice-relay`). Default `all`. */
+  readonly iceTransportPolicy?: IceTransportPolicy;
   readonly blobOptions?: GridPeerBlobOptions;
   /** Give up joining after this long, ms. Default 15 000. */
   readonly joinTimeoutMs?: number;
@@ -68,7 +76,14 @@ export async function connectNodeGridPeer(o: NodeGridPeerOptions): Promise<NodeG
     random: Math.random,
     now: nodeNow,
   });
-  const pool = await createNodePeerPool({ ...o.pool, signal: signaling, iceServers, native });
+  const pool = await createNodePeerPool({
+    ...o.pool,
+    signal: signaling,
+    iceServers,
+    native,
+    auth: { identity: o.identity, subtle: nodeSubtle },
+    ...(o.iceTransportPolicy ? { iceTransportPolicy: o.iceTransportPolicy } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     const timeoutMs = o.joinTimeoutMs ?? 15_000;
     const timer = setTimeout(() => {

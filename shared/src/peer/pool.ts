@@ -2,6 +2,13 @@
  * PeerPool: WebRTC connections on demand over simple-peer, introduced through
  * a SignalChannel. For each pair the lower id initiates, so simultaneous dials
  * meet in one connection; the higher id asks the lower one to dial.
+ *
+ * With `auth`, every offer and answer carries a signed proof binding its DTLS
+ * fingerprints to the sender's key (link-auth.ts); a description that fails
+ * the check, or a channel whose negotiated fingerprint is not the signed one,
+ * is refused (counted by code, `link-refused`) before any message reaches a
+ * PeerLink. A connection that does not open in time is tried once more
+ * relay-only when a TURN server is configured (`relayFallback`).
  */
 import type { PeerId, SignalChannel } from '../contracts.ts';
 import { PeerGridError, type WireError } from '../errors.ts';
@@ -9,7 +16,18 @@ import type { Now, Timers } from '../platform.ts';
 import type { IceServer } from '../signaling/messages.ts';
 import { createPeerLink, type PeerLink, type PeerLinkOptions } from './link.ts';
 import {
+  type AuthAttempt,
+  type AuthResult,
+  createLinkAuthenticator,
+  descriptionOf,
+  LINK_AUTH_ERROR_CODES,
+  type LinkAuth,
+  type LinkAuthErrorCode,
+} from './link-auth.ts';
+import {
+  appliedRemoteSdp,
   destroyPeer,
+  type IceTransportPolicy,
   type SimplePeerConstructor,
   type SimplePeerLike,
 } from './simple-peer-like.ts';
@@ -35,11 +53,36 @@ export interface PeerPoolOptions {
   readonly accept?: (from: PeerId) => boolean;
   /** Passed to every PeerLink (heartbeat, backpressure, limits). */
   readonly link?: Omit<PeerLinkOptions, 'peer' | 'remoteId' | 'now' | 'timers'>;
+  /**
+   * Sign our descriptions and require signed ones (link-auth.ts). Without it
+   * the pool neither signs nor checks: a link is then only as honest as the
+   * signaling server (tests and the unsigned baseline of bench:links only).
+   */
+  readonly auth?: LinkAuth;
+  /** `relay`: every connection gathers TURN candidates only. Default `all`. */
+  readonly iceTransportPolicy?: IceTransportPolicy;
+  /**
+   * A connection that does not open within `connectTimeoutMs` is tried once
+   * more relay-only, when `iceServers` holds a TURN server. Default true.
+   */
+  readonly relayFallback?: boolean;
+}
+
+/** What the pool counted over its lifetime. */
+export interface PeerPoolStats {
+  /** Descriptions or channels refused by link authentication, by code. */
+  readonly refused: Readonly<Partial<Record<LinkAuthErrorCode, number>>>;
+  /** Connections retried relay-only after a direct attempt timed out. */
+  readonly relayRetries: number;
+  /** Links that opened relay-only (a retry, a forced policy or the peer's request). */
+  readonly relayedLinks: number;
 }
 
 export interface PeerPoolEvents {
   'link-open': (link: PeerLink) => void;
   'link-closed': (remoteId: PeerId, reason: WireError) => void;
+  /** A description or channel failed link authentication (`reason.code` is a LinkAuthErrorCode). */
+  'link-refused': (remoteId: PeerId, reason: WireError) => void;
 }
 
 export interface PeerPool {
@@ -51,15 +94,26 @@ export interface PeerPool {
   links(): PeerLink[];
   /** Connections created so far (counts toward `maxCreated`). */
   readonly created: number;
+  /** Refusals and relayed links so far. */
+  stats(): PeerPoolStats;
   on<E extends keyof PeerPoolEvents>(event: E, handler: PeerPoolEvents[E]): () => void;
   /** Destroys every connection and stops listening to signaling. */
   close(): void;
 }
 
-/** Signaling payloads the pool exchanges; `d` is simple-peer's own signal data. */
+/**
+ * Signaling payloads the pool exchanges; `d` is simple-peer's own signal data,
+ * `id` the proof beside an offer or answer, `r: 1` asks for relay-only ICE.
+ */
 type Envelope =
-  | { readonly pg: 'dial' }
-  | { readonly pg: 'sig'; readonly s: string; readonly d: unknown }
+  | { readonly pg: 'dial'; readonly r?: 1 }
+  | {
+      readonly pg: 'sig';
+      readonly s: string;
+      readonly d: unknown;
+      readonly id?: unknown;
+      readonly r?: 1;
+    }
   | { readonly pg: 'busy' }
   | { readonly pg: 'fail'; readonly s: string };
 
@@ -72,7 +126,19 @@ interface Entry {
   gotOffer: boolean;
   /** Names one connection attempt (chosen by the initiator) so stale signals of an earlier one are ignored. */
   session: string;
+  /** Gathers TURN candidates only. */
+  readonly relay: boolean;
+  /** What the proofs of this attempt bind (with `auth`). */
+  readonly attempt: AuthAttempt;
+  /** Signals leave in order, each after the proof before it is signed (with `auth`). */
+  outbox: Promise<void>;
 }
+
+const SETTLED: Promise<void> = Promise.resolve();
+/** Signals of one sender waiting behind a proof being checked; more are dropped. */
+const MAX_QUEUED_SIGNALS = 256;
+const isAuthCode = (code: string): code is LinkAuthErrorCode =>
+  (LINK_AUTH_ERROR_CODES as readonly string[]).includes(code);
 
 export function createPeerPool(opts: PeerPoolOptions): PeerPool {
   const { signal, timers } = opts;
@@ -85,6 +151,15 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
   const pendingDials = new Map<PeerId, { resolve(l: PeerLink): void; reject(e: Error): void }[]>();
   const openHandlers = new Set<PeerPoolEvents['link-open']>();
   const closedHandlers = new Set<PeerPoolEvents['link-closed']>();
+  const refusedHandlers = new Set<PeerPoolEvents['link-refused']>();
+  const authn = opts.auth ? createLinkAuthenticator(opts.auth) : undefined;
+  const policy = opts.iceTransportPolicy ?? 'all';
+  const relayFallback = opts.relayFallback ?? true;
+  const refusedCounts: Partial<Record<LinkAuthErrorCode, number>> = {};
+  let relayRetries = 0;
+  let relayedLinks = 0;
+  /** Per sender, the signals waiting behind a proof being checked (with `auth`), and how many. */
+  const inbox = new Map<PeerId, { tail: Promise<void>; waiting: number }>();
   let created = 0;
   let closed = false;
 
@@ -115,21 +190,35 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
     return null;
   }
 
-  function create(remoteId: PeerId, initiator: boolean, session?: string): Entry {
+  function create(
+    remoteId: PeerId,
+    initiator: boolean,
+    relayAsked: boolean,
+    session?: string,
+    attempt?: AuthAttempt,
+  ): Entry {
     created++;
+    const relay = relayAsked || policy === 'relay';
     const peer = new opts.SimplePeer({
       initiator,
       trickle: true,
       ...(opts.wrtc ? { wrtc: opts.wrtc } : {}),
-      config: { iceServers: opts.iceServers ?? [] },
+      config: {
+        iceServers: opts.iceServers ?? [],
+        ...(relay ? { iceTransportPolicy: 'relay' as const } : {}),
+      },
     });
+    const name = session ?? `${selfId}#${created}`;
     const entry: Entry = {
       peer,
       initiator,
       waiters: [],
       timeout: undefined,
       gotOffer: false,
-      session: session ?? `${selfId}#${created}`,
+      session: name,
+      relay,
+      attempt: attempt ?? { selfId, remoteId, session: name },
+      outbox: SETTLED,
     };
     entries.set(remoteId, entry);
     const waiting = pendingDials.get(remoteId);
@@ -147,7 +236,23 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
         ),
       connectTimeoutMs,
     );
-    peer.on('signal', (d) => send(remoteId, { pg: 'sig', s: entry.session, d }));
+    peer.on('signal', (d) => {
+      const r = relay ? ({ r: 1 } as const) : {};
+      if (!authn) return send(remoteId, { pg: 'sig', s: entry.session, d, ...r });
+      const desc = descriptionOf(d);
+      entry.outbox = entry.outbox.then(async () => {
+        const id = desc ? await authn.sign(entry.attempt, desc) : undefined;
+        if (entries.get(remoteId) !== entry || closed) return;
+        send(remoteId, { pg: 'sig', s: entry.session, d, ...(id ? { id } : {}), ...r });
+      });
+      entry.outbox.catch((err: unknown) =>
+        fail(
+          remoteId,
+          entry,
+          new PeerGridError('connect-failed', `signing failed: ${String(err)}`),
+        ),
+      );
+    });
     peer.on('error', (err) => {
       if (entry.link || entries.get(remoteId) !== entry) return;
       send(remoteId, { pg: 'fail', s: entry.session });
@@ -159,7 +264,11 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
     });
     peer.on('connect', () => {
       if (entries.get(remoteId) !== entry || closed) return destroyPeer(peer, timers);
+      // Before any message: the channel must be the one the remote signed for.
+      const checked = authn?.checkApplied(entry.attempt, appliedRemoteSdp(peer));
+      if (checked && !checked.ok) return refused(remoteId, checked, entry.session);
       timers.clearTimeout(entry.timeout);
+      if (relay) relayedLinks++;
       const link = createPeerLink({ ...opts.link, peer, remoteId, now: opts.now, timers });
       entry.link = link;
       link.onClose((reason) => {
@@ -177,6 +286,59 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
     else fail(from, entry, new PeerGridError('replaced', 'a new connection replaced it'));
   }
 
+  /** Counts a failed check, tells the peer and ends the attempt it concerns. */
+  function refused(from: PeerId, r: AuthResult & { ok: false }, session: string): void {
+    refusedCounts[r.code] = (refusedCounts[r.code] ?? 0) + 1;
+    const reason = { code: r.code, message: r.message };
+    for (const h of [...refusedHandlers]) h(from, reason);
+    send(from, { pg: 'fail', s: session });
+    const entry = entries.get(from);
+    fail(
+      from,
+      entry && !entry.link && entry.session === session ? entry : undefined,
+      new PeerGridError(r.code, r.message),
+    );
+  }
+
+  /** With `auth`, an offer or answer is checked before simple-peer sees it; its sender's later signals wait. */
+  function onSignalQueued(from: PeerId, raw: unknown): void {
+    if (!authn) {
+      onSignal(from, raw);
+      return;
+    }
+    const q = inbox.get(from) ?? { tail: SETTLED, waiting: 0 };
+    // A flood from one sender (a hostile relay's) waits in a bounded line; the rest is dropped.
+    if (q.waiting >= MAX_QUEUED_SIGNALS) return;
+    q.waiting++;
+    q.tail = q.tail
+      .then(() => onSignalChecked(from, raw))
+      .catch(() => {})
+      .then(() => {
+        if (--q.waiting === 0 && inbox.get(from) === q) inbox.delete(from);
+      });
+    inbox.set(from, q);
+  }
+
+  async function onSignalChecked(from: PeerId, raw: unknown): Promise<void> {
+    if (closed || typeof raw !== 'object' || raw === null || !authn) return;
+    const env = raw as Record<string, unknown>;
+    const desc = env.pg === 'sig' ? descriptionOf(env.d) : null;
+    if (!desc || typeof env.s !== 'string' || env.s.length > 200) return onSignal(from, raw);
+    let attempt: AuthAttempt | undefined;
+    if (desc.type === 'offer') {
+      if (selfId < from) return; // we would be the initiator
+      attempt = { selfId, remoteId: from, session: env.s };
+    } else {
+      const entry = entries.get(from);
+      if (!entry?.initiator || entry.link || entry.session !== env.s) return;
+      attempt = entry.attempt;
+    }
+    const result = await authn.check(attempt, desc, env.id);
+    if (closed) return;
+    if (!result.ok) return refused(from, result, env.s);
+    onSignal(from, raw, attempt);
+  }
+
   /** True (and tells the peer) when we cannot take a connection from `from`. */
   function refuse(from: PeerId): boolean {
     if (!canCreate() && (opts.accept?.(from) ?? true)) return false;
@@ -184,7 +346,7 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
     return true;
   }
 
-  function onSignal(from: PeerId, raw: unknown): void {
+  function onSignal(from: PeerId, raw: unknown, checked?: AuthAttempt): void {
     if (closed || typeof raw !== 'object' || raw === null) return;
     const env = raw as Record<string, unknown>;
     const existing = entries.get(from);
@@ -198,11 +360,14 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
       return;
     }
     if (env.pg === 'dial') {
-      // Only the lower id dials; ignore a dial we already serve.
-      if (selfId >= from || (existing && !existing.link?.closed && existing.initiator)) return;
+      // Only the lower id dials; ignore a dial we already serve, unless it asks for
+      // relay-only and we are still trying direct (the asker's direct attempt timed out).
+      const serving = existing?.initiator === true && !existing.link?.closed;
+      const upgrade = serving && env.r === 1 && !existing.relay && !existing.link;
+      if (selfId >= from || (serving && !upgrade)) return;
       if (existing) replace(from, existing);
       if (refuse(from)) return;
-      create(from, true);
+      create(from, true, env.r === 1);
       return;
     }
     if (env.pg !== 'sig' || typeof env.s !== 'string' || env.s.length > 200) return;
@@ -216,9 +381,17 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
       }
       if (!entry) {
         if (refuse(from)) return;
-        entry = create(from, false, env.s);
+        entry = create(from, false, env.r === 1, env.s, checked);
       }
       entry.gotOffer = true;
+    } else if (
+      authn &&
+      typeof d === 'object' &&
+      d !== null &&
+      d.type === 'answer' &&
+      entry?.attempt !== checked
+    ) {
+      return; // an answer for an attempt that has been replaced while it was checked
     }
     if (!entry || entry.session !== env.s) return; // a signal of an earlier attempt
     try {
@@ -228,20 +401,31 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
     }
   }
 
-  const unsubscribe = signal.onSignal(onSignal);
+  const unsubscribe = signal.onSignal(onSignalQueued);
+
+  const hasTurn = () => (opts.iceServers ?? []).some((s) => s.urls.some((u) => /^turns?:/.test(u)));
 
   async function connect(peerId: PeerId): Promise<PeerLink> {
+    let relay = policy === 'relay';
     for (let attempt = 1; ; attempt++) {
       try {
-        return await connectOnce(peerId);
+        return await connectOnce(peerId, relay);
       } catch (err) {
-        const retry = err instanceof PeerGridError && err.code === 'connect-failed';
+        const code = err instanceof PeerGridError ? err.code : '';
+        if (code === 'connect-timeout' && !relay && relayFallback && hasTurn() && !closed) {
+          relay = true;
+          relayRetries++;
+          attempt--; // the relay retry is not one of the setup failures' attempts
+          continue;
+        }
+        // A refused proof may be a hostile relay's doing: a fresh attempt may pass another way.
+        const retry = code === 'connect-failed' || isAuthCode(code);
         if (!retry || attempt >= connectAttempts || closed) throw err;
       }
     }
   }
 
-  function connectOnce(peerId: PeerId): Promise<PeerLink> {
+  function connectOnce(peerId: PeerId, relay: boolean): Promise<PeerLink> {
     if (peerId === selfId)
       return Promise.reject(new PeerGridError('self-connect', 'cannot connect to self'));
     const existing = entries.get(peerId);
@@ -251,7 +435,7 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
       const refused = canCreate();
       if (refused) return reject(refused);
       if (selfId < peerId) {
-        create(peerId, true).waiters.push({ resolve, reject });
+        create(peerId, true, relay).waiters.push({ resolve, reject });
         return;
       }
       // The other side initiates: ask it to, and wait for its offer.
@@ -275,7 +459,7 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
           reject: () => timers.clearTimeout(handle),
         };
         list.push(clear);
-        send(peerId, { pg: 'dial' });
+        send(peerId, relay ? { pg: 'dial', r: 1 } : { pg: 'dial' });
       }
     });
   }
@@ -291,8 +475,15 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
     get created() {
       return created;
     },
+    stats: () => ({ refused: { ...refusedCounts }, relayRetries, relayedLinks }),
     on(event, handler) {
-      const set = (event === 'link-open' ? openHandlers : closedHandlers) as Set<typeof handler>;
+      const set = (
+        event === 'link-open'
+          ? openHandlers
+          : event === 'link-closed'
+            ? closedHandlers
+            : refusedHandlers
+      ) as Set<typeof handler>;
       set.add(handler);
       return () => set.delete(handler);
     },

@@ -27,14 +27,32 @@ export interface SimplePeerLike {
   readonly _iceCompleteTimer?: unknown;
   /** simple-peer's private data channel; read for `bufferedAmount`. */
   readonly _channel?: DataChannelLike | null;
+  /** simple-peer's private RTCPeerConnection; read for the remote description it applied. */
+  readonly _pc?: { readonly remoteDescription?: { readonly sdp?: string } | null } | null;
 }
+
+/** The SDP of the remote description the connection applied, if it can be read. */
+export function appliedRemoteSdp(peer: SimplePeerLike): string | undefined {
+  try {
+    const sdp = peer._pc?.remoteDescription?.sdp;
+    return typeof sdp === 'string' && sdp.length > 0 ? sdp : undefined;
+  } catch {
+    return undefined; // an implementation whose getter throws once closed
+  }
+}
+
+/** RTCIceTransportPolicy: `relay` gathers TURN candidates only. */
+export type IceTransportPolicy = 'all' | 'relay';
 
 /** The options PeerGrid passes to `new SimplePeer(opts)`. */
 export interface SimplePeerOptions {
   readonly initiator: boolean;
   readonly trickle: boolean;
   readonly wrtc?: unknown;
-  readonly config?: { readonly iceServers: readonly IceServer[] };
+  readonly config?: {
+    readonly iceServers: readonly IceServer[];
+    readonly iceTransportPolicy?: IceTransportPolicy;
+  };
   readonly channelConfig?: { readonly ordered: boolean };
 }
 

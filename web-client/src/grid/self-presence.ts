@@ -61,6 +61,7 @@ export function createSelfView(o: {
     get created() {
       return pool.created;
     },
+    stats: () => pool.stats(),
     on: (event, handler) => pool.on(event, handler),
     close: () => pool.close(),
   };

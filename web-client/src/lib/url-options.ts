@@ -1,6 +1,6 @@
 /**
  * Options the page reads from its URL:
- * `?grid=NAME&signal=ws://host:port/path&workers=N&gpu=0|1&token=T`.
+ * `?grid=NAME&signal=ws://host:port/path&workers=N&gpu=0|1&token=T&ice=relay`.
  */
 export interface UrlOptions {
   /** Grid to join. Default `"default"`. */
@@ -13,6 +13,8 @@ export interface UrlOptions {
   readonly gpu: boolean;
   /** Join token for grids that require one. Default none. */
   readonly token: string | null;
+  /** `ice=relay`: links through the grid's TURN server only (relay-only ICE). Default false. */
+  readonly iceRelay: boolean;
 }
 
 /** WebSocket path the signaling server listens on (same port as the page). */
@@ -35,6 +37,7 @@ export function parseUrlOptions(search: string, pageUrl: string): UrlOptions {
     workers: Number.isFinite(workers) && workers >= 0 ? Math.min(workers, MAX_WORKERS) : null,
     gpu: gpu !== '0' && gpu !== 'false',
     token: q.get('token') || null,
+    iceRelay: q.get('ice') === 'relay',
   };
 }
 

@@ -20,6 +20,8 @@ export function MeshView({ runtime }: { runtime: PageRuntime }) {
   const placed = meshLayout(grid.peers, W, H);
   const center = placed.find((p) => p.item.self);
   const others = grid.peers.filter((p) => !p.self);
+  const refused = Object.entries(grid.links?.refused ?? {});
+  const refusedTotal = refused.reduce((n, [, k]) => n + k, 0);
   return (
     <>
       <section className="panel">
@@ -37,6 +39,25 @@ export function MeshView({ runtime }: { runtime: PageRuntime }) {
             </span>
             <span className="badge ok" data-testid="mesh-connected-count">
               {others.filter((p) => p.connected).length} connected
+            </span>
+            <span
+              className="badge"
+              data-testid="mesh-relayed-count"
+              title={`${grid.links?.relayRetries ?? 0} direct attempts retried through TURN`}
+            >
+              {grid.links?.relayedLinks ?? 0} relayed
+            </span>
+            <span
+              className={refusedTotal > 0 ? 'badge bad' : 'badge'}
+              data-testid="mesh-refused-count"
+              data-codes={refused.map(([c, k]) => `${c}:${k}`).join(' ')}
+              title={
+                refusedTotal > 0
+                  ? `links refused: not bound to the peer's key (${refused.map(([c, k]) => `${c} ×${k}`).join(', ')})`
+                  : "no link refused: every channel is bound to its peer's key"
+              }
+            >
+              {refusedTotal} refused
             </span>
           </div>
         </div>
