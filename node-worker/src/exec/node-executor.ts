@@ -19,6 +19,7 @@ import {
   PeerGridError,
   type TensorMap,
 } from '@peergrid/shared';
+import { createBackendHealth } from './backend-health.ts';
 import { detectBackends } from './detect-backends.ts';
 import { createRunner, type Runner, type RunnerKind } from './runner.ts';
 import { parseWorkerReplies, type WorkerRun, type WorkerRunsMessage } from './worker-protocol.ts';
@@ -39,6 +40,8 @@ export interface NodeExecutorOptions {
   readonly maxSessionsPerWorker?: number;
   /** Most runs a runner holds at once (one running, the rest waiting in it). Default 8. */
   readonly maxBatch?: number;
+  /** Hears a backend given up on at run time (a failed CUDA session), with the reason. */
+  readonly onBackendFailed?: (backend: Backend, reason: string) => void;
 }
 
 export const NODE_EXECUTOR_DEFAULTS = {
@@ -117,6 +120,7 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): NodeExecu
   let nextId = 1;
   let closed = false;
   const ipc = { messagesToRunners: 0, messagesFromRunners: 0 };
+  const health = createBackendHealth(options.onBackendFailed);
 
   function start(s: Slot, kind: RunnerKind): Runner {
     const runner: Runner = createRunner(kind, config, {
@@ -199,6 +203,7 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): NodeExecu
     }
     for (const key of parsed.evicted) s.keys.delete(key);
     const headBefore = s.jobs[0];
+    let deviceLost = false;
     for (const reply of parsed.replies) {
       const at = s.jobs.findIndex((j) => j.id === reply.id);
       if (at < 0) continue;
@@ -215,8 +220,22 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): NodeExecu
       if (reply.type === 'result') {
         job.resolve({ outputs: reply.outputs, backend: job.backend, computeMs: reply.computeMs });
       } else {
+        if (reply.code === 'device-lost') {
+          deviceLost = true;
+          health.failed(job.backend, reply.message);
+        }
         job.reject(fail(reply.code, reply.message));
       }
+    }
+    if (deviceLost) {
+      // The runner goes, its device context with it; its other runs move to a working backend.
+      const rest = s.jobs;
+      s.jobs = [];
+      stop(s);
+      const next = health.choose(['cpu', 'wasm']) ?? 'cpu';
+      queue.unshift(...rest.map((j) => (health.reason(j.backend) ? { ...j, backend: next } : j)));
+      pump();
+      return;
     }
     if (s.jobs[0] !== headBefore) armHead(s);
     pump();
@@ -272,7 +291,10 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): NodeExecu
 
   async function pickBackend(req: ExecRequest): Promise<Backend> {
     const report = await detectBackends();
-    const wanted = req.backend ?? (options.backend === 'auto' ? undefined : options.backend);
+    const asked = req.backend ?? (options.backend === 'auto' ? undefined : options.backend);
+    // A backend that failed at run time is passed over for the next working one (CUDA → CPU).
+    const wanted =
+      asked && health.reason(asked) !== undefined ? health.choose(report.backends) : asked;
     if (wanted) {
       if (!report.backends.includes(wanted)) {
         throw fail(
@@ -282,7 +304,7 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): NodeExecu
       }
       return wanted;
     }
-    const best = report.backends[0];
+    const best = health.choose(report.backends);
     if (!best) throw fail('backend-unavailable', 'no ONNX Runtime backend could be loaded');
     return best;
   }

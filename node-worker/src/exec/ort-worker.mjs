@@ -57,6 +57,9 @@ function loadRuntime(backend) {
   });
 }
 
+/** ORT errors that mean the CUDA device or context failed, not the model or its inputs. */
+const CUDA_FAILURE = /cuda|cudnn|cublas|device|illegal memory|launch failure|ECC/i;
+
 async function getSession(backend, hash, model) {
   const key = `${backend}:${hash}`;
   const hit = sessions.get(key);
@@ -83,7 +86,8 @@ async function getSession(backend, hash, model) {
     evicted.push(key);
     const msg = String(err?.message ?? err);
     if (backend === 'cuda' && /cuda|provider/i.test(msg)) {
-      throw new ExecFailure('backend-unavailable', `CUDA execution provider failed: ${msg}`);
+      // The GPU's failure: no charge to the task, and the executor falls back to CPU.
+      throw new ExecFailure('device-lost', `CUDA execution provider failed: ${msg}`);
     }
     throw new ExecFailure('bad-model', `cannot load model ${hash.slice(0, 12)}: ${msg}`);
   }
@@ -182,7 +186,19 @@ async function run(msg) {
     try {
       result = await session.run(feeds, names);
     } catch (err) {
-      throw new ExecFailure('bad-input', `run failed: ${String(err?.message ?? err)}`);
+      const m = String(err?.message ?? err);
+      // A CUDA session failing mid-run is the GPU's failure (device lost, driver reset, a
+      // poisoned context), not the task's: no result, and the executor falls back to CPU.
+      if (msg.backend === 'cuda' && CUDA_FAILURE.test(m)) {
+        for (const [key, e] of sessions) {
+          if (!key.startsWith('cuda:')) continue;
+          sessions.delete(key);
+          evicted.push(key);
+          e.session.release?.().catch(() => {});
+        }
+        throw new ExecFailure('device-lost', `CUDA session failed: ${m}`);
+      }
+      throw new ExecFailure('bad-input', `run failed: ${m}`);
     }
     const computeMs = performance.now() - start;
     const outputs = {};

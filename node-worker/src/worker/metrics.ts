@@ -5,12 +5,14 @@
  * donor agent and the peer pool at scrape time, the model cache's size read
  * from its directory. Nothing here decides anything.
  */
-import type { Backend, DonorCredit, PeerLoad } from '@peergrid/shared';
+import type { Backend, DonorCredit, DonorStatus, PeerLoad } from '@peergrid/shared';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 /** What the gauges read at scrape time; a source not there yet reads as 0. */
 export interface WorkerMetricsSource {
   load(): PeerLoad | undefined;
+  /** Paused or not, CPU share asked and measured. Optional: absent reads as running at 100 %. */
+  status?(): DonorStatus | undefined;
   /** Open peer links (submitters and mesh donors). */
   links(): number;
   modelCache(): Promise<{ readonly bytes: number; readonly models: number }>;
@@ -97,6 +99,34 @@ export function createWorkerMetrics(source: WorkerMetricsSource, info: WorkerInf
   loadGauge('queue_depth', 'Leases queued beyond the running ones', (l) => l.queued);
   loadGauge('queue_limit', 'Most leases held at once, running and queued', (l) => l.limit ?? 0);
   loadGauge('slots', 'Tasks it runs at once (concurrency)', (l) => l.capacity);
+  const statusGauge = (
+    name: string,
+    help: string,
+    pick: (s: DonorStatus) => number,
+    none: number,
+  ) =>
+    new Gauge({
+      name: `${P}${name}`,
+      help,
+      registers,
+      collect() {
+        const st = source.status?.();
+        this.set(st ? pick(st) : none);
+      },
+    });
+  statusGauge(
+    'paused',
+    '1 while paused (schedule, load rule), else 0',
+    (s) => (s.paused ? 1 : 0),
+    0,
+  );
+  statusGauge('cpu_share', 'CPU share asked for (--cpu-share), 0-1', (s) => s.cpuShare, 1);
+  statusGauge(
+    'cpu_share_measured',
+    "Busy time over wall time of the worker's slots, last 30 s, 0-1",
+    (s) => s.measuredShare,
+    0,
+  );
   new Gauge({
     name: `${P}links`,
     help: 'Open peer links (submitters and mesh donors)',

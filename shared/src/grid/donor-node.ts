@@ -7,7 +7,7 @@ import type { Executor } from '../contracts.ts';
 import { createDonorAgent, type DonorAgent } from '../peer/donor-agent.ts';
 import type { PeerLink } from '../peer/link.ts';
 import type { PeerLoad } from '../peer/messages.ts';
-import type { Sha256Hex, Timers } from '../platform.ts';
+import type { Now, Sha256Hex, Timers } from '../platform.ts';
 import { createDonorCreditCounter, type DonorCredit } from './donor-credit.ts';
 import type { GridPeer } from './grid-peer.ts';
 
@@ -29,6 +29,10 @@ export interface DonorNodeOptions {
   readonly executor: Executor;
   readonly sha256: Sha256Hex;
   readonly timers: Timers;
+  /** The clock: queued time counts against deadlines, and a CPU share paces runs. Needed for `cpuShare` below 1. */
+  readonly now?: Now;
+  /** Share of each slot's time spent running, 0.01–1 (the donor agent's `cpuShare`). Default 1. */
+  readonly cpuShare?: number;
   /** Largest model accepted, bytes. Default 512 MiB (the donor agent's default). */
   readonly maxModelBytes?: number;
   /** Leases waiting beyond the running ones. Default 64 × executor.concurrency (the donor agent's default). */
@@ -64,6 +68,8 @@ export function createDonorNode(opts: DonorNodeOptions): DonorNode {
     blobs,
     sha256: opts.sha256,
     timers: opts.timers,
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.cpuShare !== undefined ? { cpuShare: opts.cpuShare } : {}),
     ...(opts.maxModelBytes !== undefined ? { maxModelBytes: opts.maxModelBytes } : {}),
     ...(opts.maxQueued !== undefined ? { maxQueued: opts.maxQueued } : {}),
   });

@@ -71,19 +71,38 @@ export function pickDonor(donors: Iterable<DonorSlot>, req: ReplicaRequest): Don
 
 /**
  * Round-robin across owners (submitters or jobs): a donor serving several
- * takes their work in turn, FIFO within each owner.
+ * takes their work in turn, FIFO within each owner, weighted by nothing but
+ * presence: an owner with a hundred items queued gets the same turns as one
+ * with a single item, so queueing more (pipelining harder) takes no more.
  */
 export interface FairQueue<T> {
   push(owner: string, item: T): void;
+  /** The next owner's oldest item; that owner goes to the back of the rotation. */
   shift(): T | undefined;
+  /** Removes one queued item of `owner`; false when it was not queued. */
+  remove(owner: string, item: T): boolean;
+  /** Removes and returns `owner`'s newest item (the one it asked for last). */
+  pop(owner: string): T | undefined;
   /** Drops an owner's queued items (it left); returns them. */
   drop(owner: string): T[];
+  /** Items queued for `owner`. */
+  sizeOf(owner: string): number;
+  /** The owner with the most items queued (the first such in rotation order), if any. */
+  largest(): string | undefined;
+  /** Owners with items queued, in rotation order. */
+  owners(): string[];
   readonly size: number;
 }
 
 export function createFairQueue<T>(): FairQueue<T> {
   const queues = new Map<string, T[]>();
   let size = 0;
+  const take = (owner: string, q: T[], at: number): T | undefined => {
+    const [item] = q.splice(at, 1);
+    if (q.length === 0) queues.delete(owner);
+    size--;
+    return item;
+  };
   return {
     push(owner, item) {
       let q = queues.get(owner);
@@ -95,16 +114,23 @@ export function createFairQueue<T>(): FairQueue<T> {
       size++;
     },
     shift() {
-      for (const [owner, q] of queues) {
-        const item = q.shift();
-        queues.delete(owner);
-        if (q.length > 0) queues.set(owner, q); // to the back of the rotation
-        if (item !== undefined) {
-          size--;
-          return item;
-        }
-      }
-      return undefined;
+      const first = queues.entries().next();
+      if (first.done) return undefined;
+      const [owner, q] = first.value;
+      const item = take(owner, q, 0);
+      if (queues.delete(owner)) queues.set(owner, q); // to the back of the rotation
+      return item;
+    },
+    remove(owner, item) {
+      const q = queues.get(owner);
+      const at = q?.indexOf(item) ?? -1;
+      if (!q || at < 0) return false;
+      take(owner, q, at);
+      return true;
+    },
+    pop(owner) {
+      const q = queues.get(owner);
+      return q ? take(owner, q, q.length - 1) : undefined;
     },
     drop(owner) {
       const q = queues.get(owner) ?? [];
@@ -112,6 +138,18 @@ export function createFairQueue<T>(): FairQueue<T> {
       size -= q.length;
       return q;
     },
+    sizeOf: (owner) => queues.get(owner)?.length ?? 0,
+    largest() {
+      let best: string | undefined;
+      let most = 0;
+      for (const [owner, q] of queues)
+        if (q.length > most) {
+          best = owner;
+          most = q.length;
+        }
+      return best;
+    },
+    owners: () => [...queues.keys()],
     get size() {
       return size;
     },

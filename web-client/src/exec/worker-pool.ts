@@ -1,7 +1,7 @@
 import type { Backend, ExecRequest, ExecResult, Executor, Timers } from '@peergrid/shared';
 import { byteLength, PeerGridError } from '@peergrid/shared';
 import type { ModelInfo, OrtWorkerApi, WorkerInfo, WorkerInit } from './worker-protocol.ts';
-import { NEED_MODEL } from './worker-protocol.ts';
+import { DEVICE_LOST, NEED_MODEL } from './worker-protocol.ts';
 
 /** One live worker as the pool sees it; tests pass in-memory ones. */
 export interface WorkerHandle {
@@ -30,6 +30,8 @@ export interface WorkerPoolOptions {
   readonly spawn: () => WorkerHandle;
   readonly timers: Timers;
   readonly limits?: ExecLimits;
+  /** Clock for busy time, ms. Default performance.now. */
+  readonly now?: () => number;
 }
 
 /** What the pool is doing, for the page. */
@@ -43,6 +45,12 @@ export interface PoolState {
   readonly killed: number;
   /** Model hashes of tasks running now. */
   readonly running: readonly string[];
+  /**
+   * Time the workers spent on tasks so far, ms, summed over workers (a task
+   * counts from its dispatch to its reply; running ones up to now). Busy ÷
+   * (wall × workers) over an interval is the pool's CPU share.
+   */
+  readonly busyMs: number;
 }
 
 /** The page's Executor: a pool of ORT Web Workers. */
@@ -60,6 +68,11 @@ export interface WorkerPool extends Executor {
    * worker that fails to warm is left to fail its first task as before.
    */
   warm(): Promise<void>;
+  /**
+   * Destroys every worker's WebGPU device, as a driver reset would (tests of
+   * device loss). Resolves to the number of devices destroyed.
+   */
+  destroyGpuDevices(): Promise<number>;
   /** Called whenever state() changes. Returns an unsubscribe function. */
   subscribe(listener: () => void): () => void;
 }
@@ -68,6 +81,8 @@ interface Slot {
   handle: WorkerHandle;
   ready: Promise<WorkerInfo>;
   busy: string | null;
+  /** When its task was dispatched (while busy). */
+  since: number;
   models: Set<string>;
   retired: boolean;
 }
@@ -85,6 +100,9 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   let info: WorkerInfo = { backends: ['wasm'], threads: init.threads };
   let killed = 0;
   let closed = false;
+  const clock = opts.now ?? (() => performance.now());
+  /** Busy ms of finished tasks. */
+  let busyDone = 0;
   const slots: Slot[] = [];
   const queue: Pending[] = [];
   const listeners = new Set<() => void>();
@@ -102,7 +120,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       },
       () => {},
     );
-    return { handle, ready, busy: null, models: new Set(), retired: false };
+    return { handle, ready, busy: null, since: 0, models: new Set(), retired: false };
   }
 
   function fill(): void {
@@ -130,10 +148,12 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   function dispatch(slot: Slot, job: Pending): void {
     const { req } = job;
     slot.busy = req.modelHash;
+    slot.since = clock();
     let done = false;
     const timer = opts.timers.setTimeout(() => {
       if (done) return;
       done = true;
+      busyDone += clock() - slot.since;
       killed++;
       slot.handle.terminate();
       const i = slots.indexOf(slot);
@@ -147,6 +167,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       if (done) return false;
       done = true;
       opts.timers.clearTimeout(timer);
+      busyDone += clock() - slot.since;
       slot.busy = null;
       return true;
     };
@@ -168,7 +189,11 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           if (reply.ok) {
             slot.models.add(req.modelHash);
             job.resolve(reply.value);
-          } else job.reject(new PeerGridError(reply.error.code, reply.error.message));
+          } else {
+            // A worker whose GPU device was lost starts over: a fresh ORT gets a new device.
+            if (reply.error.code === DEVICE_LOST) slot.retired = true;
+            job.reject(new PeerGridError(reply.error.code, reply.error.message));
+          }
           pump();
         },
         (e: unknown) => {
@@ -227,7 +252,11 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     },
     state() {
       const running = slots.flatMap((s) => (s.busy === null ? [] : [s.busy]));
+      const t = clock();
+      let busyMs = busyDone;
+      for (const s of slots) if (s.busy !== null) busyMs += t - s.since;
       return {
+        busyMs,
         size,
         busy: running.length,
         queued: queue.length,
@@ -272,6 +301,12 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           .filter((s) => !s.retired)
           .map((s) => s.ready.then(() => s.handle.api.warm()).catch(() => undefined)),
       );
+    },
+    async destroyGpuDevices() {
+      const done = await Promise.all(
+        slots.map((s) => s.handle.api.destroyDevice?.().catch(() => false) ?? false),
+      );
+      return done.filter(Boolean).length;
     },
     subscribe(listener) {
       listeners.add(listener);

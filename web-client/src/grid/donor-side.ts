@@ -27,6 +27,12 @@ export interface DonorCounters {
   /** Results submitters rejected (they disagreed with the accepted result). */
   readonly rejected: number;
   readonly current: readonly CurrentTask[];
+  /** Share of each worker's time spent running, 0.01–1 (the CPU share slider). */
+  readonly cpuShare: number;
+  /** Busy time ÷ (wall time × workers) over the last 30 s. */
+  readonly measuredShare: number;
+  /** Why the tab is paused (the button, on battery, computer in use), when it is. */
+  readonly pauseReason: string | null;
 }
 
 /** Least time between two Donate-view updates, ms. */
@@ -40,18 +46,24 @@ export interface DonorSideOptions {
   readonly onChange: (c: DonorCounters) => void;
   /** Hears the credit totals after each verdict (to keep them across reloads). */
   readonly onCredit?: (credit: DonorCredit) => void;
+  /** Share of each worker's time spent running, 0.01–1. Default 1. */
+  readonly cpuShare?: number;
 }
 
 /**
- * This tab as a donor: a donor agent on every link, paused by detaching it
- * (running tasks finish; new assigns go unanswered until the submitter gives up,
- * so pausing also advertises capacity 0 through signaling), rebuilt when the
- * number of workers changes.
+ * This tab as a donor: a donor agent on every link, rebuilt when the number
+ * of workers changes. Pausing hands queued leases back at once (error
+ * `paused`: submitters re-issue them without charging anyone), lets running
+ * tasks finish and answers new assigns `paused`; the page also advertises
+ * capacity 0 through signaling. The CPU share paces each worker.
  */
 export interface DonorSide {
   attach(link: PeerLink): void;
   detach(link: PeerLink): void;
-  setPaused(paused: boolean): void;
+  /** Pauses (with the reason shown) or resumes (`null`). */
+  setPaused(paused: boolean, reason?: string): void;
+  /** Changes the CPU share (0.01–1), live; throws `bad-option` outside it. */
+  setCpuShare(share: number): void;
   /** Rebuilds the agent for the executor's new concurrency. */
   refresh(): void;
   counters(): DonorCounters;
@@ -73,6 +85,8 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
   let failed = 0;
   let computeMs = 0;
   let paused = false;
+  let pauseReason: string | null = null;
+  let cpuShare = o.cpuShare ?? 1;
   const counters = (): DonorCounters => ({
     tasksDone: done,
     tasksFailed: failed,
@@ -80,6 +94,9 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
     verifiedMs: credit.credit().verifiedMs,
     rejected: credit.credit().rejected,
     current: [...current.values()],
+    cpuShare,
+    measuredShare: agent.status().measuredShare,
+    pauseReason: paused ? pauseReason : null,
   });
   // At most one update per DONOR_VIEW_MS: short tasks would re-render the Donate view
   // twice per task (start and end), which cost a tab most of its tiny-task rate.
@@ -118,7 +135,19 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
     },
   };
 
-  let agent: DonorAgent = createDonorAgent({ executor, blobs: o.blobs, sha256: o.sha256, timers });
+  const newAgent = (): DonorAgent => {
+    const a = createDonorAgent({
+      executor,
+      blobs: o.blobs,
+      sha256: o.sha256,
+      timers,
+      now: o.now,
+      cpuShare,
+    });
+    if (paused) a.pause(pauseReason ? { reason: pauseReason } : {});
+    return a;
+  };
+  let agent: DonorAgent = newAgent();
 
   function attachAgent(link: PeerLink): () => void {
     const offAssign = link.onMessage((msg) => {
@@ -135,7 +164,7 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
   return {
     attach(link) {
       if (links.has(link)) return;
-      links.set(link, paused ? () => {} : attachAgent(link));
+      links.set(link, attachAgent(link));
       creditLinks.set(link, credit.attach(link));
       link.onClose(() => {
         links.delete(link);
@@ -148,21 +177,26 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
       creditLinks.get(link)?.();
       creditLinks.delete(link);
     },
-    setPaused(p) {
-      if (p === paused) return;
+    setPaused(p, reason) {
+      const why = p ? (reason ?? null) : null;
+      if (p === paused && why === pauseReason) return;
       paused = p;
-      for (const [link, off] of links) {
-        off();
-        links.set(link, paused ? () => {} : attachAgent(link));
-      }
+      pauseReason = why;
+      if (p) agent.pause(why ? { reason: why } : {});
+      else agent.resume();
+      changed();
+    },
+    setCpuShare(share) {
+      agent.setCpuShare(share);
+      cpuShare = share;
       changed();
     },
     refresh() {
       const old = agent;
-      agent = createDonorAgent({ executor, blobs: o.blobs, sha256: o.sha256, timers });
+      agent = newAgent();
       for (const [link, off] of links) {
         off();
-        links.set(link, paused ? () => {} : attachAgent(link));
+        links.set(link, attachAgent(link));
       }
       old.close();
     },

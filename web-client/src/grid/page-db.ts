@@ -1,6 +1,7 @@
 import type { BlobCache, DonorCredit, IdentityJwk } from '@peergrid/shared';
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import type { JobKind } from '../state/types.ts';
+import { appendCreditPoint, type CreditPoint } from './credit-history.ts';
 
 /** What the page keeps beside the job store: how to show a job, and donated models. */
 export interface JobMeta {
@@ -22,7 +23,10 @@ interface PageSchema extends DBSchema {
   jobMeta: { key: string; value: JobMeta };
   identities: { key: number; value: { slot: number; jwk: IdentityJwk } };
   models: { key: string; value: ModelEntry; indexes: { usedAt: number } };
-  credit: { key: string; value: { peerId: string; credit: DonorCredit } };
+  credit: {
+    key: string;
+    value: { peerId: string; credit: DonorCredit; history?: readonly CreditPoint[] };
+  };
 }
 
 /** Models a donor tab keeps in IndexedDB; least recently used go first past it. Default 512 MiB. */
@@ -36,7 +40,10 @@ export interface PageDb {
   putMeta(meta: JobMeta): Promise<void>;
   /** Verified work submitters credited to this peer id, across sessions. */
   getCredit(peerId: string): Promise<DonorCredit | undefined>;
-  putCredit(peerId: string, credit: DonorCredit): Promise<void>;
+  /** Saves the totals, and a point of their history (served while on `grid`). */
+  putCredit(peerId: string, credit: DonorCredit, grid?: string): Promise<void>;
+  /** The totals over time, oldest first (credit-history.ts). */
+  getCreditHistory(peerId: string): Promise<readonly CreditPoint[]>;
   /** Donated models by hash (bytes verified by the blob exchange before they are put). */
   readonly models: BlobCache;
   close(): void;
@@ -105,9 +112,14 @@ export async function openPageDb(
       await db.put('jobMeta', meta);
     },
     getCredit: async (peerId) => (await db.get('credit', peerId))?.credit,
-    putCredit: async (peerId, credit) => {
-      await db.put('credit', { peerId, credit });
+    putCredit: async (peerId, credit, grid = '') => {
+      const tx = db.transaction('credit', 'readwrite');
+      const old = await tx.store.get(peerId);
+      const history = appendCreditPoint(old?.history ?? [], { t: Date.now(), grid, ...credit });
+      await tx.store.put({ peerId, credit, history });
+      await tx.done;
     },
+    getCreditHistory: async (peerId) => (await db.get('credit', peerId))?.history ?? [],
     models,
     close: () => db.close(),
   };

@@ -1,5 +1,6 @@
 import { cryptoRandom, type Sha256Hex, type Timers } from '@peergrid/shared';
 import { sha256Hex } from '../lib/sha256.ts';
+import { createHiddenTabTimers } from './hidden-timers.ts';
 
 /** The browser's clock, randomness, timers and hashing, for shared/'s injected seams. */
 export const now = (): number => Date.now();
@@ -11,9 +12,11 @@ const deferChannel = new MessageChannel();
 deferChannel.port1.onmessage = () => {
   for (const fn of deferred.splice(0)) fn();
 };
+// Timeouts asked for while the tab is hidden run in a worker (hidden-timers.ts): not throttled.
+const hiddenTimers = createHiddenTabTimers();
 export const timers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  setTimeout: hiddenTimers.setTimeout,
+  clearTimeout: hiddenTimers.clearTimeout,
   defer: (fn) => {
     if (deferred.push(fn) === 1) deferChannel.port2.postMessage(0);
   },

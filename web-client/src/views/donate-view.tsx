@@ -1,3 +1,5 @@
+import { useCallback } from 'react';
+import { CreditChart } from '../components/credit-chart.tsx';
 import { Stat } from '../components/stat.tsx';
 import { backendLabel } from '../lib/backend-label.ts';
 import { formatMs, shortId } from '../lib/format.ts';
@@ -12,6 +14,7 @@ export function DonateView({ runtime }: { runtime: PageRuntime }) {
   const others = grid.peers.filter((p) => !p.self);
   const connected = others.filter((p) => p.connected).length;
   const state = donor.paused ? 'paused' : grid.signal === 'online' ? 'donating' : 'waiting';
+  const loadHistory = useCallback(() => runtime.creditHistory(), [runtime]);
   return (
     <>
       <section className="panel hero">
@@ -34,7 +37,7 @@ export function DonateView({ runtime }: { runtime: PageRuntime }) {
           </div>
           <h1>
             {donor.paused
-              ? 'Donation paused — this tab runs nothing.'
+              ? `Donation paused (${donor.pauseReason ?? 'paused'}) — this tab runs nothing.`
               : grid.signal === 'error'
                 ? 'This tab cannot join the grid.'
                 : 'This tab lends its compute to the grid.'}
@@ -105,7 +108,13 @@ export function DonateView({ runtime }: { runtime: PageRuntime }) {
           <h2>Current work</h2>
           <div data-testid="current-task" data-busy={donor.current.length > 0}>
             {donor.current.length === 0 ? (
-              <p className="muted">{donor.paused ? 'Paused.' : 'Idle — waiting for a task.'}</p>
+              <p className="muted">
+                {donor.paused
+                  ? 'Paused.'
+                  : donor.cpuShare < 1 && donor.measuredShare > 0
+                    ? `Resting: at most ${Math.round(donor.cpuShare * 100)} % of the time computing.`
+                    : 'Idle — waiting for a task.'}
+              </p>
             ) : (
               <div className="stack">
                 {donor.current.map((t, i) => (
@@ -149,6 +158,63 @@ export function DonateView({ runtime }: { runtime: PageRuntime }) {
             />
             <span className="hint">Tasks this tab runs at once (one Web Worker each).</span>
           </div>
+          <div className="field">
+            <label htmlFor="cpu-share">
+              CPU share:{' '}
+              <span data-testid="cpu-share-value">{Math.round(donor.cpuShare * 100)} %</span>{' '}
+              <span className="muted small" data-testid="cpu-share-measured">
+                (now {Math.round(donor.measuredShare * 100)} %)
+              </span>
+            </label>
+            <input
+              id="cpu-share"
+              type="range"
+              min={5}
+              max={100}
+              step={5}
+              value={Math.round(donor.cpuShare * 100)}
+              data-testid="cpu-share-input"
+              onChange={(e) => runtime.setCpuShare(Number(e.target.value) / 100)}
+            />
+            <span className="hint">
+              Each worker computes at most this share of the time and rests the rest (after a task
+              of t s, it rests t·(100 − N)/N s): {donor.workers} worker
+              {donor.workers === 1 ? '' : 's'} at {Math.round(donor.cpuShare * 100)} % keep at most{' '}
+              {(donor.workers * donor.cpuShare).toFixed(donor.cpuShare < 1 ? 2 : 0)}{' '}
+              {donor.workers * donor.cpuShare === 1 ? 'core' : 'cores'} busy.
+            </span>
+          </div>
+          {donor.batterySupported && (
+            <label className="switch">
+              <input
+                type="checkbox"
+                checked={donor.onlyWhileCharging}
+                data-testid="charging-toggle"
+                onChange={(e) => runtime.setOnlyWhileCharging(e.target.checked)}
+              />
+              Only while charging
+            </label>
+          )}
+          <label className="switch">
+            <input
+              type="checkbox"
+              checked={donor.pauseWhileInUse}
+              data-testid="in-use-toggle"
+              onChange={(e) => void runtime.setPauseWhileInUse(e.target.checked)}
+            />
+            Pause while I use this computer
+          </label>
+          {donor.pauseWhileInUse && (
+            <p className="muted small" data-testid="in-use-source" data-source={donor.inUseSource}>
+              {donor.inUseSource === 'idle-detection'
+                ? 'Idle Detection: paused while anyone uses this computer, resumed a minute after.'
+                : 'Idle Detection not granted: paused while this tab sees input, resumed a minute after.'}
+            </p>
+          )}
+          <p className="muted small">
+            Pausing hands queued tasks back at once; running ones finish. Submitters re-issue them
+            elsewhere, and nothing counts against this tab.
+          </p>
           <label className="switch">
             <input
               type="checkbox"
@@ -165,6 +231,11 @@ export function DonateView({ runtime }: { runtime: PageRuntime }) {
           </p>
         </section>
       </div>
+
+      <section className="panel">
+        <h2>Your verified compute</h2>
+        <CreditChart load={loadHistory} />
+      </section>
     </>
   );
 }
