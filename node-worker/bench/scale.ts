@@ -10,13 +10,14 @@
  * largest size over the smallest (`timePerTaskRatio`) and the growth of the
  * CLI's own memory per task between them (`anonBytesPerTask`).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSignalingServer } from '@peergrid/signaling';
+import { exited, type MemorySample, sampleMemory } from './proc-memory.ts';
 
 const USAGE = `npm run bench:scale -- [options]
 
@@ -30,33 +31,6 @@ CLI's peak memory (RSS, its own anonymous part, the job store's mapped file).
 
 const BIN = (name: string) => fileURLToPath(new URL(`../bin/${name}.js`, import.meta.url));
 const say = (line: string) => process.stderr.write(`${line}\n`);
-
-interface Sample {
-  rssMB: number;
-  anonMB: number;
-  fileMB: number;
-}
-
-/** VmRSS, RssAnon, RssFile of a live process, MB; null once it is gone. */
-function sample(pid: number): Sample | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0);
-    return {
-      rssMB: kb('VmRSS') / 1024,
-      anonMB: kb('RssAnon') / 1024,
-      fileMB: kb('RssFile') / 1024,
-    };
-  } catch {
-    return null;
-  }
-}
-
-const exited = (c: ChildProcess) =>
-  new Promise<number | null>((r) => {
-    if (c.exitCode !== null) r(c.exitCode);
-    else c.once('exit', (code) => r(code));
-  });
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -114,9 +88,9 @@ async function main(): Promise<void> {
           }
         }
       });
-      const peak: Sample = { rssMB: 0, anonMB: 0, fileMB: 0 };
+      const peak: MemorySample = { rssMB: 0, anonMB: 0, fileMB: 0 };
       const timer = setInterval(() => {
-        const s = sample(cli.pid ?? -1);
+        const s = sampleMemory(cli.pid ?? -1);
         if (!s) return;
         peak.rssMB = Math.max(peak.rssMB, s.rssMB);
         peak.anonMB = Math.max(peak.anonMB, s.anonMB);

@@ -26,31 +26,47 @@ const ELEM_TYPE: Readonly<Record<number, string>> = {
   16: 'bfloat16',
 };
 
+type ValueInfo = onnxProto.onnx.IValueInfoProto;
+
+/** A graph input or output in the shared declared form. */
+function declaredValue(i: ValueInfo, optional: boolean): DeclaredInput {
+  const name = i.name ?? '';
+  const tensor = i.type?.tensorType;
+  const opt = optional ? { optional: true } : {};
+  if (!tensor) return { name, dtype: 'non-tensor', shape: null, ...opt };
+  const dtype = ELEM_TYPE[tensor.elemType ?? 0] ?? `onnx type ${tensor.elemType ?? 0}`;
+  const shape: DeclaredDim[] | null = tensor.shape
+    ? // A decoded message owns only the fields the file set: neither means an unnamed dim.
+      (tensor.shape.dim ?? []).map((d) =>
+        Object.hasOwn(d, 'dimValue')
+          ? declaredDim(Number(d.dimValue))
+          : Object.hasOwn(d, 'dimParam')
+            ? declaredDim(d.dimParam)
+            : null,
+      )
+    : null;
+  return { name, dtype, shape, ...opt };
+}
+
 /** The model's graph inputs; throws when the bytes are not an ONNX model. */
 export function declaredInputs(model: Uint8Array): DeclaredInput[] {
+  return describeOnnxModel(model).inputs;
+}
+
+/** The model's graph inputs and outputs; throws when the bytes are not an ONNX model. */
+export function describeOnnxModel(model: Uint8Array): {
+  inputs: DeclaredInput[];
+  outputs: DeclaredInput[];
+} {
   const m = onnxProto.onnx.ModelProto.decode(model);
   if (!m.graph) throw new Error('not an ONNX model (no graph)');
   const inits = new Set((m.graph.initializer ?? []).map((t) => t.name));
-  return (m.graph.input ?? [])
-    .filter((i) => i.name)
-    .map((i) => {
-      const name = i.name ?? '';
-      const tensor = i.type?.tensorType;
-      const optional = inits.has(name) ? { optional: true } : {};
-      if (!tensor) return { name, dtype: 'non-tensor', shape: null, ...optional };
-      const dtype = ELEM_TYPE[tensor.elemType ?? 0] ?? `onnx type ${tensor.elemType ?? 0}`;
-      const shape: DeclaredDim[] | null = tensor.shape
-        ? // A decoded message owns only the fields the file set: neither means an unnamed dim.
-          (tensor.shape.dim ?? []).map((d) =>
-            Object.hasOwn(d, 'dimValue')
-              ? declaredDim(Number(d.dimValue))
-              : Object.hasOwn(d, 'dimParam')
-                ? declaredDim(d.dimParam)
-                : null,
-          )
-        : null;
-      return { name, dtype, shape, ...optional };
-    });
+  return {
+    inputs: (m.graph.input ?? [])
+      .filter((i) => i.name)
+      .map((i) => declaredValue(i, inits.has(i.name ?? ''))),
+    outputs: (m.graph.output ?? []).filter((o) => o.name).map((o) => declaredValue(o, false)),
+  };
 }
 
 /** The inputs a caller must feed (no default), in order. */

@@ -84,6 +84,9 @@ interface LegacySnapshot {
 const SEQ_DIGITS = 12;
 /** Results read per LMDB range step when listing a job's results. */
 const RESULTS_PAGE = 256;
+const EMPTY = new Uint8Array(0);
+/** A page of results also ends past this many bytes (large outputs: a few per page). */
+const RESULTS_PAGE_BYTES = 64 * 1024 * 1024;
 
 /** `moreTypes`: typed arrays (tensor bytes) come back as Uint8Array, not Buffer. */
 const codec = new Packr({ moreTypes: true });
@@ -262,10 +265,22 @@ export async function openDiskJobStore(
       let start = span('r', jobId).start;
       const { end } = span('r', jobId);
       for (;;) {
-        const page = [...db.getRange({ start, end, limit: RESULTS_PAGE })];
-        for (const { value } of page)
+        const page: { key: unknown; value: Uint8Array }[] = [];
+        let bytes = 0;
+        for (const e of db.getRange({ start, end, limit: RESULTS_PAGE })) {
+          page.push(e as { key: unknown; value: Uint8Array });
+          bytes += (e.value as Uint8Array).byteLength;
+          if (bytes >= RESULTS_PAGE_BYTES) break;
+        }
+        if (page.length === 0) return;
+        const full = page.length === RESULTS_PAGE || bytes >= RESULTS_PAGE_BYTES;
+        // Each record leaves the page as it is decoded, so a page's bytes are held once.
+        for (let i = 0; i < page.length; i++) {
+          const { value } = page[i]!;
+          page[i] = { key: page[i]!.key, value: EMPTY };
           yield { ...(unpack(value) as Omit<ResultRecord, 'jobId'>), jobId };
-        if (page.length < RESULTS_PAGE) return;
+        }
+        if (!full) return;
         start = `${page[page.length - 1]!.key}\0`; // just past the last key read
       }
     },

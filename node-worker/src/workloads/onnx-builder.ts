@@ -37,8 +37,8 @@ export interface NodeSpec {
   readonly op: string;
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
-  /** Integer attributes only (enough for ArgMax axis/keepdims, Cast to). */
-  readonly attrs?: Readonly<Record<string, number>>;
+  /** Integer attributes (ArgMax axis/keepdims, Cast to) and string ones (Einsum equation). */
+  readonly attrs?: Readonly<Record<string, number | string>>;
 }
 
 export interface GraphSpec {
@@ -84,11 +84,15 @@ export function buildOnnxModel(spec: GraphSpec): Uint8Array {
         opType: n.op,
         input: [...n.inputs],
         output: [...n.outputs],
-        attribute: Object.entries(n.attrs ?? {}).map(([name, i]) => ({
-          name,
-          type: onnx.AttributeProto.AttributeType.INT,
-          i,
-        })),
+        attribute: Object.entries(n.attrs ?? {}).map(([name, a]) =>
+          typeof a === 'string'
+            ? {
+                name,
+                type: onnx.AttributeProto.AttributeType.STRING,
+                s: new TextEncoder().encode(a),
+              }
+            : { name, type: onnx.AttributeProto.AttributeType.INT, i: a },
+        ),
       })),
     },
   });

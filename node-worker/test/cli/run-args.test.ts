@@ -142,7 +142,9 @@ describe('peergrid run input flags', () => {
   });
 
   it('refuses malformed, doubled and conflicting input flags', () => {
-    expect(refused([])).toMatch(/give --model with --inputs PATH or --input NAME=PATH/);
+    expect(refused([])).toMatch(
+      /give a job manifest \(JOB.json\), --model with --inputs PATH or --input NAME=PATH/,
+    );
     expect(refused(['--input', 'ids'])).toBe("--input must be NAME=PATH, got 'ids'");
     expect(refused(['--input', 'a=x', '--input', 'a=y'])).toBe('--input a given twice');
     expect(refused(['--inputs', 'd', '--input', 'a=x'])).toMatch(/--inputs and --input exclude/);
@@ -176,5 +178,43 @@ describe('peergrid run input flags', () => {
     ]) {
       expect(RUN_USAGE).toContain(flag);
     }
+  });
+});
+
+describe('peergrid run JOB.json', () => {
+  const base = ['--signal', 'ws://127.0.0.1:1'];
+  it('takes a manifest as the argument or as --manifest, with policy flags beside it', () => {
+    for (const argv of [['job.json'], ['--manifest', 'job.json']]) {
+      const r = parseRunArgs([...argv, ...base, '--replicas', '3', '--out', 'r.npz']);
+      expect(r.kind).toBe('ok');
+      if (r.kind !== 'ok') return;
+      expect(r.options.manifest).toBe('job.json');
+      expect(r.options.policy.replicas).toBe(3);
+      expect(r.options.out).toBe('r.npz');
+    }
+  });
+
+  it('refuses a manifest with --model, --workload or --input, and two manifests', () => {
+    const refused = (argv: string[]) => {
+      const r = parseRunArgs([...argv, ...base]);
+      return r.kind === 'error' ? r.message : `not refused: ${r.kind}`;
+    };
+    expect(refused(['job.json', '--model', 'm.onnx'])).toMatch(
+      /--model does not go with a job manifest/,
+    );
+    expect(refused(['job.json', '--workload', 'mnist'])).toMatch(
+      /--workload does not go with a job manifest/,
+    );
+    expect(refused(['job.json', '--input', 'x=a.npy'])).toMatch(
+      /--input does not go with a job manifest/,
+    );
+    expect(refused(['a.json', 'b.json'])).toMatch(/give one job manifest, got a.json, b.json/);
+    expect(refused(['a.json', '--manifest', 'b.json'])).toMatch(/give one job manifest/);
+  });
+
+  it('documents the manifest and the streamed outputs', () => {
+    expect(RUN_USAGE).toMatch(/JOB\.json\s+a job manifest/);
+    expect(RUN_USAGE).toMatch(/results\.npz: an \.npz archive/);
+    expect(RUN_USAGE).toMatch(/DIR\/: a folder of\s+DIR\/TASK\/OUTPUT\.npy files/);
   });
 });

@@ -5,7 +5,7 @@ import { Stat } from '../components/stat.tsx';
 import { TaskGrid } from '../components/task-grid.tsx';
 import { ThroughputChart } from '../components/throughput-chart.tsx';
 import { TrustPanel } from '../components/trust-panel.tsx';
-import { download } from '../lib/download.ts';
+import { download, downloadBlob } from '../lib/download.ts';
 import { outputNames, resultsCsv, resultsJson, stackOutputs } from '../lib/export.ts';
 import { formatBound, formatMs, formatPercent, formatTime, shortId } from '../lib/format.ts';
 import { encodeNpy } from '../lib/npy.ts';
@@ -172,6 +172,19 @@ export function JobView({ runtime, id }: { runtime: PageRuntime; id: string }) {
               }
             >
               CSV
+            </button>
+            <button
+              type="button"
+              className="btn"
+              data-testid="download-npz"
+              disabled={job.verified === 0}
+              onClick={() =>
+                void runtime.resultsArchive(job.id).then((a) => {
+                  if (a) downloadBlob(`${job.id.slice(0, 12)}.npz`, a.blob);
+                })
+              }
+            >
+              NPZ
             </button>
             {outputs.map((name) => (
               <button

@@ -3,11 +3,12 @@ import { ComparisonFields, TrustFields } from '../components/policy-fields.tsx';
 import { customDraft } from '../lib/custom-draft.ts';
 import { checkUploads } from '../lib/custom-job.ts';
 import { mnistDraft, ocrDraft } from '../lib/fetch-samples.ts';
+import { manifestDraft } from '../lib/manifest-draft.ts';
 import { type PolicyForm, policyFromForm, TRUST_FORM_DEFAULTS } from '../lib/policy-form.ts';
 import { routeHash } from '../lib/route.ts';
 import type { PageRuntime } from '../state/runtime.ts';
 
-type Choice = 'mnist' | 'ocr' | 'custom';
+type Choice = 'mnist' | 'ocr' | 'custom' | 'manifest';
 
 const CHOICES: readonly { id: Choice; title: string; desc: string }[] = [
   {
@@ -24,6 +25,11 @@ const CHOICES: readonly { id: Choice; title: string; desc: string }[] = [
     id: 'custom',
     title: 'Your own model',
     desc: 'Upload an ONNX model and inputs (.npy, .npz, JSON, images): one task per input file.',
+  },
+  {
+    id: 'manifest',
+    title: 'A job manifest',
+    desc: 'A job.json with its models and files: several models, fan-out, fan-in, its own policy.',
   },
 ];
 
@@ -55,6 +61,16 @@ const DEFAULT_FORMS: Record<Choice, PolicyForm> = {
     deadlineS: '60',
     ...TRUST_FORM_DEFAULTS,
   },
+  // Unused: a manifest brings its own policy.
+  manifest: {
+    replicas: '2',
+    quorum: '2',
+    compare: 'exact',
+    tolerance: '0.001',
+    axis: '1',
+    deadlineS: '60',
+    ...TRUST_FORM_DEFAULTS,
+  },
 };
 
 export function SubmitView({ runtime }: { runtime: PageRuntime }) {
@@ -64,6 +80,8 @@ export function SubmitView({ runtime }: { runtime: PageRuntime }) {
   const [batch, setBatch] = useState('20');
   const [model, setModel] = useState<File | null>(null);
   const [inputs, setInputs] = useState<File[]>([]);
+  const [manifest, setManifest] = useState<File | null>(null);
+  const [manifestFiles, setManifestFiles] = useState<File[]>([]);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -89,19 +107,28 @@ export function SubmitView({ runtime }: { runtime: PageRuntime }) {
       const problem = checkUploads(model, inputs);
       if (problem) return setError(problem);
     }
+    if (choice === 'manifest' && !manifest) return setError('Choose a job manifest (.json).');
     try {
-      setBusy(choice === 'custom' ? 'Checking the model and inputs…' : 'Loading the sample…');
+      setBusy(
+        choice === 'custom'
+          ? 'Checking the model and inputs…'
+          : choice === 'manifest'
+            ? 'Checking the manifest, its models and files…'
+            : 'Loading the sample…',
+      );
       const draft =
         choice === 'mnist'
           ? await mnistDraft(Number(digits), Number(batch), policy.policy)
           : choice === 'ocr'
             ? await ocrDraft(policy.policy)
-            : await customDraft(
-                (m) => runtime.inspectModel(m),
-                model as File,
-                inputs,
-                policy.policy,
-              );
+            : choice === 'manifest'
+              ? await manifestDraft((m) => runtime.inspectModel(m), manifest as File, manifestFiles)
+              : await customDraft(
+                  (m) => runtime.inspectModel(m),
+                  model as File,
+                  inputs,
+                  policy.policy,
+                );
       setBusy('Saving the job…');
       const r = await runtime.submit(draft);
       if (!r.ok) return setError(r.error);
@@ -203,12 +230,55 @@ export function SubmitView({ runtime }: { runtime: PageRuntime }) {
             </div>
           </div>
         )}
+        {choice === 'manifest' && (
+          <div className="grid-2">
+            <div className="field">
+              <label htmlFor="manifest-file">Manifest</label>
+              <input
+                id="manifest-file"
+                type="file"
+                accept=".json,application/json"
+                data-testid="manifest-file"
+                onChange={(e) => setManifest(e.target.files?.[0] ?? null)}
+              />
+              <span className="hint">
+                A job.json naming models by path, tasks with feeds from files, constants or other
+                tasks' outputs, fan-out (<code>forEach</code>) and fan-in (<code>{'part{i}'}</code>
+                ), and a policy. Checked whole before anything is stored.
+              </span>
+            </div>
+            <div className="field">
+              <label htmlFor="manifest-files">Its files</label>
+              <input
+                id="manifest-files"
+                type="file"
+                multiple
+                accept=".onnx,.npy,.npz,.json"
+                data-testid="manifest-files"
+                onChange={(e) => setManifestFiles([...(e.target.files ?? [])])}
+              />
+              <span className="hint">
+                Every model and tensor file the manifest names (.onnx, .npy, .npz, .json), matched
+                by file name.
+              </span>
+            </div>
+          </div>
+        )}
       </section>
       <section className="panel stack">
         <h2>2 · How to trust the answers</h2>
-        <ComparisonFields form={form} set={set} />
-        <h3>Trust</h3>
-        <TrustFields form={form} set={set} />
+        {choice === 'manifest' ? (
+          <p className="muted" data-testid="manifest-policy">
+            The manifest's <code>policy</code> applies (replicas, quorum, comparison, trust); what
+            it leaves out takes the defaults.
+          </p>
+        ) : (
+          <>
+            <ComparisonFields form={form} set={set} />
+            <h3>Trust</h3>
+            <TrustFields form={form} set={set} />
+          </>
+        )}
         {error && (
           <div className="alert bad" role="alert" data-testid="submit-error">
             {error}

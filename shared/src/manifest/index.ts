@@ -1,0 +1,3 @@
+export * from './build-manifest-job.ts';
+export * from './manifest-doc.ts';
+export * from './manifest-problems.ts';
