@@ -58,6 +58,8 @@ export function createDonorRoster(o: DonorRosterOptions): DonorRoster {
     o.available({
       id: info.id,
       capabilities: { ...info.capabilities, maxConcurrency: slots },
+      // The window may exceed what it runs at once: its speed is per run.
+      runs: info.capabilities.maxConcurrency,
       ...(o.isAnchor?.(info.id) ? { anchor: true } : {}),
     });
   }

@@ -19,7 +19,7 @@ export type LeaseLoss = 'expired' | 'errored' | 'cancelled';
 
 export interface LeaseLedger {
   /** Sends `task` to `donor` under a new lease. */
-  issue(task: TaskRt, donor: DonorRt, audit: boolean): Lease;
+  issue(task: TaskRt, donor: DonorRt, audit: boolean, o?: IssueOptions): Lease;
   get(id: string): Lease | undefined;
   /** Leases in flight, oldest first (a copy). */
   all(): Lease[];
@@ -32,10 +32,17 @@ export interface LeaseLedger {
    * action). The donor no longer counts as holding the task.
    */
   end(id: string, to: LeaseLoss, reason: string, notify: boolean): Lease | undefined;
-  /** Cancels `task`'s leases, telling their donors. */
-  cancelTask(task: TaskRt, reason: string): void;
+  /** Cancels `task`'s leases, telling their donors; those `keep` holds run on. */
+  cancelTask(task: TaskRt, reason: string, keep?: (l: Lease) => boolean): void;
   /** Cancels every lease of `donor`, telling it. */
   cancelDonor(donor: PeerId, reason: string): void;
+}
+
+export interface IssueOptions {
+  /** When its result is expected, ms from now. Default: the task deadline. */
+  readonly expectedMs?: number;
+  /** A backup of a straggling lease of the task. Default false. */
+  readonly backup?: boolean;
 }
 
 export function createLeaseLedger(o: {
@@ -80,7 +87,7 @@ export function createLeaseLedger(o: {
   };
 
   return {
-    issue(task, donor, audit) {
+    issue(task, donor, audit, io = {}) {
       const now = o.now();
       let id = opaqueId(o.random);
       for (let n = 0; recent.has(id) || leases.has(id); n++)
@@ -100,6 +107,10 @@ export function createLeaseLedger(o: {
         audit,
         deadline: now + policy.taskDeadlineMs,
         ackBy: now + policy.ackTimeoutMs,
+        issuedAt: now,
+        expectedMs: io.expectedMs ?? policy.taskDeadlineMs,
+        backup: io.backup ?? false,
+        backedUp: false,
         state: transition('replica', 'pending', 'leased'),
       };
       leases.set(id, l);
@@ -143,8 +154,8 @@ export function createLeaseLedger(o: {
       return l;
     },
     end,
-    cancelTask(task, reason) {
-      for (const l of [...task.leases]) end(l.id, 'cancelled', reason, true);
+    cancelTask(task, reason, keep) {
+      for (const l of [...task.leases]) if (!keep?.(l)) end(l.id, 'cancelled', reason, true);
     },
     cancelDonor(donor, reason) {
       for (const l of [...leases.values()])

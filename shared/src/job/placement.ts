@@ -7,14 +7,23 @@
  * once the plan's leases are placed it may get one hidden audit, a lease to
  * one more donor issued in the same pass and on the wire like the others —
  * more often when every donor it went to has a young record.
+ *
+ * Which donor with room takes a lease is speed-aware (donor-choice.ts):
+ * drawn in proportion to measured speed, passed over near the job's end for
+ * a donor that would finish sooner. Once nothing is left to place, a
+ * straggling lease is backed up on a fast idle donor (stragglers.ts); the
+ * straggler is not cancelled when the task is verified: it finishes and
+ * counts as a late backer (verification.ts).
  */
 import type { PeerId } from '../contracts.ts';
 import type { Random } from '../platform.ts';
+import { createDonorChoice } from './donor-choice.ts';
 import type { LeaseLedger } from './lease-ledger.ts';
 import type { ReputationBook } from './reputation.ts';
 import type { DonorRt, TaskRt } from './runtime.ts';
-import { pickDonor } from './scheduler.ts';
 import { type Policy, YOUNG_RECORD } from './spec.ts';
+import type { SpeedBook } from './speed-book.ts';
+import { createStragglers } from './stragglers.ts';
 import type { TaskMachine } from './task-machine.ts';
 
 /** Fresh tasks waiting for an eligible donor before fresh placement pauses. */
@@ -41,6 +50,9 @@ export function createPlacement(o: {
   readonly book: ReputationBook;
   readonly donors: ReadonlyMap<PeerId, DonorRt>;
   readonly ledger: LeaseLedger;
+  /** Each donor's measured (or, until measured, advertised) time per task. */
+  readonly speeds: SpeedBook;
+  readonly now: () => number;
   readonly tasks: () => TaskMachine;
   /** The chance that a fresh task placed on this donor runs alone. */
   readonly soloChance: (d: DonorRt) => number;
@@ -88,20 +100,21 @@ export function createPlacement(o: {
     return false;
   };
 
-  const excluded = (id: string) => book.isExcluded(id);
-  const pick = (t: TaskRt, requireAnchor: boolean) =>
-    pickDonor(donors.values(), {
-      skip: excluded,
-      exclude: t.used,
-      strictBackend: strict(t),
-      preferCredible: t.credible,
-      requireAnchor,
-      ...(t.backend ? { backend: t.backend } : {}),
-    }) as DonorRt | null;
+  const choice = createDonorChoice({
+    random,
+    policy,
+    book,
+    donors,
+    speeds: o.speeds,
+    eligible,
+    unplaced: (perTask) => o.tasks().counts.ready * perTask + urgent.length + waiting.length,
+  });
+  const { pick } = choice;
 
   /** Draws a fresh task's plan, given the donor of its first lease. */
   const plan = (t: TaskRt, d: DonorRt) => {
     o.tasks().move(t, 'running');
+    choice.planned();
     t.backend = d.backend;
     if (!d.anchor && policy.anchorShare > 0 && freeAnchor(t, d) && random() < policy.anchorShare) {
       t.anchorPlanned = true;
@@ -129,16 +142,38 @@ export function createPlacement(o: {
     }
   };
 
-  /** Places leases of one task; false when no donor could take one. */
-  const place = (t: TaskRt): boolean => {
+  const issue = (t: TaskRt, d: DonorRt, audit: boolean, backup = false) => {
+    const expectedMs = choice.expectedMs(t, d);
+    choice.issued();
+    ledger.issue(t, d, audit, { expectedMs, backup });
+  };
+  const stragglers = createStragglers({
+    now: o.now,
+    random,
+    book,
+    donors,
+    ledger,
+    speeds: o.speeds,
+    eligible,
+    backUp: (t, d) => issue(t, d, false, true),
+  });
+
+  /**
+   * Places leases of one task: true when all are placed, false when no
+   * donor could take one, 'wait' when a busy donor would take the next
+   * sooner than any with room (near the end: it is tried again later).
+   */
+  const place = (t: TaskRt): boolean | 'wait' => {
     while (need(t) > 0) {
       const wantAnchor = t.anchorOnly || (t.anchorPlanned && !holdsAnchor(t));
-      const d = (wantAnchor ? pick(t, true) : null) ?? (t.anchorOnly ? null : pick(t, false));
+      let d = wantAnchor ? pick(t, true) : null;
+      if (d === null && !t.anchorOnly) d = pick(t, false);
+      if (d === 'wait') return 'wait';
       if (!d) return false;
       if (t.state === 'ready') plan(t, d);
       const audit = t.auditsToIssue > 0 && need(t) <= t.auditsToIssue;
       if (audit) t.auditsToIssue--;
-      ledger.issue(t, d, audit);
+      issue(t, d, audit);
       if (t.auditToDraw && need(t) === 0) drawAudit(t);
     }
     return true;
@@ -158,9 +193,17 @@ export function createPlacement(o: {
    */
   const schedule = () => {
     if (!o.running() || !hasCapacity()) return;
+    let waited = false;
+    /** Placed, or settled: it leaves its queue. A task told to wait stays (and is not starved). */
+    const done = (t: TaskRt) => {
+      if (need(t) <= 0) return true;
+      const r = place(t);
+      if (r === 'wait') waited = true;
+      return r === true || (r === false && o.settleStarved(t));
+    };
     for (let i = 0; i < urgent.length; ) {
       const t = urgent[i]!;
-      if (need(t) <= 0 || place(t) || o.settleStarved(t)) {
+      if (done(t)) {
         t.queued = false;
         urgent.splice(i, 1);
       } else if (!hasCapacity()) return;
@@ -168,7 +211,7 @@ export function createPlacement(o: {
     }
     for (let i = 0; i < waiting.length; ) {
       const t = waiting[i]!;
-      if (!t.queued || need(t) <= 0 || place(t) || o.settleStarved(t)) {
+      if (!t.queued || done(t)) {
         t.queued = false;
         waiting.splice(i, 1);
       } else if (!hasCapacity()) return;
@@ -182,7 +225,13 @@ export function createPlacement(o: {
         fresh.push(next);
       }
       const t = fresh[freshHead]!;
-      if (t.queued && need(t) > 0 && !place(t)) {
+      const r = t.queued && need(t) > 0 ? place(t) : true;
+      // Near the end, a faster donor is busy: the next tasks wait for it too.
+      if (r === 'wait') {
+        waited = true;
+        break;
+      }
+      if (!r) {
         if (!hasCapacity()) return; // out of donors, not out of luck: try it again first
         waiting.push(t);
       } else t.queued = false;
@@ -193,6 +242,8 @@ export function createPlacement(o: {
       fresh.splice(0, freshHead);
       freshHead = 0;
     }
+    const left = urgent.length + waiting.length + (fresh.length - freshHead);
+    if (!waited && left === 0 && o.tasks().counts.ready === 0 && hasCapacity()) stragglers.backUp();
   };
 
   return {

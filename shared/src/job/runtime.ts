@@ -72,6 +72,14 @@ export interface Lease {
   readonly audit: boolean;
   readonly deadline: number;
   readonly ackBy: number;
+  /** When it was issued (engine clock). */
+  readonly issuedAt: number;
+  /** When its result is expected, ms after `issuedAt` (its donor's queue and speed then). */
+  readonly expectedMs: number;
+  /** A backup of a straggling lease of the same task. */
+  readonly backup: boolean;
+  /** A backup of it was issued: it is not cancelled when its task is verified, and runs on. */
+  backedUp: boolean;
   state: ReplicaState;
 }
 
@@ -80,6 +88,10 @@ export interface DonorRt extends DonorSlot {
   inFlight: number;
   slots: number;
   backend: Backend;
+  /** Tasks it runs at once (<= slots; the rest of its window queues). */
+  runs: number;
+  /** When its last result came back (engine clock), if any: its service time is measured from it. */
+  lastReportAt?: number;
   reported: number;
   /** Its results are right by construction. */
   readonly anchor: boolean;

@@ -171,7 +171,8 @@ export function createVerification(o: {
         o.exclude(r.donor, t, `${why}, last on task ${t.spec.id}`);
       } else o.lostVote(r.donor);
     }
-    o.ledger.cancelTask(t, 'task verified');
+    // A straggler that was backed up runs on: it counts as a late backer, with credit.
+    o.ledger.cancelTask(t, 'task verified', (l) => l.backedUp);
     setFinal(t, w.bound, false);
     const backers = `${winners.length} backer(s), bound ${w.bound.toExponential(1)}`;
     tasks.move(t, 'verified', {

@@ -18,6 +18,8 @@ export const SIGNALING_LIMITS = {
   memoryMBMax: 16 * 1024 * 1024,
   /** Concurrent tasks a peer may advertise. */
   maxConcurrencyMax: 1024,
+  /** Advertised speed of one backend, tasks per second per slot. */
+  speedMax: 1_000_000,
   /** Error messages carried in an `error` message. */
   errorMessageMaxChars: 512,
   /** Peers in one presence snapshot a client accepts. */

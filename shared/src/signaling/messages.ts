@@ -116,7 +116,7 @@ export const isPublicKeyText = (v: unknown): v is string => isB64(v, 43);
 
 export function parseCapabilities(raw: unknown): Capabilities | null {
   if (!isObj(raw)) return null;
-  const { runtime, backends, cores, memoryMB, maxConcurrency } = raw;
+  const { runtime, backends, cores, memoryMB, maxConcurrency, speed } = raw;
   if (runtime !== 'browser' && runtime !== 'node') return null;
   if (!Array.isArray(backends) || backends.length > L.backendsMax) return null;
   const bs: Backend[] = [];
@@ -127,7 +127,17 @@ export function parseCapabilities(raw: unknown): Capabilities | null {
   if (!isInt(cores, 0, L.coresMax)) return null;
   if (!isInt(memoryMB, 0, L.memoryMBMax)) return null;
   if (!isInt(maxConcurrency, 0, L.maxConcurrencyMax)) return null;
-  return { runtime, backends: bs, cores, memoryMB, maxConcurrency };
+  const caps: Capabilities = { runtime, backends: bs, cores, memoryMB, maxConcurrency };
+  if (speed === undefined) return caps;
+  // Advertised speeds: tasks/s per backend, one per listed backend at most.
+  if (!isObj(speed)) return null;
+  const sp: Partial<Record<Backend, number>> = {};
+  for (const [b, v] of Object.entries(speed)) {
+    if (!bs.includes(b as Backend)) return null;
+    if (typeof v !== 'number' || !(v > 0) || v > L.speedMax) return null;
+    sp[b as Backend] = v;
+  }
+  return { ...caps, speed: sp };
 }
 
 /**

@@ -41,7 +41,8 @@ const total =
   args.donors.length *
   args.anchor.length *
   args.taskMs.length *
-  args.windows.length;
+  args.windows.length *
+  args.speedSpreads.length;
 const started = performance.now();
 for (const adversary of args.adversaries) {
   for (const f of args.f) {
@@ -50,27 +51,33 @@ for (const adversary of args.adversaries) {
       for (const anchor of args.anchor) {
         for (const taskMs of args.taskMs) {
           for (const window of args.windows) {
-            const label = `[${cases.length + 1}/${total}] ${adversary.name} f=${f} donors=${donors} anchor=${anchor ? 'yes' : 'no'} task=${taskMs}ms window=${window}`;
-            process.stderr.write(`${label}: 0%`);
-            const r = runSimulation({
-              tasks: args.tasks,
-              donors,
-              f,
-              adversary: adversary.strategy,
-              s: adversary.s,
-              anchor,
-              taskMs,
-              latencyMs: args.latencyMs,
-              window,
-              churn: args.churn,
-              seed: args.seed,
-              policy,
-              onProgress: (done) =>
-                process.stderr.write(`\r${label}: ${Math.round(done * 100)}%   `),
-            });
-            const secs = ((performance.now() - started) / 1000).toFixed(1);
-            process.stderr.write(`\r${label}: done, ${r.acceptedWrong} wrong (${secs} s in all)\n`);
-            cases.push({ adversary: adversary.name, ...r });
+            for (const speedSpread of args.speedSpreads) {
+              const spread = speedSpread === undefined ? '' : ` spread=${speedSpread}x`;
+              const label = `[${cases.length + 1}/${total}] ${adversary.name} f=${f} donors=${donors} anchor=${anchor ? 'yes' : 'no'} task=${taskMs}ms window=${window}${spread}`;
+              process.stderr.write(`${label}: 0%`);
+              const r = runSimulation({
+                tasks: args.tasks,
+                donors,
+                f,
+                adversary: adversary.strategy,
+                s: adversary.s,
+                anchor,
+                taskMs,
+                latencyMs: args.latencyMs,
+                window,
+                churn: args.churn,
+                ...(speedSpread !== undefined ? { speedSpread } : {}),
+                seed: args.seed,
+                policy,
+                onProgress: (done) =>
+                  process.stderr.write(`\r${label}: ${Math.round(done * 100)}%   `),
+              });
+              const secs = ((performance.now() - started) / 1000).toFixed(1);
+              process.stderr.write(
+                `\r${label}: done, ${r.acceptedWrong} wrong (${secs} s in all)\n`,
+              );
+              cases.push({ adversary: adversary.name, ...r });
+            }
           }
         }
       }

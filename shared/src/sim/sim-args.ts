@@ -18,6 +18,8 @@ export interface SimArgs {
   /** Range of a donor's one-way latency, ms. */
   readonly latencyMs: readonly [number, number];
   readonly windows: readonly WindowMode[];
+  /** Donor speed spreads to run (slowest ÷ fastest task time); undefined: today's uniform 0.5–2. */
+  readonly speedSpreads: readonly (number | undefined)[];
   /** Donors come and go (false: `--no-churn`). */
   readonly churn: boolean;
   readonly seed: number;
@@ -29,9 +31,9 @@ export interface SimArgs {
 export const SIM_HELP = `usage: npm run sim -- [--adversary NAME[,NAME...]] [--f F[,F...]] [--donors N[,N...]]
                       [--anchor no|yes|both] [--tasks N] [--task-ms N[,N...]] [--latency-ms A-B]
                       [--window lease|fixed|both] [--no-churn] [--seed N] [--target-error X]
-                      [--audit-rate X]
+                      [--audit-rate X] [--speed-spread S[,S...]]
 
-Runs one job per case (adversary x f x donors x anchor x task-ms x window) against the production
+Runs one job per case (adversary x f x donors x anchor x task-ms x window x spread) against the production
 job engine and prints one row per case, a note, and (last line) one JSON object {cases:[...]}.
 With f = 0 (no saboteurs) the adversary is moot: only the first one is run.
   --adversary LIST   default all: ${DEFAULT_ADVERSARIES.join(',')}
@@ -48,6 +50,9 @@ With f = 0 (no saboteurs) the adversary is moot: only the first one is run.
   --window MODE      leases a donor holds: lease (sized by leaseWindow from its measured round
                      trip and compute time), fixed (one per slot, at most 4: the engine's
                      default) or both (default lease)
+  --speed-spread LIST  slowest / fastest donor task time, drawn log-uniform (e.g. 4,20,100);
+                     default: uniform 0.5-2 (4x). Each case prints its placement efficiency
+                     (place; run with --f 0 --no-churn to see placement and stragglers alone)
   --no-churn         donors never leave (default: online ~30 min, offline ~2 min spells)
   --seed N           RNG seed (default 1)
   --target-error X   the policy's targetError (default: the engine's, 1e-4)
@@ -63,6 +68,7 @@ const DEFAULTS: Readonly<Record<string, string>> = {
   'task-ms': '1000',
   'latency-ms': '10-150',
   window: 'lease',
+  'speed-spread': '',
   seed: '1',
   'target-error': '',
   'audit-rate': '',
@@ -138,6 +144,15 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | 'help' | string
   if (!latencyMs) return `bad --latency-ms ${values['latency-ms']} (A-B with 0 <= A <= B, or N)`;
   const windows = WINDOW[values.window!];
   if (!windows) return `bad --window ${values.window} (lease, fixed or both)`;
+  const rawSpread = values['speed-spread']!;
+  const speedSpreads =
+    rawSpread === ''
+      ? [undefined]
+      : list(rawSpread, (x) => {
+          const n = positive(x);
+          return n !== null && n >= 1 ? n : null;
+        });
+  if (!speedSpreads) return `bad --speed-spread ${rawSpread} (numbers >= 1)`;
   const seed = count(values.seed!);
   if (seed === null) return `bad --seed ${values.seed}`;
   const optional = (k: 'target-error' | 'audit-rate') =>
@@ -156,6 +171,7 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | 'help' | string
     taskMs,
     latencyMs,
     windows,
+    speedSpreads,
     churn: !flags.has('no-churn'),
     seed,
     ...(targetError !== undefined ? { targetError } : {}),

@@ -47,17 +47,30 @@ export interface DonorsOptions {
   readonly taskMs: number;
   /** Range of a donor's one-way link latency, ms. Default [10, 150]. */
   readonly latencyMs?: readonly [number, number];
+  /**
+   * Ratio of the slowest donor's task time to the fastest's, drawn
+   * log-uniform around a geometric mean of 1 (`--speed-spread`). Default:
+   * today's draw, uniform in 0.5–2 (4×).
+   */
+  readonly speedSpread?: number;
+  /**
+   * How much faster than they are saboteurs claim to be in their advertised
+   * speed (a claim steers placement only until they are measured). Default 10.
+   */
+  readonly saboteurClaim?: number;
 }
 
 /** A donor's one-way link latency is drawn from this range, ms, unless told otherwise. */
 export const DEFAULT_LATENCY_MS: readonly [number, number] = [10, 150];
 
-const caps = (conc: number): Capabilities => ({
+/** `tasksPerSecond`: the speed it advertises (per slot, on the job's own model here). */
+const caps = (conc: number, tasksPerSecond: number): Capabilities => ({
   runtime: 'browser',
   backends: ['wasm'],
   cores: conc,
   memoryMB: 1024,
   maxConcurrency: conc,
+  speed: { wasm: tasksPerSecond },
 });
 
 /** The donors, and their throughput (tasks per ms) with every donor online. */
@@ -68,7 +81,9 @@ export function createDonors(
   const [lo, hi] = o.latencyMs ?? DEFAULT_LATENCY_MS;
   const drafts = [];
   for (let i = 0; i < o.donors; i++) {
-    const speed = 0.5 + random() * 1.5;
+    // One draw either way, so the rest of the stream is the same for every spread.
+    const u = random();
+    const speed = o.speedSpread === undefined ? 0.5 + u * 1.5 : o.speedSpread ** (u - 0.5);
     const conc = 1 + Math.floor(random() * 2);
     drafts.push({ speed, conc, latency: lo + random() * (hi - lo) });
   }
@@ -81,6 +96,7 @@ export function createDonors(
     const speed = isAnchor ? 1 : x.speed;
     const conc = isAnchor ? 2 : x.conc;
     throughput += conc / (o.taskMs * speed);
+    const claim = saboteurs.has(i) ? (o.saboteurClaim ?? 10) : 1;
     return {
       id: `d${i}`,
       index: i,
@@ -89,7 +105,7 @@ export function createDonors(
       speed,
       latency: x.latency,
       slots: conc,
-      caps: caps(conc),
+      caps: caps(conc, (claim * 1000) / (o.taskMs * speed)),
       identities: [`d${i}`],
       online: false,
       epoch: 0,

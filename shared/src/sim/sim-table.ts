@@ -39,6 +39,12 @@ const COLUMNS: readonly Column[] = [
   { head: 'open', width: 4, cell: (c) => String(c.openTasks) },
   { head: 'makespan', width: 8, cell: (c) => fixed(c.makespanRatio, 2) },
   { head: 'mk/ideal', width: 8, cell: (c) => fixed(c.workRatio, 2) },
+  {
+    head: 'spread',
+    width: 6,
+    cell: (c) => (c.speedSpread === undefined ? '-' : `${c.speedSpread}x`),
+  },
+  { head: 'place', width: 5, cell: (c) => fixed(c.placementRatio, 2) },
   { head: 'lies', width: 5, cell: (c) => String(c.liesTold) },
   { head: 'caught', width: 6, cell: (c) => String(c.liesCaught) },
   { head: 'kept', width: 5, cell: (c) => String(c.liesKept) },
@@ -64,7 +70,10 @@ export const MECHANISM_NOTE =
   'throughput of all donors, saboteurs included, always online). mk/ideal = virtual makespan / the ideal for ' +
   'the results received (replicas and audits included) on donors that never pause, each from one link latency ' +
   'after it joined to its departure, results one latency from the submitter: what is left is idle slots ' +
-  '(latency not hidden, queued leases, the tail, churn). window: lease = leases per donor sized by leaseWindow ' +
+  '(latency not hidden, queued leases, the tail, churn). spread = slowest / fastest donor task time, ' +
+  'log-uniform (-: uniform 0.5-2x); place = virtual makespan / (compute of every result received, in ' +
+  "speed-1 ms, / the donors' summed speed): placement efficiency, 1 = every slot busy to the end. " +
+  'window: lease = leases per donor sized by leaseWindow ' +
   'from its measured round trip and compute time (win = mean at the end), fixed = one per slot (at most 4).';
 
 /** The closing line: every case with all its figures. */

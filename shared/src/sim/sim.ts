@@ -39,6 +39,8 @@ export interface SimOptions {
   readonly taskMs?: number;
   /** Range of a donor's one-way link latency, ms. Default 10–150. */
   readonly latencyMs?: readonly [number, number];
+  /** Slowest ÷ fastest donor's task time, log-uniform (see `DonorsOptions`). Default: uniform 0.5–2. */
+  readonly speedSpread?: number;
   /** Donors come and go (spells of `onlineMs` / `offlineMs`). Default true; false: each stays from its join to the end. */
   readonly churn?: boolean;
   /** How many leases a donor holds in flight (see `WindowMode`). Default 'lease'. */
@@ -91,6 +93,8 @@ export interface SimResult {
   readonly strategy: StrategyName;
   readonly taskMs: number;
   readonly latencyMs: readonly [number, number];
+  /** Undefined: today's uniform 0.5–2 draw. */
+  readonly speedSpread: number | undefined;
   readonly churn: boolean;
   readonly window: WindowMode;
   readonly s: number;
@@ -114,6 +118,13 @@ export interface SimResult {
    * the tail, work lost to churn.
    */
   readonly workRatio: number;
+  /**
+   * Placement efficiency: virtual makespan / (compute time of every result
+   * received, in speed-1 ms, ÷ the donors' summed speed in speed-1 slots).
+   * With no saboteurs and no churn only placement and the tail count; 1 is
+   * every slot busy from the start to the end.
+   */
+  readonly placementRatio: number;
   /** Virtual makespan, ms. */
   readonly makespanMs: number;
   /** Mean window (leases offered) of the donors online at the end. */
@@ -197,7 +208,11 @@ export function runSimulation(o: SimOptions): SimResult {
     anchor: o.anchor ?? false,
     taskMs,
     latencyMs,
+    ...(o.speedSpread !== undefined ? { speedSpread: o.speedSpread } : {}),
   });
+  /** The donors' summed speed, speed-1 slots; and the compute received, speed-1 ms. */
+  const summedSpeed = donors.reduce((n, d) => n + d.slots / d.speed, 0);
+  let workMs = 0;
   const byId = new Map(donors.map((d) => [d.id, d]));
   const cartel = createCartel();
   const ledger = createLieLedger();
@@ -276,6 +291,7 @@ export function runSimulation(o: SimOptions): SimResult {
         if (!d.cancelled.delete(a.leaseId)) {
           const outputs = respond(d, a);
           queue.push(now + d.latency, () => {
+            workMs += ms / d.speed;
             apply(engine.reported(a.leaseId, outputs, ms));
             if (d.epoch !== epoch) return;
             d.taskMs = d.taskMs === undefined ? ms : d.taskMs + EWMA * (ms - d.taskMs);
@@ -291,6 +307,7 @@ export function runSimulation(o: SimOptions): SimResult {
   const info = (d: SimDonor): DonorInfo & { anchor?: boolean } => ({
     id: d.id,
     capabilities: { ...d.caps, maxConcurrency: d.window },
+    runs: d.slots,
     ...(d.anchor ? { anchor: true } : {}),
   });
   let windowOffers = 0;
@@ -430,6 +447,7 @@ export function runSimulation(o: SimOptions): SimResult {
     strategy: name,
     taskMs,
     latencyMs: [latencyMs[0], latencyMs[1]],
+    speedSpread: o.speedSpread,
     churn,
     window: mode,
     s,
@@ -446,6 +464,7 @@ export function runSimulation(o: SimOptions): SimResult {
     // A stalled run ended at its last result, not after the wait that showed the stall.
     makespanRatio: makespan / (o.tasks / throughput),
     workRatio: makespan / ideal,
+    placementRatio: workMs > 0 ? makespan / (workMs / summedSpeed) : 0,
     makespanMs: makespan,
     meanWindow: online.length > 0 ? online.reduce((n, d) => n + d.window, 0) / online.length : 0,
     windowOffers,
