@@ -86,6 +86,8 @@ export async function connectGrid(o: ConnectGridOptions): Promise<GridClient> {
     iceServers,
     now,
     timers,
+    // Our descriptions signed with our identity key; peers' checked against theirs.
+    auth: { identity, subtle },
   });
   try {
     await new Promise<void>((resolve, reject) => {

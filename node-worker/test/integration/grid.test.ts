@@ -120,7 +120,9 @@ describe('a grid with a saboteur', () => {
   }, 30_000);
 
   it('rejects its results, excludes it, and still matches the reference', async () => {
-    const wl = createMnistJob({ batchSize: 10, limit: 600 });
+    // 100 tasks: enough that the liar, however slow this box makes it, reports mid-job
+    // (placement weighs donors by measured speed, and a result after the end is moot).
+    const wl = createMnistJob({ batchSize: 10, limit: 1000 });
     const reference = await wl.reference(executor, { backend: 'cpu' });
     // With only two honest newcomers no vote is credible enough to exclude
     // anyone; the submitter's own executor as an anchor settles the disputes,
@@ -132,6 +134,7 @@ describe('a grid with a saboteur', () => {
     expect(out.state).toBe('completed');
     expect(mismatches(out.results, reference)).toEqual([]);
     const liarStats = out.progress.donors.find((d) => d.id === liar);
+    expect(liarStats?.reported).toBeGreaterThan(0);
     expect(liarStats?.excluded).toBe(true);
     expect(out.progress.excluded.find((x) => x.donor === liar)?.reason).toMatch(/anchor/);
     expect(reputation.get(liar!).excluded).toBe(true);

@@ -5,6 +5,7 @@
  */
 import type { Backend } from '../contracts.ts';
 import type { Tensor, TensorMap } from '../tensor.ts';
+import type { FeedRef } from './feed-refs.ts';
 import { decodeFrame, encodeFrameParts, type FrameParts, joinFrameParts } from './frame-codec.ts';
 import {
   PEER_MESSAGE_LIMITS as L,
@@ -47,7 +48,17 @@ function headerOf(msg: PeerMessage, tensors: Tensor[]): unknown {
   // put them on the wire, where they would tell kinds of lease apart.
   switch (msg.type) {
     case 'assign': {
-      const { leaseId, jobId, modelHash, modelBytes, feeds, deadlineMs, backend, outputs } = msg;
+      const {
+        leaseId,
+        jobId,
+        modelHash,
+        modelBytes,
+        feeds,
+        feedRefs,
+        deadlineMs,
+        backend,
+        outputs,
+      } = msg;
       return {
         type: msg.type,
         leaseId,
@@ -55,6 +66,7 @@ function headerOf(msg: PeerMessage, tensors: Tensor[]): unknown {
         modelHash,
         modelBytes,
         feeds: refs(feeds),
+        ...(feedRefs ? { feedRefs } : {}),
         deadlineMs,
         ...(backend ? { backend } : {}),
         ...(outputs ? { outputs } : {}),
@@ -168,6 +180,8 @@ export function parsePeerMessage(
       // An older peer's `taskId` is ignored: only declared fields are copied.
       if (!id(h.leaseId) || !id(h.jobId) || !hash(h.modelHash)) return null;
       if (!size(h.modelBytes) || !positive(h.deadlineMs)) return null;
+      const feedRefs = h.feedRefs === undefined ? undefined : feedRefMap(h.feedRefs, feeds);
+      if (feedRefs === null) return null;
       return {
         type: 'assign',
         leaseId: h.leaseId,
@@ -175,6 +189,7 @@ export function parsePeerMessage(
         modelHash: h.modelHash,
         modelBytes: h.modelBytes,
         feeds,
+        ...(feedRefs ? { feedRefs } : {}),
         deadlineMs: h.deadlineMs,
         ...(backend ? { backend } : {}),
         ...(outputs ? { outputs } : {}),
@@ -283,6 +298,23 @@ function positive(x: unknown): x is number {
 }
 function nonNegative(x: unknown): x is number {
   return typeof x === 'number' && Number.isFinite(x) && x >= 0;
+}
+/** `{name: {hash, bytes}}`, its names apart from the inline feeds', all feeds within the tensor limit. */
+function feedRefMap(x: unknown, feeds: TensorMap): Record<string, FeedRef> | null {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return null;
+  const entries = Object.entries(x);
+  if (entries.length === 0 || entries.length + Object.keys(feeds).length > L.maxTensors)
+    return null;
+  const out: Record<string, FeedRef> = Object.create(null);
+  for (const [name, ref] of entries) {
+    if (name.length === 0 || name.length > L.maxNameLength || Object.hasOwn(feeds, name))
+      return null;
+    if (typeof ref !== 'object' || ref === null) return null;
+    const r = ref as Record<string, unknown>;
+    if (!hash(r.hash) || !size(r.bytes)) return null;
+    out[name] = { hash: r.hash, bytes: r.bytes };
+  }
+  return { ...out };
 }
 function backendOf(x: unknown): Backend | null {
   return BACKENDS.find((b) => b === x) ?? null;

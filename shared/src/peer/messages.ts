@@ -6,6 +6,7 @@
 import type { Backend } from '../contracts.ts';
 import type { WireError } from '../errors.ts';
 import type { TensorMap } from '../tensor.ts';
+import type { FeedRef } from './feed-refs.ts';
 
 /** Load a peer reports in heartbeats: tasks running, queued, and its capacity. */
 export interface PeerLoad {
@@ -34,6 +35,12 @@ export interface AssignMessage {
   readonly modelHash: string;
   readonly modelBytes: number;
   readonly feeds: TensorMap;
+  /**
+   * Feeds the job shares between tasks, by the hash of their canonical bytes
+   * (protocol 3, `feed-refs.ts`): the donor fetches each once, as it fetches
+   * models, and keeps it for later leases. Names apart from `feeds`'.
+   */
+  readonly feedRefs?: Readonly<Record<string, FeedRef>>;
   /** Time budget from receipt, ms (relative: peers' clocks differ). */
   readonly deadlineMs: number;
   readonly backend?: Backend;
@@ -162,7 +169,8 @@ export interface PongMessage {
 /**
  * Sent once on every new link, before anything else: the protocol version
  * this peer speaks. A peer that never sent one speaks version 1. Version 2
- * adds `batch` frames and results without `digest`. Older peers ignore it
+ * adds `batch` frames and results without `digest`; version 3 `feedRefs`
+ * in assigns. Older peers ignore it
  * (an unknown type), and are sent nothing they would not understand.
  */
 export interface HelloMessage {
@@ -171,7 +179,7 @@ export interface HelloMessage {
 }
 
 /** The protocol version this code speaks (see `HelloMessage`). */
-export const PEER_PROTOCOL = 2;
+export const PEER_PROTOCOL = 3;
 
 export type TaskMessage =
   | AssignMessage

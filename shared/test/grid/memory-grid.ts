@@ -33,6 +33,12 @@ export interface MemoryGridEnv {
 /** `join` adds a grid peer; `close` closes every link made so far. */
 export function createMemoryGrid(env: MemoryGridEnv) {
   const pools = new Map<string, { pool: PeerPool; add(l: PeerLink): void }>();
+  /** Peer protocol a peer's links speak (an older peer's), by id; default the current one. */
+  const protocols = new Map<string, number>();
+  const protocolOf = (id: string) => {
+    const p = protocols.get(id);
+    return p === undefined ? {} : { protocol: p };
+  };
   const infos = new Map<string, PeerInfo>();
   const presenceHandlers = new Set<{ event: string; h: (x: never) => void }>();
   const emit = (event: string, x: unknown) => {
@@ -67,8 +73,20 @@ export function createMemoryGrid(env: MemoryGridEnv) {
         const other = pools.get(id);
         if (!other) throw new PeerGridError('connect-failed', `${id} is not there`);
         const [a, b] = createMemoryPeerPair();
-        const la = createPeerLink({ peer: a, remoteId: id, now: env.now, timers: env.timers });
-        const lb = createPeerLink({ peer: b, remoteId: selfId, now: env.now, timers: env.timers });
+        const la = createPeerLink({
+          peer: a,
+          remoteId: id,
+          now: env.now,
+          timers: env.timers,
+          ...protocolOf(selfId),
+        });
+        const lb = createPeerLink({
+          peer: b,
+          remoteId: selfId,
+          now: env.now,
+          timers: env.timers,
+          ...protocolOf(id),
+        });
         add(la);
         other.add(lb);
         return la;
@@ -87,7 +105,12 @@ export function createMemoryGrid(env: MemoryGridEnv) {
     return pool;
   }
 
-  function join(id: string, capabilities: Capabilities): GridPeer {
+  function join(
+    id: string,
+    capabilities: Capabilities,
+    o: { readonly protocol?: number } = {},
+  ): GridPeer {
+    if (o.protocol !== undefined) protocols.set(id, o.protocol);
     const presence: GridPresence = {
       selfId: id,
       peers: () => new Map([...infos].filter(([k]) => k !== id)),

@@ -7,6 +7,7 @@ import {
   encodeFrame,
   joinFrameParts,
   PEER_MESSAGE_LIMITS,
+  PEER_PROTOCOL,
   type PeerMessage,
   singleChunk,
   tensorFrom,
@@ -30,11 +31,11 @@ async function hellos(vt: ReturnType<typeof createVirtualTime>) {
   return [a, b] as const;
 }
 
-describe('batch frames between version 2 peers', () => {
+describe('batch frames between peers of version 2 and later', () => {
   it('sends what one task sends as one frame, in order, big messages in between in their place', async () => {
     const vt = createVirtualTime();
     const [a, b] = await hellos(vt);
-    expect(a.remoteProtocol).toBe(2);
+    expect(a.remoteProtocol).toBe(PEER_PROTOCOL);
     const got: string[] = [];
     b.onMessage((m) => got.push(label(m)));
     const sent: PeerMessage[] = [];
@@ -75,7 +76,7 @@ describe('mixed versions', () => {
     const [a, b] = linkPair(vt, {}, { protocol: 1 });
     await flush();
     expect(a.remoteProtocol).toBe(1);
-    expect(b.remoteProtocol).toBe(2); // it heard our hello, and speaks 1 all the same
+    expect(b.remoteProtocol).toBe(PEER_PROTOCOL); // it heard our hello, and speaks 1 all the same
     const got: string[] = [];
     b.onMessage((m) => got.push(label(m)));
     const back: string[] = [];
