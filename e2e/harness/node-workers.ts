@@ -18,6 +18,8 @@ export interface NodeWorkerOptions {
   readonly backend?: 'cpu' | 'wasm';
   /** Returns wrong outputs (the worker's test-only switch). Default false. */
   readonly sabotage?: boolean;
+  /** `--ice-relay`: links through the grid's TURN server only. Default false. */
+  readonly iceRelay?: boolean;
   readonly name?: string;
 }
 
@@ -57,6 +59,7 @@ export async function startNodeWorker(o: NodeWorkerOptions): Promise<NodeWorker>
     '--drain-s',
     '0',
     ...(o.sabotage ? ['--test-only-sabotage'] : []),
+    ...(o.iceRelay ? ['--ice-relay'] : []),
   ];
   const child = spawnChild(o.name ?? 'node-worker', process.execPath, args, {
     env: o.sabotage ? { PEERGRID_TEST_SABOTAGE: '1' } : {},

@@ -21,6 +21,14 @@ export interface Capabilities {
   readonly memoryMB: number;
   /** Tasks this peer runs at once. 0 = not donating (a pure submitter). */
   readonly maxConcurrency: number;
+  /**
+   * Measured speed per backend: tasks per second per slot on a self-test
+   * model (`peergrid-worker doctor`'s benchmark, or the donor's own first
+   * tasks). A claim: a submitter uses it only to rank the donor until it has
+   * timed the donor's results on the job's own model, and never to choose
+   * which tasks it gets (see `shared/src/job/speed-book.ts`). Absent: unknown.
+   */
+  readonly speed?: Readonly<Partial<Record<Backend, number>>>;
 }
 
 /**
@@ -81,6 +89,7 @@ export const EXEC_ERROR_CODES = [
   'too-large', // model/input/output over a named limit
   'timeout', // past timeoutMs: the worker was killed
   'backend-unavailable',
+  'device-lost', // the GPU device was lost mid-run (driver reset, device destroyed): retry elsewhere
   'internal',
 ] as const;
 export type ExecErrorCode = (typeof EXEC_ERROR_CODES)[number];

@@ -1,6 +1,6 @@
 /**
  * Flags `peergrid run` and `peergrid-worker` share: `--signal`, `--grid`,
- * `--token`, `--webrtc`, `--help`, and the parse step around node:util's
+ * `--token`, `--webrtc`, `--ice-relay`, `--help`, and the parse step around node:util's
  * parseArgs (strict: unknown flags are errors).
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
@@ -14,6 +14,7 @@ const GRID_FLAGS = {
   grid: { type: 'string', default: 'default' },
   token: { type: 'string' },
   webrtc: { type: 'string' },
+  'ice-relay': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -31,19 +32,30 @@ export type ParsedFlags =
       readonly signal: string;
       /** `--webrtc` (undefined: the default library; null: not a known one). */
       readonly webrtc: NodeWrtcKind | undefined | null;
+      /** `--ice-relay`: links through the grid's TURN server only. */
+      readonly iceRelay: boolean;
+      /** Arguments that are not flags (only with `allowPositionals`). */
+      readonly positionals: readonly string[];
     };
 
-/** Parses `argv` with the grid flags plus `options`; help and parse errors come back as kinds. */
+/**
+ * Parses `argv` with the grid flags plus `options`; help and parse errors
+ * come back as kinds. Arguments that are not flags are errors unless
+ * `allowPositionals` (default false).
+ */
 export function parseGridFlags(
   argv: readonly string[],
   options: NonNullable<ParseArgsConfig['options']>,
+  allowPositionals = false,
 ): ParsedFlags {
   let values: FlagValues;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: [...argv],
       options: { ...GRID_FLAGS, ...options },
       strict: true,
+      allowPositionals,
     }));
   } catch (err) {
     return { kind: 'error', message: (err as Error).message };
@@ -60,5 +72,6 @@ export function parseGridFlags(
   }
   const webrtcText = str('webrtc');
   const webrtc = webrtcText === undefined ? undefined : parseNodeWrtcKind(webrtcText);
-  return { kind: 'ok', values, str, strs, signal, webrtc };
+  const iceRelay = values['ice-relay'] === true;
+  return { kind: 'ok', values, str, strs, signal, webrtc, iceRelay, positionals };
 }

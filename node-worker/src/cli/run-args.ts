@@ -6,6 +6,7 @@ import {
   DEFAULT_POLICY,
   isPeerId,
   type Policy,
+  parseCompareRule,
   TRUST_AFTER,
 } from '@peergrid/shared';
 import { type ConstFlag, parseConstFlag } from '../inputs/const-feed.ts';
@@ -19,6 +20,8 @@ export interface RunOptions {
   readonly signal: string;
   readonly grid: string;
   readonly token?: string;
+  /** `peergrid run job.json`: a job manifest (models, task graph, policy); excludes --model and --workload. */
+  readonly manifest?: string;
   readonly model?: string;
   readonly inputs?: string;
   readonly inputName?: string;
@@ -35,6 +38,8 @@ export interface RunOptions {
   readonly out?: string;
   readonly state: string;
   readonly webrtc?: NodeWrtcKind;
+  /** `--ice-relay`: relay-only ICE through the grid's TURN server. Default off. */
+  readonly iceRelay?: boolean;
   /**
    * Run the CLI's own onnxruntime-node executor (the one `--check` uses) as
    * an anchor of the job: its results are right by construction. Default true.
@@ -42,10 +47,16 @@ export interface RunOptions {
   readonly localAnchor: boolean;
 }
 
-export const RUN_USAGE = `peergrid run --signal URL (--model m.onnx (--inputs PATH | --input NAME=PATH …) | --workload NAME) [options]
+export const RUN_USAGE = `peergrid run --signal URL (JOB.json | --model m.onnx (--inputs PATH | --input NAME=PATH …) | --workload NAME) [options]
 
 Submits a job to the grid, verifies the results by replication, and prints a
 summary. Job state is kept on disk: rerunning the same command resumes it.
+
+  JOB.json                a job manifest: models by path, tasks with feeds from
+                          files, constants or other tasks' outputs, fan-out and
+                          fan-in, policy (see docs/MANIFEST.md). Checked whole
+                          before anything is sent; policy flags given here
+                          override the manifest's
 
   --signal URL            signaling server (ws:// or wss://)                 required
   --grid NAME             grid to use                                        default: default
@@ -68,7 +79,8 @@ summary. Job state is kept on disk: rerunning the same command resumes it.
   --workload NAME         bundled job: ${WORKLOADS.join(' | ')}
   --preset P              matmul task size: ${Object.keys(MATMUL_PRESETS).join(' | ')}   default: ms2
   --tasks N               matmul tasks                                       default: 100
-  --check                 compare the results with a local reference run (workloads)
+  --check                 compare the results with a local reference run
+                          (workloads and manifests)
   --replicas N            replicas per task                                  default: ${DEFAULT_POLICY.replicas}
   --quorum N              matching results needed                            default: ${DEFAULT_POLICY.quorum}
   --max-replicas N        results a disputed or uncertain task may grow to   default: ${DEFAULT_POLICY.maxReplicas}
@@ -85,9 +97,15 @@ summary. Job state is kept on disk: rerunning the same command resumes it.
                           anchor                                             default: it runs
   --compare RULE          exact | tolerance:ABS[,REL] | argmax[:AXIS]        default: exact
   --deadline-s N          a task not reported by then is re-issued           default: ${DEFAULT_POLICY.taskDeadlineMs / 1000}
-  --out FILE              write the results and the summary as JSON
+  --out PATH              results.npz: an .npz archive, one TASK/OUTPUT.npy entry
+                          per task and output, written as tasks verify (under
+                          4 GiB and 65,535 entries); DIR/: a folder of
+                          DIR/TASK/OUTPUT.npy files,
+                          written as tasks verify; results.json: the results
+                          and the summary as JSON, written at the end (small jobs)
   --state DIR             job state (resume), reputation, identity           default: ~/.local/state/peergrid
   --webrtc ndc|wrtc       native WebRTC implementation                       default: ndc
+  --ice-relay             links through the grid's TURN server only (relay-only ICE)
   -h, --help              this help
 
 Every task's feeds and the constants are checked against the model's
@@ -113,51 +131,63 @@ export type Parsed<T> =
   | { readonly kind: 'error'; readonly message: string }
   | { readonly kind: 'ok'; readonly options: T };
 
-export function parseCompare(raw: string): CompareRule | null {
-  if (raw === 'exact') return { kind: 'exact' };
-  const tol = /^tolerance:([^,]+)(?:,(.+))?$/.exec(raw);
-  if (tol) {
-    const abs = Number(tol[1]);
-    const rel = tol[2] === undefined ? abs : Number(tol[2]);
-    return abs >= 0 && rel >= 0 ? { kind: 'tolerance', abs, rel } : null;
-  }
-  const am = /^argmax(?::(-?\d+))?$/.exec(raw);
-  if (am) return { kind: 'argmax', axis: am[1] === undefined ? -1 : Number(am[1]) };
-  return null;
-}
+/** `--compare`: the manifest's `compare` text form, one parser (shared's `parseCompareRule`). */
+export const parseCompare: (raw: string) => CompareRule | null = parseCompareRule;
 
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'peergrid');
 }
 
 export function parseRunArgs(argv: readonly string[]): Parsed<RunOptions> {
-  const parsed = parseGridFlags(argv, {
-    model: { type: 'string' },
-    inputs: { type: 'string' },
-    'input-name': { type: 'string' },
-    input: { type: 'string', multiple: true },
-    const: { type: 'string', multiple: true },
-    batch: { type: 'string' },
-    workload: { type: 'string' },
-    preset: { type: 'string' },
-    tasks: { type: 'string' },
-    check: { type: 'boolean', default: false },
-    replicas: { type: 'string' },
-    quorum: { type: 'string' },
-    compare: { type: 'string' },
-    'deadline-s': { type: 'string' },
-    out: { type: 'string' },
-    state: { type: 'string' },
-    'max-replicas': { type: 'string' },
-    'target-error': { type: 'string' },
-    'audit-rate': { type: 'string' },
-    'anchor-share': { type: 'string' },
-    'trusted-donor': { type: 'string', multiple: true },
-    'no-local-anchor': { type: 'boolean', default: false },
-  });
+  const parsed = parseGridFlags(
+    argv,
+    {
+      manifest: { type: 'string' },
+      model: { type: 'string' },
+      inputs: { type: 'string' },
+      'input-name': { type: 'string' },
+      input: { type: 'string', multiple: true },
+      const: { type: 'string', multiple: true },
+      batch: { type: 'string' },
+      workload: { type: 'string' },
+      preset: { type: 'string' },
+      tasks: { type: 'string' },
+      check: { type: 'boolean', default: false },
+      replicas: { type: 'string' },
+      quorum: { type: 'string' },
+      compare: { type: 'string' },
+      'deadline-s': { type: 'string' },
+      out: { type: 'string' },
+      state: { type: 'string' },
+      'max-replicas': { type: 'string' },
+      'target-error': { type: 'string' },
+      'audit-rate': { type: 'string' },
+      'anchor-share': { type: 'string' },
+      'trusted-donor': { type: 'string', multiple: true },
+      'no-local-anchor': { type: 'boolean', default: false },
+    },
+    true,
+  );
   if (parsed.kind !== 'ok') return parsed;
-  const { values, str, strs, signal, webrtc } = parsed;
+  const { values, str, strs, signal, webrtc, iceRelay, positionals } = parsed;
   const err = (message: string) => ({ kind: 'error' as const, message });
+  if (positionals.length > 1 || (positionals.length === 1 && str('manifest') !== undefined)) {
+    return err(
+      `give one job manifest, got ${[...positionals, str('manifest') ?? []].flat().join(', ')}`,
+    );
+  }
+  const manifest = positionals[0] ?? str('manifest');
+  if (manifest !== undefined) {
+    const other = ['model', 'workload', 'inputs', 'input-name', 'batch', 'preset', 'tasks'].find(
+      (k) => str(k) !== undefined,
+    );
+    const many = ['input', 'const'].find((k) => strs(k).length > 0);
+    if (other ?? many) {
+      return err(
+        `--${other ?? many} does not go with a job manifest: the manifest names its own models and feeds`,
+      );
+    }
+  }
   const int = (k: string, min: number): number | undefined | null => {
     const s = str(k);
     if (s === undefined) return undefined;
@@ -179,8 +209,10 @@ export function parseRunArgs(argv: readonly string[]): Parsed<RunOptions> {
   if (workload && (named.length > 0 || consts.length > 0)) {
     return err('--input and --const go with --model, not --workload');
   }
-  if (!workload && (!model || (!inputs && named.length === 0))) {
-    return err('give --model with --inputs PATH or --input NAME=PATH, or --workload');
+  if (!manifest && !workload && (!model || (!inputs && named.length === 0))) {
+    return err(
+      'give a job manifest (JOB.json), --model with --inputs PATH or --input NAME=PATH, or --workload',
+    );
   }
   if (inputs && named.length > 0) return err('--inputs and --input exclude each other');
   if (named.length > 0 && str('input-name') !== undefined) {
@@ -258,6 +290,7 @@ export function parseRunArgs(argv: readonly string[]): Parsed<RunOptions> {
       signal,
       grid: str('grid') ?? 'default',
       ...opt('token', str('token')),
+      ...opt('manifest', manifest),
       ...opt('model', model),
       ...opt('inputs', inputs),
       ...opt('inputName', str('input-name')),
@@ -272,6 +305,7 @@ export function parseRunArgs(argv: readonly string[]): Parsed<RunOptions> {
       ...opt('out', str('out')),
       state: str('state') ?? defaultStateDir(),
       ...opt('webrtc', webrtc),
+      ...(iceRelay ? { iceRelay } : {}),
       localAnchor: values['no-local-anchor'] !== true,
     },
   };

@@ -4,7 +4,7 @@
  * by hash, and on SIGINT/SIGTERM drains and exits explicitly (WebRTC threads
  * would otherwise keep the process alive).
  */
-import { availableParallelism, freemem } from 'node:os';
+import { availableParallelism, freemem, loadavg } from 'node:os';
 import type {
   Backend,
   Capabilities,
@@ -23,11 +23,16 @@ import { measureModelCache } from './metrics-model-cache.ts';
 import { type MetricsServer, startMetricsServer } from './metrics-server.ts';
 import { connectNodeGridPeer } from './node-grid-peer.ts';
 import { loadOrCreateIdentity } from './node-identity.ts';
+import { createPauseRules, PAUSE_CHECK_MS } from './pause-rules.ts';
+import { treeCpuMs } from './proc-cpu.ts';
+import { createSpeedMeter } from './speed-meter.ts';
 import { createSabotagingExecutor, type TestSabotage } from './test-sabotage.ts';
 import { parseWorkerArgs, WORKER_USAGE, type WorkerOptions } from './worker-args.ts';
 
 /** Period of the status line on stderr, ms. */
 const STATUS_EVERY_MS = 10_000;
+/** Least time between two announcements of a new measured speed, ms. */
+const SPEED_TELL_MS = 5_000;
 
 const log = (line: string) => process.stderr.write(`[peergrid-worker] ${line}\n`);
 
@@ -77,6 +82,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     backend: o.backend,
     concurrency,
     maxModelBytes: o.maxModelMB * 1024 * 1024,
+    onBackendFailed: (b, reason) =>
+      log(`${b} failed (${reason}): its tasks go back to their submitters; running on the CPU now`),
   });
   const detected = await base.backends();
   let backends: readonly Backend[] = detected;
@@ -107,10 +114,15 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       })
     : undefined;
   let metrics: WorkerMetrics | undefined;
+  const meter = createSpeedMeter();
+  /** Re-advertises the capabilities with the measured speed (set once joined). */
+  let advertise = () => {};
   const executor = observing(lying ?? base, {
     result(r) {
       stats.ok++;
       metrics?.ran(r.backend, r.computeMs);
+      meter.ran(r.backend, r.computeMs);
+      advertise();
     },
     error(code) {
       stats.failed++;
@@ -133,6 +145,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     metrics = createWorkerMetrics(
       {
         load: () => donorNode?.load(),
+        status: () => donorNode?.agent.status(),
         links: () => links(),
         modelCache: () => measureModelCache(o.cache),
       },
@@ -156,6 +169,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     capabilities,
     cache,
     ...(o.webrtc ? { webrtc: o.webrtc } : {}),
+    ...(o.iceRelay ? { iceTransportPolicy: 'relay' as const } : {}),
     blobOptions: { maxBlobBytes: o.maxModelMB * 1024 * 1024 },
   });
   const donor = createDonorNode({
@@ -163,26 +177,63 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     executor,
     sha256: nodeSha256,
     timers: nodeTimers,
+    now: () => performance.now(),
+    cpuShare: o.cpuShare,
     maxModelBytes: o.maxModelMB * 1024 * 1024,
     meshSize: o.mesh,
     ...(o.maxQueued !== undefined ? { maxQueued: o.maxQueued } : {}),
   });
   donorNode = donor;
   links = () => peer.pool.links().length;
+  // The speed of its own recent tasks, a claim submitters use until they have timed it;
+  // told at most every SPEED_TELL_MS, and when it moved by a quarter.
+  let toldAt = Number.NEGATIVE_INFINITY;
+  advertise = () => {
+    if (performance.now() - toldAt < SPEED_TELL_MS) return;
+    const speed = meter.takeChanged();
+    if (!speed) return;
+    toldAt = performance.now();
+    peer.signaling.updateCapabilities({ ...capabilities, speed });
+  };
   if (metrics) {
     const m = metrics;
     donor.onCredit((c) => m.credited(c));
   }
   log(
-    `joined grid '${o.grid}' as ${identity.id} (${backends.join(', ')}, concurrency ${concurrency})` +
+    `joined grid '${o.grid}' as ${identity.id} (${backends.join(', ')}, concurrency ${concurrency}` +
+      (o.cpuShare < 1 ? `, cpu share ${Math.round(o.cpuShare * 100)} %` : '') +
+      ')' +
       (sabotage ? ` — ${sabotageNote(sabotage)}` : ''),
   );
+  const rules =
+    o.schedule || o.pauseAboveLoad !== undefined
+      ? createPauseRules({
+          agent: donor.agent,
+          ...(o.schedule ? { schedule: o.schedule } : {}),
+          ...(o.pauseAboveLoad !== undefined ? { pauseAboveLoad: o.pauseAboveLoad } : {}),
+          handBackRunning: o.onPause === 'hand-back',
+          loadAvg1: () => loadavg()[0] ?? 0,
+          ownCpuMs: () => treeCpuMs(),
+          now: () => performance.now(),
+          date: () => new Date(),
+          onChange: (why) =>
+            log(why === null ? 'resumed' : `paused: ${why}; queued tasks handed back`),
+        })
+      : undefined;
+  rules?.check();
+  const ruleTimer = rules ? setInterval(() => rules.check(), PAUSE_CHECK_MS) : undefined;
+  ruleTimer?.unref();
   peer.signaling.on('reconnecting', (e) => log(`signaling lost; reconnecting in ${e.delayMs} ms`));
   peer.signaling.on('closed', (e) => log(`signaling closed: ${e.code}: ${e.message}`));
   const status = setInterval(() => {
     const l = donor.load();
+    const st = donor.agent.status();
+    const share =
+      st.cpuShare < 1
+        ? `, cpu ${Math.round(st.measuredShare * 100)} % of ${Math.round(st.cpuShare * 100)} %`
+        : '';
     log(
-      `tasks done ${stats.ok}, failed ${stats.failed}, running ${l.running}, queued ${l.queued}, peers ${peer.pool.links().length}; ${creditLine(donor.credit())}` +
+      `tasks done ${stats.ok}, failed ${stats.failed}, running ${l.running}, queued ${l.queued}, peers ${peer.pool.links().length}${share}${st.paused ? `, paused (${st.pauseReason ?? ''})` : ''}; ${creditLine(donor.credit())}` +
         (lying ? `; ${lying.lies()} lies` : ''),
     );
   }, STATUS_EVERY_MS);
@@ -195,6 +246,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       process.exit(130);
     }
     stopping = true;
+    if (ruleTimer) clearInterval(ruleTimer);
     log(
       `${sig}: no new tasks; finishing ${donor.load().running} running (up to ${o.drainSeconds} s)`,
     );

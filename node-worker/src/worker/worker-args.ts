@@ -5,6 +5,7 @@ import type { Backend } from '@peergrid/shared';
 import { parseGridFlags } from '../cli/grid-flags.ts';
 import { NODE_BACKENDS } from '../exec/detect-backends.ts';
 import type { NodeWrtcKind } from '../transport/node-wrtc.ts';
+import { parseSchedule, type Schedule } from './schedule.ts';
 import {
   BETRAY_AFTER,
   parseSabotageStrategy,
@@ -28,6 +29,8 @@ export interface WorkerOptions {
   /** Largest model accepted, MiB. Default 256. */
   readonly maxModelMB: number;
   readonly webrtc?: NodeWrtcKind;
+  /** `--ice-relay`: relay-only ICE through the grid's TURN server. Default off. */
+  readonly iceRelay?: boolean;
   /** Identity file. Default $PEERGRID_IDENTITY, else <cache>/identity.json. */
   readonly identity: string;
   /** Seconds to let running tasks finish on SIGINT/SIGTERM. Default 30. */
@@ -36,6 +39,14 @@ export interface WorkerOptions {
   readonly metricsPort?: number;
   /** Address the metrics server binds. Default 0.0.0.0 (scraped from other machines). */
   readonly metricsHost: string;
+  /** Share of each slot's time spent running, 0.01–1 (`--cpu-share` is in percent). Default 1. */
+  readonly cpuShare: number;
+  /** Pause while other programs keep the 1-minute load average above this. Default: never. */
+  readonly pauseAboveLoad?: number;
+  /** Donate only inside these local-time windows. Default: always. */
+  readonly schedule?: Schedule;
+  /** On a pause, running tasks finish (default) or are handed back at once. */
+  readonly onPause: 'finish' | 'hand-back';
   /** TESTS ONLY: wrong outputs (see test-sabotage.ts). Needs PEERGRID_TEST_SABOTAGE=1 as well. Default off. */
   readonly testOnlySabotage?: TestSabotage;
 }
@@ -55,11 +66,26 @@ Joins a PeerGrid grid as a headless donor and runs ONNX tasks for submitters.
   --mesh N              other donors to link to (model swarm)         default: 3
   --max-queued N        tasks queued beyond the running ones          default: 64 × concurrency
   --webrtc ndc|wrtc     native WebRTC (node-datachannel, @roamhq/wrtc) default: ndc
+  --ice-relay           links through the grid's TURN server only (relay-only ICE)
   --identity FILE       Ed25519 key pair (created if missing)         default: $PEERGRID_IDENTITY or <cache>/identity.json
   --drain-s N           on SIGINT/SIGTERM, seconds to finish tasks    default: 30
   --metrics-port P      serve Prometheus metrics at :P/metrics (0: any free port)  default: off
   --metrics-host H      address the metrics server binds              default: 0.0.0.0
+  --cpu-share N         use at most N % of each slot's time (1-100): after a task
+                        of t s a slot rests t·(100-N)/N s             default: 100
+  --pause-above-load X  pause while other programs keep the 1-minute load
+                        average above X (this worker's own part is left out);
+                        resume below 3/4 of X                         default: never
+  --schedule W[,W…]     donate only inside these local-time windows,
+                        W = HH:MM-HH:MM (22:00-07:00 runs past midnight)
+                                                                      default: always
+  --on-pause P          finish | hand-back: on a pause, running tasks finish, or
+                        go back to their submitters at once (error 'paused');
+                        queued ones always go back at once           default: finish
   -h, --help            this help
+
+Tasks handed back as 'paused' are re-issued by their submitters without
+charging the task or this worker's reputation.
 
 On SIGINT/SIGTERM the worker stops taking tasks, hands back queued ones
 (error 'shutting-down'), lets running ones finish, then leaves and exits.`;
@@ -101,11 +127,15 @@ export function parseWorkerArgs(
     'drain-s': { type: 'string', default: '30' },
     'metrics-port': { type: 'string' },
     'metrics-host': { type: 'string', default: '0.0.0.0' },
+    'cpu-share': { type: 'string', default: '100' },
+    'pause-above-load': { type: 'string' },
+    schedule: { type: 'string' },
+    'on-pause': { type: 'string', default: 'finish' },
     'test-only-sabotage': { type: 'string' },
     'test-only-betray-after': { type: 'string' },
   });
   if (parsed.kind !== 'ok') return parsed;
-  const { str, signal, webrtc } = parsed;
+  const { str, signal, webrtc, iceRelay } = parsed;
   const num = (k: string, min: number): number | null | undefined => {
     const s = str(k);
     if (s === undefined) return undefined;
@@ -140,6 +170,26 @@ export function parseWorkerArgs(
   const metricsHost = str('metrics-host') ?? '0.0.0.0';
   if (metricsHost.trim() === '') {
     return { kind: 'error', message: '--metrics-host must be an address, e.g. 127.0.0.1' };
+  }
+  const cpuPercent = num('cpu-share', 1);
+  if (cpuPercent === null || cpuPercent === undefined || cpuPercent > 100) {
+    return { kind: 'error', message: '--cpu-share must be a percentage from 1 to 100' };
+  }
+  const pauseAboveLoad = num('pause-above-load', 0);
+  if (pauseAboveLoad === null || pauseAboveLoad === 0) {
+    return {
+      kind: 'error',
+      message: '--pause-above-load must be a load average above 0, e.g. 1.5',
+    };
+  }
+  const scheduleText = str('schedule');
+  const schedule = scheduleText === undefined ? undefined : parseSchedule(scheduleText);
+  if (schedule !== undefined && 'error' in schedule) {
+    return { kind: 'error', message: `--schedule: ${schedule.error}` };
+  }
+  const onPause = str('on-pause');
+  if (onPause !== 'finish' && onPause !== 'hand-back') {
+    return { kind: 'error', message: '--on-pause must be finish or hand-back' };
   }
   const backend = BACKENDS.find((b) => b === str('backend'));
   if (!backend)
@@ -185,10 +235,15 @@ export function parseWorkerArgs(
       mesh,
       ...(maxQueued !== undefined ? { maxQueued } : {}),
       ...(webrtc ? { webrtc } : {}),
+      ...(iceRelay ? { iceRelay } : {}),
       identity: str('identity') ?? nonEmpty(env.PEERGRID_IDENTITY) ?? join(cache, 'identity.json'),
       drainSeconds,
       ...(metricsPort !== undefined ? { metricsPort } : {}),
       metricsHost,
+      cpuShare: cpuPercent / 100,
+      ...(pauseAboveLoad !== undefined ? { pauseAboveLoad } : {}),
+      ...(schedule !== undefined ? { schedule } : {}),
+      onPause,
       ...(strategy
         ? { testOnlySabotage: { strategy, betrayAfter: betrayAfter ?? BETRAY_AFTER } }
         : {}),

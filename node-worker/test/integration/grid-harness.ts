@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import {
   createMemoryBlobCache,
   type Executor,
+  type IceServer,
   type JobOutcome,
   type JobProgress,
   type JobSpec,
@@ -32,6 +33,10 @@ export interface WorkerSpec {
   /** `--test-only-betray-after N`. Default: the worker's (30). */
   readonly betrayAfter?: number;
   readonly concurrency?: number;
+  /** `--ice-relay`: links through the grid's TURN server only. Default off. */
+  readonly iceRelay?: boolean;
+  /** More flags, after the others (e.g. `--schedule`). Default none. */
+  readonly args?: readonly string[];
 }
 
 export interface TestWorker {
@@ -73,9 +78,11 @@ export function spawnWorker(signalUrl: string, grid: string, dir: string, spec: 
       '5',
       ...(spec.sabotage === true ? ['--test-only-sabotage'] : []),
       ...(typeof spec.sabotage === 'string' ? ['--test-only-sabotage', spec.sabotage] : []),
+      ...(spec.iceRelay ? ['--ice-relay'] : []),
       ...(spec.betrayAfter !== undefined
         ? ['--test-only-betray-after', String(spec.betrayAfter)]
         : []),
+      ...(spec.args ?? []),
     ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -103,11 +110,18 @@ export async function until(cond: () => boolean, timeoutMs: number, what: string
 
 export async function startTestGrid(
   specs: readonly WorkerSpec[],
-  o: { readonly grid?: string } = {},
+  o: {
+    readonly grid?: string;
+    /** A TURN server the signaling server hands out, with credentials signed by `secret`. */
+    readonly turn?: { readonly iceServer: IceServer; readonly secret: string };
+    /** The submitter links relay-only. Default false. */
+    readonly submitterRelay?: boolean;
+  } = {},
 ): Promise<TestGrid> {
   const server: RunningSignalingServer = await startSignalingServer({
     port: 0,
     host: '127.0.0.1',
+    ...(o.turn ? { iceServers: [o.turn.iceServer], turnSecret: o.turn.secret } : {}),
   });
   const signalUrl = server.url.replace(/^http/, 'ws');
   const grid = o.grid ?? 'itest';
@@ -120,6 +134,7 @@ export async function startTestGrid(
     identity,
     capabilities: { runtime: 'node', backends: [], cores: 1, memoryMB: 0, maxConcurrency: 0 },
     cache: createMemoryBlobCache(),
+    ...(o.submitterRelay ? { iceTransportPolicy: 'relay' as const } : {}),
   });
   const donorsSeen = () =>
     [...submitter.signaling.peers().values()].filter((p) => p.capabilities.maxConcurrency > 0)

@@ -10,19 +10,21 @@
  */
 import type { Capabilities, Executor, PeerId } from '../contracts.ts';
 import type { WireError } from '../errors.ts';
+import { canonicalBytes } from '../job/compare.ts';
 import type { JobEngine } from '../job/engine.ts';
 import type { ReputationBook } from '../job/reputation.ts';
-import { type JobSpec, resolvePolicy } from '../job/spec.ts';
+import { type FeedSpec, type GroupFeedSpec, type JobSpec, resolvePolicy } from '../job/spec.ts';
 import type { JobState } from '../job/state.ts';
 import { createTaskSource } from '../job/task-source.ts';
 import type { EngineAction, JobEvent, JobProgress } from '../job/types.ts';
+import { FEED_REF_MIN_BYTES, FEED_REFS_PROTOCOL, type FeedRef } from '../peer/feed-refs.ts';
 import type { PeerLink } from '../peer/link.ts';
 import { PEER_MESSAGE_LIMITS } from '../peer/messages.ts';
 import { createTaskClient, type TaskClientEvent } from '../peer/task-client.ts';
 import type { Now, Timers } from '../platform.ts';
 import type { PeerInfo } from '../signaling/messages.ts';
 import type { JobStore } from '../store/job-store.ts';
-import type { TensorMap } from '../tensor.ts';
+import type { Tensor, TensorMap } from '../tensor.ts';
 import { createCommitQueue } from './commit-queue.ts';
 import { createDonorRoster } from './donor-roster.ts';
 import type { GridPeer } from './grid-peer.ts';
@@ -109,6 +111,7 @@ export interface JobRunner {
 
 /** Donor errors after which the donor is set aside for `retryDonorMs` (busy: its queue is full, e.g. other submitters). */
 const LEAVING_CODES = new Set([
+  'paused',
   'shutting-down',
   'disconnected',
   'connect-failed',
@@ -282,6 +285,50 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     }
   }
 
+  // Feeds the job shares between tasks (`{blob}` feeds more than one task takes: constants,
+  // a group's shared feeds) go to donors that speak protocol 3 by hash, fetched once per donor.
+  // A blob only one task feeds on (the page stores every literal feed as a blob) stays inline.
+  const uses = new Map<string, number>();
+  const use = (feeds: Readonly<Record<string, FeedSpec | GroupFeedSpec>>, n: number) => {
+    for (const f of Object.values(feeds))
+      if ('blob' in f) uses.set(f.blob, (uses.get(f.blob) ?? 0) + n);
+  };
+  for (const t of spec.tasks) use(t.feeds, 1);
+  for (const g of spec.groups ?? []) use(g.feeds, g.count);
+  const blobOf = new Map<Tensor, string>(
+    Object.entries(spec.blobs ?? {})
+      .filter(([h]) => (uses.get(h) ?? 0) > 1)
+      .map(([h, t]) => [t, h]),
+  );
+  const refs = new Map<string, Promise<FeedRef | null>>();
+  const refOf = (hash: string, t: Tensor): Promise<FeedRef | null> => {
+    let r = refs.get(hash);
+    if (!r) {
+      const bytes = canonicalBytes(t);
+      r = peer.blobs.add(bytes).then(
+        (h) => (h === hash ? { hash, bytes: bytes.byteLength } : null),
+        () => null,
+      );
+      refs.set(hash, r);
+    }
+    return r;
+  };
+  async function splitFeeds(
+    all: TensorMap,
+    link: PeerLink,
+  ): Promise<{ feeds: TensorMap; feedRefs?: Record<string, FeedRef> }> {
+    if (link.remoteProtocol < FEED_REFS_PROTOCOL || blobOf.size === 0) return { feeds: all };
+    const feeds: Record<string, Tensor> = {};
+    const feedRefs: Record<string, FeedRef> = {};
+    for (const [name, t] of Object.entries(all)) {
+      const hash = t.data.byteLength >= FEED_REF_MIN_BYTES ? blobOf.get(t) : undefined;
+      const ref = hash ? await refOf(hash, t) : null;
+      if (ref) feedRefs[name] = ref;
+      else feeds[name] = t;
+    }
+    return Object.keys(feedRefs).length > 0 ? { feeds, feedRefs } : { feeds: all };
+  }
+
   async function assign(a: Extract<EngineAction, { type: 'assign' }>): Promise<void> {
     const fail = (error: WireError) => {
       input(() => engine.errored(a.leaseId, error));
@@ -302,13 +349,16 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     }
     if (finished) return;
     const modelBytes = model.byteLength;
+    const { feeds, feedRefs } = await splitFeeds(a.feeds, link);
+    if (finished) return;
     leaseDonor.set(a.leaseId, a.donor);
     void taskClient.assign(link, {
       leaseId: a.leaseId,
       jobId,
       modelHash: a.modelHash,
       modelBytes,
-      feeds: a.feeds,
+      feeds,
+      ...(feedRefs ? { feedRefs } : {}),
       deadlineMs: Math.max(1, Math.round(a.deadline - now())),
       backend: a.backend,
       ...(a.outputs ? { outputs: a.outputs } : {}),

@@ -5,6 +5,7 @@ import type { Now, Random } from '../platform.ts';
 import type { TensorMap } from '../tensor.ts';
 import type { ReputationBook } from './reputation.ts';
 import type { JobSpec } from './spec.ts';
+import type { SpeedBook } from './speed-book.ts';
 import type { JobState } from './state.ts';
 import type {
   DonorInfo,
@@ -36,6 +37,17 @@ export interface JobEngineOptions {
    * Default 10 000.
    */
   readonly residentVerified?: number;
+  /**
+   * Bytes of verified group tasks' results kept in memory: past it, the
+   * oldest final ones retire as past `residentVerified`, so a job whose
+   * outputs exceed memory keeps only this much of them resident. Default 256 MiB.
+   */
+  readonly residentResultBytes?: number;
+  /**
+   * Donors' times per task, measured and advertised (shared across a
+   * submitter's jobs, like the reputation book). Default: one of the job's own.
+   */
+  readonly speeds?: SpeedBook;
   /** Keep the event log (turn off in large simulations). Default true. */
   readonly recordEvents?: boolean;
 }

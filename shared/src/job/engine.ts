@@ -19,11 +19,13 @@ import { createDisputes } from './disputes.ts';
 import type { JobEngine, JobEngineOptions } from './engine-api.ts';
 import { createEventLog } from './event-log.ts';
 import { createExclusions } from './exclusions.ts';
+import { isHandback } from './handback.ts';
 import { createJobRecords } from './job-records.ts';
 import { createLeaseLedger } from './lease-ledger.ts';
 import { createPlacement } from './placement.ts';
 import type { DonorRt, ResultRt, TaskRt } from './runtime.ts';
 import { resolvePolicy, validateJob } from './spec.ts';
+import { createSpeedBook } from './speed-book.ts';
 import { type JobState, transition } from './state.ts';
 import { createTaskGraph } from './task-graph.ts';
 import { createTaskMachine } from './task-machine.ts';
@@ -37,6 +39,15 @@ export const DEPARTURES_PER_ATTEMPT = 4;
 
 /** Verified group tasks an engine keeps in memory by default (see `residentVerified`). */
 export const DEFAULT_RESIDENT_VERIFIED = 10_000;
+/** Bytes of verified group tasks' results an engine keeps in memory by default (see `residentResultBytes`). */
+export const DEFAULT_RESIDENT_RESULT_BYTES = 256 * 1024 * 1024;
+
+/** Bytes of a task's accepted outputs. */
+const resultBytes = (t: TaskRt): number => {
+  let n = 0;
+  for (const o of Object.values(t.accepted?.outputs ?? {})) n += o.data.byteLength;
+  return n;
+};
 
 /** Throws `invalid-job` (with every `validateJob` error in the message) for a spec that does not validate. */
 export function createJobEngine(options: JobEngineOptions): JobEngine {
@@ -49,6 +60,7 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
   const book = options.reputation;
   const maxPerDonor = options.maxInFlightPerDonor ?? 4;
   const residentVerified = Math.max(0, options.residentVerified ?? DEFAULT_RESIDENT_VERIFIED);
+  const residentBytes = Math.max(0, options.residentResultBytes ?? DEFAULT_RESIDENT_RESULT_BYTES);
   const actions: EngineAction[] = [];
   const donors = new Map<PeerId, DonorRt>();
   const graph = createTaskGraph(options.spec);
@@ -70,12 +82,15 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
   const anchorIds = new Set(policy.trustedDonors);
   const isAnchor = (d: PeerId) => anchorIds.has(d);
   const ledger = createLeaseLedger({ now, random, policy, donors, log, actions });
+  const speeds = options.speeds ?? createSpeedBook();
   const placement = createPlacement({
     random,
     policy,
     book,
     donors,
     ledger,
+    speeds,
+    now,
     tasks: () => machine,
     soloChance: (d) => (d.anchor ? 0 : soloChance(book.audited(d.id), policy)),
     running: () => jobState === 'running',
@@ -155,6 +170,15 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
   const toLoad: string[] = [];
   /** Verified group tasks in the order they were accepted: the oldest final ones retire first. */
   let retireQueue: TaskRt[] = [];
+  /** Bytes of each queued task's result when it was queued, and their sum. */
+  let retireSizes: number[] = [];
+  let queuedBytes = 0;
+  const queueRetire = (t: TaskRt) => {
+    const b = resultBytes(t);
+    retireQueue.push(t);
+    retireSizes.push(b);
+    queuedBytes += b;
+  };
   let retiredCount = 0;
   const retirable = (t: TaskRt) =>
     graph.get(t.spec.id) === t &&
@@ -164,22 +188,37 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     t.index >= graph.source.explicit &&
     !recalls.has(t.spec.id) &&
     !exclusions.pins(t);
-  /** Retires the oldest verified tasks past the resident budget (their results are in the delta just taken). */
+  /**
+   * Retires the oldest verified tasks past the resident budget, in tasks
+   * (`residentVerified`) or in result bytes (`residentResultBytes`); their
+   * results are in the delta just taken.
+   */
   const retire = () => {
     let look = retireQueue.length - residentVerified;
     let head = 0;
-    for (; look > 0 && head < retireQueue.length; look--) {
+    // Each queued task is looked at once per call (a re-queued one waits for the next).
+    const end = retireQueue.length;
+    for (; (look > 0 || queuedBytes > residentBytes) && head < end; look--) {
+      queuedBytes -= retireSizes[head]!;
       const t = retireQueue[head++]!;
       if (!retirable(t)) continue;
       if (!t.final) {
-        retireQueue.push(t); // not yet final: it may be weighed again while resident
+        queueRetire(t); // not yet final: it may be weighed again while resident
         continue;
       }
       exclusions.retired(t);
       graph.retire(t);
+      // Queues elsewhere may still hold the node for a while (placement compacts its
+      // queue of placed tasks only past 4,096): its tensors go now, not with the node.
+      t.results = [];
+      t.accepted = undefined;
+      t.feeds = undefined;
       retiredCount++;
     }
-    if (head > 0) retireQueue = retireQueue.slice(head);
+    if (head > 0) {
+      retireQueue = retireQueue.slice(head);
+      retireSizes = retireSizes.slice(head);
+    }
   };
   const records = createJobRecords({
     jobId,
@@ -301,7 +340,7 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       const feeds = graph.resolveFeeds(t);
       if (typeof feeds === 'object') t.feeds = feeds; // needed to verify it again
       for (const b of t.accepted?.backers ?? []) exclusions.indexResult(t, b);
-      if (t.index >= graph.source.explicit) retireQueue.push(t);
+      if (t.index >= graph.source.explicit) queueRetire(t);
     }
     retiredCount = retiredApart;
     machine.countApart('verified', retiredApart);
@@ -352,7 +391,7 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       exclusions.indexResult(t, donor);
     }
     verification.restored(t);
-    retireQueue.push(t);
+    queueRetire(t);
     verification.recheck(t, reason);
   };
 
@@ -363,11 +402,16 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       if (info.anchor === true) anchorIds.add(info.id);
       if (info.capabilities.maxConcurrency <= 0) donors.delete(info.id);
       else {
+        const backend = info.backend ?? info.capabilities.backends[0] ?? 'wasm';
+        const slots = Math.max(1, Math.min(info.capabilities.maxConcurrency, maxPerDonor));
+        speeds.advertise(info.id, info.capabilities.speed?.[backend]);
         donors.set(info.id, {
           id: info.id,
-          backend: info.backend ?? info.capabilities.backends[0] ?? 'wasm',
-          slots: Math.max(1, Math.min(info.capabilities.maxConcurrency, maxPerDonor)),
+          backend,
+          slots,
+          runs: Math.max(1, Math.min(slots, info.runs ?? slots)),
           inFlight: prev?.inFlight ?? 0,
+          ...(prev?.lastReportAt !== undefined ? { lastReportAt: prev.lastReportAt } : {}),
           reported: prev?.reported ?? 0,
           anchor: anchorIds.has(info.id),
           get credible() {
@@ -393,8 +437,21 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       const lease = ledger.reported(leaseId);
       if (!lease) return collect(); // late or unknown: ignored
       const donor = donors.get(lease.donor);
-      if (donor) donor.reported++;
       const task = lease.task;
+      if (donor) {
+        donor.reported++;
+        // Out since its previous result, with work for every run: the gap is its service time.
+        const at = now();
+        const was = donor.lastReportAt;
+        const busy = was !== undefined && lease.issuedAt <= was && donor.inFlight + 1 >= donor.runs;
+        speeds.observe(
+          lease.donor,
+          task.spec.model,
+          computeMs,
+          busy ? (at - was) * donor.runs : undefined,
+        );
+        donor.lastReportAt = at;
+      } else speeds.observe(lease.donor, task.spec.model, computeMs);
       const r: ResultRt = {
         leaseId,
         donor: lease.donor,
@@ -423,7 +480,8 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       return collect();
     },
     errored(leaseId, error) {
-      lost(leaseId, 'errored', `${error.code}: ${error.message}`, false);
+      // A lease handed back (paused, shutting down, busy) is a departure, not an attempt.
+      lost(leaseId, 'errored', `${error.code}: ${error.message}`, false, isHandback(error.code));
       return collect();
     },
     tick() {
@@ -458,7 +516,7 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       const delta = records.takeDelta();
       for (const r of delta.results) {
         const t = graph.get(r.taskId);
-        if (t && t.index >= graph.source.explicit && t.dependents.length === 0) retireQueue.push(t);
+        if (t && t.index >= graph.source.explicit && t.dependents.length === 0) queueRetire(t);
       }
       retire();
       return delta;

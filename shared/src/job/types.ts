@@ -13,6 +13,12 @@ export interface DonorInfo {
   /** Backend class its results come from. Default `capabilities.backends[0]`, else 'wasm'. */
   readonly backend?: Backend;
   /**
+   * Tasks it runs at once: its own `maxConcurrency`, when the runtime offers
+   * it a larger lease window as `capabilities.maxConcurrency`. Its speed is
+   * this many runs per measured task time. Default `capabilities.maxConcurrency`.
+   */
+  readonly runs?: number;
+  /**
    * An anchor: its results are right by construction (the submitter's own
    * executor). Donors named in `policy.trustedDonors` are anchors too. Default false.
    */

@@ -18,7 +18,7 @@ import type {
   WorkerRunRequest,
   WorkerRunResult,
 } from './worker-protocol.ts';
-import { NEED_MODEL } from './worker-protocol.ts';
+import { DEVICE_LOST, NEED_MODEL } from './worker-protocol.ts';
 
 /** Sessions kept per worker; the least recently used is released past this. Default 4. */
 export const MAX_SESSIONS = 4;
@@ -32,6 +32,12 @@ function loadOrt(webgpu: boolean): Promise<OrtModule> {
   return webgpu ? import('onnxruntime-web') : import('onnxruntime-web/wasm');
 }
 
+/** The parts of a GPUDevice the host uses (no WebGPU types in this build). */
+interface GpuDeviceLike {
+  readonly lost: Promise<{ readonly reason?: string; readonly message?: string }>;
+  destroy(): void;
+}
+
 interface Entry {
   readonly session: Ort.InferenceSession;
   readonly backend: Backend;
@@ -42,6 +48,31 @@ interface Entry {
 export function createOrtHost(): OrtWorkerApi {
   const sessions = new Map<string, Entry>();
   let gpuUsable = false;
+  /** ORT's WebGPU device, once a WebGPU session made it. */
+  let device: GpuDeviceLike | null = null;
+  /** Why the device was lost, once it was: this ORT instance cannot use the GPU again. */
+  let deviceLost: string | null = null;
+  /** Device losses so far: a run that saw one while it ran is no result. */
+  let losses = 0;
+  /** Settles when the current device is lost (a run on it may otherwise never settle). */
+  let whenLost: Promise<void> = new Promise(() => {});
+
+  /** Watches ORT's device: on loss, every session goes (they hold GPU buffers) and WASM it is. */
+  async function watchDevice(ort: OrtModule): Promise<void> {
+    const d = (await ort.env.webgpu.device) as unknown as GpuDeviceLike | undefined;
+    if (!d || d === device) return;
+    device = d;
+    whenLost = d.lost.then(() => {});
+    void d.lost.then((info) => {
+      if (device !== d) return;
+      losses++;
+      deviceLost = `${info.reason ?? 'unknown'}: ${info.message ?? 'GPU device lost'}`;
+      device = null;
+      gpuUsable = false;
+      for (const e of sessions.values()) void e.session.release().catch(() => {});
+      sessions.clear();
+    });
+  }
   /** Loaded by `init`; a host used before it (inspect only) gets the WASM-only build. */
   let loaded: Promise<OrtModule> | null = null;
   const ortModule = () => {
@@ -87,6 +118,7 @@ export function createOrtHost(): OrtWorkerApi {
         const session = await ort.InferenceSession.create(model, {
           executionProviders: ['webgpu'],
         });
+        await watchDevice(ort);
         return { session, backend: 'webgpu', inputs: specs(session) };
       } catch {
         // The model does not run on WebGPU here (unsupported op, device lost): WASM it is.
@@ -140,10 +172,27 @@ export function createOrtHost(): OrtWorkerApi {
       const misfit = checkFeeds(entry.inputs, req.feeds);
       if (misfit) return fail(wire('bad-input', misfit));
       const t0 = performance.now();
+      const lossesBefore = losses;
+      const lostMidRun = () =>
+        entry.backend === 'webgpu' && losses !== lossesBefore
+          ? wire(DEVICE_LOST, `the GPU device was lost during the run (${deviceLost})`)
+          : null;
       let outputs: TensorMap;
       try {
-        outputs = await execute(entry, req);
+        // On WebGPU, a lost device may leave the run pending for ever: the loss ends the wait.
+        const run = execute(entry, req);
+        outputs =
+          entry.backend === 'webgpu'
+            ? await Promise.race([
+                run,
+                whenLost.then(() => Promise.reject(new Error('device lost'))),
+              ])
+            : await run;
       } catch (e) {
+        // Give the lost promise its turn: a destroyed device fails the run before it settles.
+        await new Promise((r) => setTimeout(r, 0));
+        const lost = lostMidRun();
+        if (lost) return fail(lost);
         if (entry.backend !== 'webgpu' || !req.model)
           throw wire(classifyOrtError(e), String((e as Error).message ?? e));
         // A kernel failed on WebGPU: this model runs on WASM in this worker from now on.
@@ -151,6 +200,10 @@ export function createOrtHost(): OrtWorkerApi {
         sessions.set(`${req.modelHash}:${req.backend ?? ''}`, entry);
         outputs = await execute(entry, req);
       }
+      // Outputs computed while the device went away are never a result.
+      await new Promise((r) => setTimeout(r, 0));
+      const lost = lostMidRun();
+      if (lost) return fail(lost);
       return {
         ok: true,
         value: { outputs, backend: entry.backend, computeMs: performance.now() - t0 },
@@ -164,7 +217,15 @@ export function createOrtHost(): OrtWorkerApi {
     try {
       const ort = await ortModule();
       const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
-      const info = { inputs: specs(session), outputs: [...session.outputNames] };
+      const info: ModelInfo = {
+        inputs: specs(session),
+        outputs: [...session.outputNames],
+        outputSpecs: session.outputMetadata.map((m) =>
+          m.isTensor
+            ? { name: m.name, type: m.type, shape: m.shape }
+            : { name: m.name, type: 'non-tensor', shape: [] },
+        ),
+      };
       await session.release();
       return { ok: true, value: info };
     } catch (e) {
@@ -203,5 +264,11 @@ export function createOrtHost(): OrtWorkerApi {
     return { ok: false, error };
   }
 
-  return { init, run, inspect, warm };
+  async function destroyDevice(): Promise<boolean> {
+    if (!device) return false;
+    device.destroy();
+    return true;
+  }
+
+  return { init, run, inspect, warm, destroyDevice };
 }

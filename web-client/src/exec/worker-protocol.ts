@@ -10,7 +10,18 @@ export interface OrtWorkerApi {
   inspect(model: Uint8Array): Promise<WorkerReply<ModelInfo>>;
   /** Starts ONNX Runtime (fetches and compiles its WASM) ahead of the first task. */
   warm(): Promise<WorkerReply<void>>;
+  /**
+   * Destroys this worker's WebGPU device, as a driver reset would (tests of
+   * device loss). Resolves false when it holds none.
+   */
+  destroyDevice?(): Promise<boolean>;
 }
+
+/**
+ * A run's error code when the GPU device was lost during it: the pool
+ * restarts the worker (a new device), the donor hands the lease back.
+ */
+export const DEVICE_LOST = 'device-lost';
 
 export interface WorkerInit {
   /** Base URL of ORT's .mjs/.wasm files (same origin). */
@@ -43,6 +54,8 @@ export interface WorkerRunResult {
 export interface ModelInfo {
   readonly inputs: readonly InputSpec[];
   readonly outputs: readonly string[];
+  /** The outputs' types and shapes, in the inputs' form (job manifests check stages with them). */
+  readonly outputSpecs?: readonly InputSpec[];
 }
 
 export type WorkerReply<T> =

@@ -132,6 +132,9 @@ export async function createGridNode(o: GridNodeOptions): Promise<GridNode> {
     iceServers,
     now,
     timers,
+    // Every link is bound to the peer's key: our descriptions signed, theirs checked.
+    auth: { identity, subtle: crypto.subtle as unknown as SubtleLike },
+    ...(o.options.iceRelay ? { iceTransportPolicy: 'relay' as const } : {}),
   });
   const peer = createGridPeer({
     signaling,
@@ -147,7 +150,8 @@ export async function createGridNode(o: GridNodeOptions): Promise<GridNode> {
   let earlierRead = false;
   const saveCredit = coalesce(
     () => {
-      if (credit && earlierRead) void o.db.putCredit(identity.id, credit).catch(() => {});
+      if (credit && earlierRead)
+        void o.db.putCredit(identity.id, credit, o.options.grid).catch(() => {});
     },
     CREDIT_SAVE_MS,
     timers,
@@ -181,6 +185,7 @@ export async function createGridNode(o: GridNodeOptions): Promise<GridNode> {
     o.events.mesh();
   });
   pool.on('link-closed', () => o.events.mesh());
+  pool.on('link-refused', () => o.events.mesh());
 
   const submitterView = createSelfView({
     signaling,

@@ -1,6 +1,7 @@
 import type { JobSpec, TensorMap } from '@peergrid/shared';
 import type { WorkerPool } from '../exec/worker-pool.ts';
 import type { ModelInfo } from '../exec/worker-protocol.ts';
+import type { CreditPoint } from '../grid/credit-history.ts';
 import type { UrlOptions } from '../lib/url-options.ts';
 import type { Store } from './store.ts';
 import type { DonorView, GridView, JobDetail, JobKind, JobSummary } from './types.ts';
@@ -42,8 +43,18 @@ export interface PageRuntime {
   /** Live detail of one job (null while loading or unknown). */
   jobDetail(id: string): Store<JobDetail | null>;
   jobResults(id: string): Promise<JobResults | null>;
+  /** The job's stored results as an .npz (`TASK/OUTPUT` entries), read from IndexedDB a page at a time. */
+  resultsArchive(id: string): Promise<{ readonly blob: Blob; readonly tasks: number } | null>;
   pause(): void;
   resume(): void;
+  /** Share of each worker's time spent running, 0.01–1 (paced: a duty cycle per worker). */
+  setCpuShare(share: number): void;
+  /** This peer id's verified compute over time, across sessions (page database). */
+  creditHistory(): Promise<readonly CreditPoint[]>;
+  /** Pause while on battery (Battery Status API). */
+  setOnlyWhileCharging(on: boolean): void;
+  /** Pause while the computer is in use; call from a click (Idle Detection asks permission). */
+  setPauseWhileInUse(on: boolean): Promise<void>;
   setWorkers(n: number): void;
   setGpu(on: boolean): void;
   /** Loads a model in a worker and lists its inputs; rejects with a readable message. */

@@ -1,14 +1,16 @@
-import { createReputationBook } from '@peergrid/shared';
+import { createReputationBook, type JobStore } from '@peergrid/shared';
 import { openIdbJobStore } from '@peergrid/shared/idb-store';
 import { createBrowserPool } from '../exec/browser-pool.ts';
 import { probeGpu } from '../exec/gpu-probe.ts';
 import { createGridNode, type GridNode } from '../grid/grid-node.ts';
 import { createJobHost, type JobHost } from '../grid/job-host.ts';
-import { openPageDb } from '../grid/page-db.ts';
+import { openPageDb, type PageDb } from '../grid/page-db.ts';
 import { timers } from '../grid/platform.ts';
 import { claimIdentitySlot } from '../grid/tab-locks.ts';
+import { resultsNpzBlob } from '../lib/results-npz.ts';
 import { parseUrlOptions, poolSize } from '../lib/url-options.ts';
 import { coalesce, once } from './coalesce.ts';
+import { createDonorControls } from './donor-controls.ts';
 import type { PageRuntime } from './runtime.ts';
 import { createStore, type Store } from './store.ts';
 import type { DonorView, GridView, JobDetail, JobSummary, MeshPeer } from './types.ts';
@@ -62,12 +64,23 @@ export function startRuntime(location: Location): PageRuntime {
     rejected: 0,
     computeMs: 0,
     current: [],
+    cpuShare: 1,
+    measuredShare: 0,
+    pauseReason: null,
+    batterySupported: false,
+    onlyWhileCharging: false,
+    pauseWhileInUse: false,
+    inUseSource: 'this-tab',
   });
+  // The donor's rules (button, CPU share, battery, in use) decide `paused`.
+  const controls = createDonorControls(donor);
   const jobs = createStore<readonly JobSummary[]>([]);
   const jobsReady = createStore(false);
   const details = new Map<string, Store<JobDetail | null>>();
   let node: GridNode | null = null;
   let host: JobHost | null = null;
+  let pageDb: PageDb | null = null;
+  let jobStore: JobStore | null = null;
   let meshTimer: ReturnType<typeof setInterval> | undefined;
 
   pool.subscribe(() => {
@@ -102,7 +115,13 @@ export function startRuntime(location: Location): PageRuntime {
         ...(stats ? { bytes: stats.bytesSent + stats.bytesReceived } : {}),
       });
     }
-    grid.update((g) => ({ ...g, selfId: node?.identity.id ?? null, peers }));
+    const links = p?.stats();
+    grid.update((g) => ({
+      ...g,
+      selfId: node?.identity.id ?? null,
+      peers,
+      ...(links ? { links: { ...links, refused: { ...links.refused } } } : {}),
+    }));
   }
 
   // A burst of presence events (the welcome lists every peer) is one view update, in the next task.
@@ -124,6 +143,8 @@ export function startRuntime(location: Location): PageRuntime {
     // while storage opens, and reputations load while the tab joins.
     const identitySlot = claimIdentitySlot();
     const [store, db] = await Promise.all([openIdbJobStore(), openPageDb()]);
+    pageDb = db;
+    jobStore = store;
     performance.mark('peergrid:storage-open');
     const reputations = store.reputations();
     reputations.catch(() => {}); // awaited below, after the join
@@ -147,6 +168,7 @@ export function startRuntime(location: Location): PageRuntime {
       },
     });
     performance.mark('peergrid:node-created');
+    controls.bind(node.donor, () => node?.announce());
     grid.update((g) => ({ ...g, selfId: node?.identity.id ?? null }));
     refreshMesh();
     const book = createReputationBook(await reputations);
@@ -167,12 +189,6 @@ export function startRuntime(location: Location): PageRuntime {
     }));
   });
 
-  const setPaused = (paused: boolean) => {
-    donor.update((d) => ({ ...d, paused }));
-    node?.donor.setPaused(paused);
-    node?.announce();
-  };
-
   return {
     options,
     executor: pool,
@@ -192,8 +208,19 @@ export function startRuntime(location: Location): PageRuntime {
       await booted;
       return host?.results(id) ?? null;
     },
-    pause: () => setPaused(true),
-    resume: () => setPaused(false),
+    resultsArchive: async (id) => {
+      await booted;
+      return jobStore ? resultsNpzBlob(jobStore, id) : null;
+    },
+    pause: () => controls.pause(),
+    resume: () => controls.resume(),
+    setCpuShare: (share) => controls.setCpuShare(share),
+    creditHistory: async () => {
+      await booted;
+      return pageDb && node ? pageDb.getCreditHistory(node.identity.id) : [];
+    },
+    setOnlyWhileCharging: (on) => controls.setOnlyWhileCharging(on),
+    setPauseWhileInUse: (on) => controls.setPauseWhileInUse(on),
     setWorkers: (n) => {
       pool.resize(Math.max(1, Math.min(n, poolSize(cores, null))));
       node?.donor.refresh();
@@ -219,6 +246,7 @@ export function startRuntime(location: Location): PageRuntime {
       host?.cancel(id);
     },
     close: async () => {
+      controls.close();
       clearInterval(meshTimer);
       meshChanged.cancel();
       jobsChanged.cancel();

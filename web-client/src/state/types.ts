@@ -35,6 +35,18 @@ export interface DonorView {
   readonly rejected: number;
   readonly computeMs: number;
   readonly current: readonly CurrentTask[];
+  /** Share of each worker's time spent running, 0.01–1 (the CPU share slider). */
+  readonly cpuShare: number;
+  /** Busy ÷ (wall × workers) over the last 30 s, as the donor agent counts it. */
+  readonly measuredShare: number;
+  /** Why the tab is paused (the button, on battery, computer in use); null while donating. */
+  readonly pauseReason: string | null;
+  /** The Battery Status API exists here: the "only while charging" control is shown. */
+  readonly batterySupported: boolean;
+  readonly onlyWhileCharging: boolean;
+  readonly pauseWhileInUse: boolean;
+  /** What tells use of the computer: Idle Detection (granted), or this tab's own input. */
+  readonly inUseSource: 'idle-detection' | 'this-tab';
 }
 
 /** A peer of the grid as the Mesh view draws it. */
@@ -48,6 +60,16 @@ export interface MeshPeer {
   readonly bytes?: number;
 }
 
+/** This tab's link set-up counters (the pool's `stats()`). */
+export interface LinkCounters {
+  /** Offers, answers or channels refused because they were not bound to the peer's key, by code. */
+  readonly refused: Readonly<Record<string, number>>;
+  /** Links that opened relay-only (TURN). */
+  readonly relayedLinks: number;
+  /** Direct attempts that timed out and were retried relay-only. */
+  readonly relayRetries: number;
+}
+
 export interface GridView {
   readonly grid: string;
   readonly signalUrl: string;
@@ -55,10 +77,12 @@ export interface GridView {
   readonly signalError: string | null;
   readonly selfId: string | null;
   readonly peers: readonly MeshPeer[];
+  /** Absent until the tab has joined. */
+  readonly links?: LinkCounters;
 }
 
 /** What kind of results a job has, to show them to people. */
-export type JobKind = 'mnist' | 'ocr' | 'custom';
+export type JobKind = 'mnist' | 'ocr' | 'custom' | 'manifest';
 
 export interface TaskCell {
   readonly id: string;
