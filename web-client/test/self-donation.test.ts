@@ -8,6 +8,7 @@ import type {
   TensorMap,
 } from '@peergrid/shared';
 import {
+  canonicalBytes,
   createBlobExchange,
   createDonorAgent,
   createMemoryBlobCache,
@@ -133,6 +134,8 @@ async function runJob(
   policy: JobSpec['policy'],
   selfCapacity: () => number,
   remotes: Remotes = { ids: ['A'] },
+  /** The tasks as one task group over a [tasks, 2] blob (ids t0…) instead of a list. */
+  grouped = false,
 ) {
   const g = grid(selfCapacity, remotes);
   const store = createMemoryJobStore();
@@ -156,11 +159,34 @@ async function runJob(
     spec: {
       name: 'doubling',
       models: { [hash]: model },
-      tasks: Array.from({ length: tasks }, (_, i) => ({
-        id: `t${i}`,
-        model: hash,
-        feeds: { x: { tensor: tensorFrom('float32', [2], new Float32Array([i, i + 0.5])) } },
-      })),
+      ...(grouped
+        ? await (async () => {
+            const rows = tensorFrom(
+              'float32',
+              [tasks, 2],
+              Float32Array.from({ length: tasks * 2 }, (_, k) => (k >> 1) + (k % 2) * 0.5),
+            );
+            const blob = await sha256(canonicalBytes(rows));
+            return {
+              blobs: { [blob]: rows },
+              tasks: [],
+              groups: [
+                {
+                  idPrefix: 't',
+                  count: tasks,
+                  model: hash,
+                  feeds: { x: { rowsOf: blob, rows: 1 } },
+                },
+              ],
+            };
+          })()
+        : {
+            tasks: Array.from({ length: tasks }, (_, i) => ({
+              id: `t${i}`,
+              model: hash,
+              feeds: { x: { tensor: tensorFrom('float32', [2], new Float32Array([i, i + 0.5])) } },
+            })),
+          }),
       ...(policy ? { policy } : {}),
     },
   });
@@ -214,6 +240,26 @@ describe('this tab donates to its own jobs (shared job runner over the page glue
     expect(view.donors.find((d) => d.id === 'me')?.anchor).toBe(true);
     expect([view.final, view.achievedError, view.excludedDonors]).toEqual([4, 0, []]);
     expect((await r.store.loadSnapshot(r.jobId))?.job.state).toBe('completed');
+    await r.host.close();
+  });
+
+  it('shows and returns the tasks of a task group, with their inputs', async () => {
+    const r = await runJob(
+      3,
+      { replicas: 2, quorum: 2, auditRate: 0, soloAuditRate: 0, youngAuditRate: 0 },
+      () => 2,
+      { ids: ['A'] },
+      true,
+    );
+    expect(r.detail.state).toBe('completed');
+    expect(r.detail.tasks.map((t) => [t.id, t.state])).toEqual([
+      ['t0', 'verified'],
+      ['t1', 'verified'],
+      ['t2', 'verified'],
+    ]);
+    const t2 = r.host.results(r.jobId)?.tasks.find((t) => t.taskId === 't2');
+    expect(Array.from(tensorValues(t2!.inputs.x!) as Float32Array)).toEqual([2, 2.5]);
+    expect(Array.from(tensorValues(t2!.outputs!.y!) as Float32Array)).toEqual([4, 5]);
     await r.host.close();
   });
 

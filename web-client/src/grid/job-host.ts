@@ -7,6 +7,7 @@ import type {
   JobStore,
   PeerId,
   ReputationBook,
+  TaskSource,
   TaskSpec,
   TaskState,
   Tensor,
@@ -15,6 +16,7 @@ import type {
 import {
   canonicalBytes,
   createGridClient,
+  createTaskSource,
   jobIdOf,
   loadJobSpec,
   PeerGridError,
@@ -45,6 +47,9 @@ export interface JobHost {
 interface Hosted {
   readonly job: JobHandle;
   readonly spec: JobSpec;
+  /** Every task, explicit and from groups, by position. */
+  readonly source: TaskSource;
+  readonly ids: readonly string[];
   readonly meta: JobMeta;
   readonly taskStates: Map<string, TaskState>;
   readonly events: JobEvent[];
@@ -77,8 +82,13 @@ export async function blobify(spec: JobSpec): Promise<JobSpec> {
 }
 
 /** The inputs of a task as the results view shows them (literal feeds and blobs). */
-export function taskInputs(spec: JobSpec, taskId: string): TensorMap {
-  const task = spec.tasks.find((t) => t.id === taskId);
+export function taskInputs(
+  spec: JobSpec,
+  taskId: string,
+  source = createTaskSource(spec),
+): TensorMap {
+  const at = source.indexOf(taskId);
+  const task = at < 0 ? undefined : source.at(at);
   const out: Record<string, Tensor> = {};
   for (const [name, f] of Object.entries(task?.feeds ?? {})) {
     if ('tensor' in f) out[name] = f.tensor;
@@ -125,7 +135,9 @@ export async function createJobHost(o: {
     // Read before the runner starts: it tells new events only once they are stored.
     const events: JobEvent[] = await store.events(jobId);
     const job = await client.submit(spec);
-    const taskStates = new Map<string, TaskState>(spec.tasks.map((t) => [t.id, 'blocked']));
+    const source = createTaskSource(spec);
+    const ids = Array.from({ length: source.count }, (_, i) => source.idAt(i));
+    const taskStates = new Map<string, TaskState>(ids.map((id) => [id, 'blocked']));
     if (job.resumed) for (const [id, state] of job.taskStates()) taskStates.set(id, state);
     job.onEvent((e) => {
       events.push(e);
@@ -134,7 +146,17 @@ export async function createJobHost(o: {
       applyTaskEvent(taskStates, e);
       o.onChange();
     });
-    const h: Hosted = { job, spec, meta, taskStates, events, error: null, ended: false };
+    const h: Hosted = {
+      job,
+      spec,
+      source,
+      ids,
+      meta,
+      taskStates,
+      events,
+      error: null,
+      ended: false,
+    };
     jobs.set(jobId, h);
     void (async () => {
       for await (const _ of job.progress()) o.onChange();
@@ -186,7 +208,7 @@ export async function createJobHost(o: {
       kind: h.meta.kind,
       createdAt: h.meta.createdAt,
       policy,
-      taskIds: h.spec.tasks.map((t) => t.id),
+      taskIds: h.ids,
       taskStates: h.taskStates,
       progress: shownProgress(h),
       events: h.events,
@@ -236,11 +258,11 @@ export async function createJobHost(o: {
       if (!h) return null;
       return {
         kind: h.meta.kind,
-        tasks: h.spec.tasks.map((t) => ({
-          taskId: t.id,
-          inputs: taskInputs(h.spec, t.id),
-          outputs: h.job.result(t.id) ?? null,
-          ...(h.meta.labels?.[t.id] ? { labels: h.meta.labels[t.id] } : {}),
+        tasks: h.ids.map((id) => ({
+          taskId: id,
+          inputs: taskInputs(h.spec, id, h.source),
+          outputs: h.job.result(id) ?? null,
+          ...(h.meta.labels?.[id] ? { labels: h.meta.labels[id] } : {}),
         })),
       };
     },
