@@ -120,9 +120,9 @@ describe('a grid with a saboteur', () => {
   }, 30_000);
 
   it('rejects its results, excludes it, and still matches the reference', async () => {
-    // 100 tasks: enough that the liar, however slow this box makes it, reports mid-job
-    // (placement weighs donors by measured speed, and a result after the end is moot).
-    const wl = createMnistJob({ batchSize: 10, limit: 1000 });
+    // 500 small tasks: the liar, however late a loaded box makes its first result, reports
+    // mid-job (a job no longer waits for stragglers, so a result after the end is moot).
+    const wl = createMnistJob({ batchSize: 2, limit: 1000 });
     const reference = await wl.reference(executor, { backend: 'cpu' });
     // With only two honest newcomers no vote is credible enough to exclude
     // anyone; the submitter's own executor as an anchor settles the disputes,
