@@ -14,7 +14,7 @@
  */
 import { availableParallelism } from 'node:os';
 import {
-  connectNodeGridPeer,
+  connectSubmitterPeer,
   createNodeExecutor,
   importIdentityOrNew,
   type NodeWrtcKind,
@@ -25,7 +25,6 @@ import {
 } from '@peergrid/node-worker';
 import {
   createGridClient,
-  createMemoryBlobCache,
   createMemoryJobStore,
   cryptoRandom,
   type Executor,
@@ -84,19 +83,11 @@ export async function connectGrid(o: ConnectGridOptions): Promise<GridClient> {
   let anchor: Executor | undefined;
   try {
     const identity = await importIdentityOrNew(store);
-    const peer = await connectNodeGridPeer({
+    const peer = await connectSubmitterPeer({
       signal: o.signal,
       grid,
       ...(o.token !== undefined ? { token: o.token } : {}),
       identity,
-      capabilities: {
-        runtime: 'node',
-        backends: [],
-        cores: availableParallelism(),
-        memoryMB: 0,
-        maxConcurrency: 0,
-      },
-      cache: createMemoryBlobCache(),
       ...(o.webrtc ? { webrtc: o.webrtc } : {}),
       ...(o.joinTimeoutMs !== undefined ? { joinTimeoutMs: o.joinTimeoutMs } : {}),
     }).catch((err: unknown) => {

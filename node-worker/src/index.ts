@@ -10,6 +10,7 @@ export { type DiskJobStoreOptions, openDiskJobStore } from './store/disk-job-sto
 export * from './transport/index.ts';
 export {
   connectNodeGridPeer,
+  connectSubmitterPeer,
   type NodeGridPeer,
   type NodeGridPeerOptions,
 } from './worker/node-grid-peer.ts';

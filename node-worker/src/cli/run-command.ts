@@ -11,7 +11,6 @@
 import { availableParallelism } from 'node:os';
 import {
   createGridClient,
-  createMemoryBlobCache,
   createReputationBook,
   cryptoRandom,
   type Executor,
@@ -25,7 +24,7 @@ import {
 import { createNodeExecutor } from '../exec/node-executor.ts';
 import { openDiskJobStore } from '../store/disk-job-store.ts';
 import { nodeNow, nodeSha256, nodeTimers } from '../transport/node-peer-pool.ts';
-import { connectNodeGridPeer } from '../worker/node-grid-peer.ts';
+import { connectSubmitterPeer } from '../worker/node-grid-peer.ts';
 import type { Workload } from '../workloads/index.ts';
 import { buildModelJob, buildWorkload, modelJobOptions } from './build-job.ts';
 import { importIdentityOrNew } from './cli-identity.ts';
@@ -87,19 +86,11 @@ export async function runCommand(o: RunOptions): Promise<number> {
   };
   const identity = await importIdentityOrNew(store);
   const startedAt = Date.now();
-  const peer = await connectNodeGridPeer({
+  const peer = await connectSubmitterPeer({
     signal: o.signal,
     grid: o.grid,
     ...(o.token !== undefined ? { token: o.token } : {}),
     identity,
-    capabilities: {
-      runtime: 'node',
-      backends: [],
-      cores: availableParallelism(),
-      memoryMB: 0,
-      maxConcurrency: 0,
-    },
-    cache: createMemoryBlobCache(),
     ...(o.webrtc ? { webrtc: o.webrtc } : {}),
     ...(o.iceRelay ? { iceTransportPolicy: 'relay' as const } : {}),
   });

@@ -5,11 +5,13 @@
  * once the grid is joined. `shutdown()` closes everything and releases the
  * native WebRTC threads; a process should still exit explicitly afterwards.
  */
+import { availableParallelism } from 'node:os';
 import {
   type BlobCache,
   type BlobExchangeOptions,
   type Capabilities,
   createGridPeer,
+  createMemoryBlobCache,
   createSignalingClient,
   type GridPeer,
   type IceServer,
@@ -127,4 +129,25 @@ export async function connectNodeGridPeer(o: NodeGridPeerOptions): Promise<NodeG
       if (!o.native) await native.shutdown();
     },
   };
+}
+
+/**
+ * A grid peer that submits and does not donate (no slots advertised), with
+ * blobs (the job's models and shared feeds) kept in memory: `peergrid run`'s
+ * and `@peergrid/client`'s.
+ */
+export function connectSubmitterPeer(
+  o: Omit<NodeGridPeerOptions, 'capabilities' | 'cache'>,
+): Promise<NodeGridPeer> {
+  return connectNodeGridPeer({
+    ...o,
+    capabilities: {
+      runtime: 'node',
+      backends: [],
+      cores: availableParallelism(),
+      memoryMB: 0,
+      maxConcurrency: 0,
+    },
+    cache: createMemoryBlobCache(),
+  });
 }

@@ -2,8 +2,8 @@
  * Pausing a real worker mid-job never loses work: a worker with a
  * `--schedule` window that closes a minute from now pauses then (queued
  * leases handed back as `paused`, and with `--on-pause hand-back` the running
- * one too); another worker takes them, and the job completes with no task
- * failed and no attempt spent on the hand-backs.
+ * one too); a worker that joins then takes them, and the job completes with
+ * no task failed and no attempt spent on the hand-backs.
  */
 import type { JobSpec, Policy } from '@peergrid/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,12 +32,19 @@ describe('a worker pausing mid-job (--schedule, --on-pause hand-back)', () => {
     const now = new Date();
     const end = new Date(now.getTime() + (now.getSeconds() > 45 ? 120_000 : 60_000));
     const start = new Date(now.getTime() - 60_000);
+    // Alone and at a tenth of its time until the pause: the job cannot end before it.
     grid = await startTestGrid([
       {
         concurrency: 1,
-        args: ['--schedule', `${hhmm(start)}-${hhmm(end)}`, '--on-pause', 'hand-back'],
+        args: [
+          '--schedule',
+          `${hhmm(start)}-${hhmm(end)}`,
+          '--on-pause',
+          'hand-back',
+          '--cpu-share',
+          '10',
+        ],
       },
-      { concurrency: 1 },
     ]);
   }, 90_000);
   afterAll(async () => {
@@ -46,18 +53,21 @@ describe('a worker pausing mid-job (--schedule, --on-pause hand-back)', () => {
 
   it('hands its leases back and the job completes without a failed task', async () => {
     const paused = grid.workers[0]!;
-    // ~20 ms tasks, far more than the minute holds for one worker.
-    const wl = createMatmulJob({ preset: 'ms20', tasks: 6000, seed: 3 });
+    // ~20 ms tasks at a 10 % share: about 5 a second, at most ~600 before a pause 2 minutes off.
+    const TASKS = 1500;
+    const wl = createMatmulJob({ preset: 'ms20', tasks: TASKS, seed: 3 });
     const job = await prepareNodeJob({ spec: { ...wl.spec, policy: SOLO } satisfies JobSpec });
     const runner = job.run(grid.submitter, { progressMs: 0 });
     await until(() => /paused: outside the schedule/.test(paused.log()), 150_000, 'the pause');
     const atPause = runner.progress().tasks.verified;
+    // Another worker joins and takes what was handed back, and the rest.
+    await grid.addWorker({ concurrency: 1 });
     const out = await runner.done;
     expect(out.state).toBe('completed');
     expect(runner.progress().tasks.failed).toBe(0);
-    expect(runner.progress().tasks.verified).toBe(6000);
+    expect(runner.progress().tasks.verified).toBe(TASKS);
     expect(atPause).toBeGreaterThan(0);
-    expect(atPause).toBeLessThan(6000);
+    expect(atPause).toBeLessThan(TASKS);
     // The worker said why, in its log.
     expect(paused.log()).toMatch(
       /paused: outside the schedule \d\d:\d\d-\d\d:\d\d; queued tasks handed back/,

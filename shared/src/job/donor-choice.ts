@@ -100,6 +100,13 @@ export function createDonorChoice(o: {
     }
     if (best.length === 0) return null;
     const h = horizon(model);
+    // A donor not yet timed on this model gets one lease first, when it would be back within
+    // the horizon: it is measured, and every donor takes part (a weighted draw alone may pass
+    // a slow-looking newcomer by for the whole of a short job).
+    const probes = best.filter(
+      (p) => p.inFlight === 0 && !o.speeds.measured(p.donor.id, model) && finishMs(p) <= h,
+    );
+    if (probes.length > 0) return probes[Math.floor(o.random() * probes.length)]!.donor;
     let soonest = Number.POSITIVE_INFINITY;
     for (const p of best) soonest = Math.min(soonest, finishMs(p));
     // Only past the horizon does a busy donor's finish matter (a second walk, near the end only),
