@@ -75,8 +75,15 @@ export function createOrtHost(): OrtWorkerApi {
   }
   /** Loaded by `init`; a host used before it (inspect only) gets the WASM-only build. */
   let loaded: Promise<OrtModule> | null = null;
+  /** `loaded` is the build with WebGPU. */
+  let loadedWithGpu = false;
+  // A WASM-only build loaded before the GPU was found (an inspect racing `init`) is
+  // replaced once WebGPU is usable: a session on it could never use the GPU.
   const ortModule = () => {
-    loaded ??= loadOrt(false);
+    if (!loaded || (gpuUsable && !loadedWithGpu)) {
+      loaded = loadOrt(gpuUsable);
+      loadedWithGpu = gpuUsable;
+    }
     return loaded;
   };
 
@@ -95,6 +102,7 @@ export function createOrtHost(): OrtWorkerApi {
       }
     }
     loaded = loadOrt(gpuUsable);
+    loadedWithGpu = gpuUsable;
     const ort = await loaded;
     if (opts.wasmPaths) ort.env.wasm.wasmPaths = opts.wasmPaths;
     ort.env.wasm.numThreads = opts.threads;
@@ -120,8 +128,9 @@ export function createOrtHost(): OrtWorkerApi {
         });
         await watchDevice(ort);
         return { session, backend: 'webgpu', inputs: specs(session) };
-      } catch {
+      } catch (err) {
         // The model does not run on WebGPU here (unsupported op, device lost): WASM it is.
+        console.warn(`WebGPU session failed, running on WASM: ${(err as Error).message ?? err}`);
       }
     }
     const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
