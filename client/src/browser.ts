@@ -26,18 +26,13 @@ import {
 import { openIdbJobStore } from '@peergrid/shared/idb-store';
 import SimplePeer from 'simple-peer';
 
+import type { ConnectOptionsBase } from './api.ts';
+
 export * from './api.ts';
 
-export interface ConnectGridOptions {
-  /** The signaling server, `ws://` or `wss://`. */
-  readonly signal: string;
-  /** Default `default`. */
-  readonly grid?: string;
-  readonly token?: string;
+export interface ConnectGridOptions extends ConnectOptionsBase {
   /** An IndexedDB database name, or a `JobStore`. Default: the database `peergrid-client`. */
   readonly store?: string | JobStore;
-  /** Give up joining after this long, ms. Default 15 000. */
-  readonly joinTimeoutMs?: number;
 }
 
 const timers: Timers = {

@@ -33,15 +33,11 @@ import {
   type JobStore,
 } from '@peergrid/shared';
 
+import type { ConnectOptionsBase } from './api.ts';
+
 export * from './api.ts';
 
-export interface ConnectGridOptions {
-  /** The signaling server, `ws://` or `wss://`. */
-  readonly signal: string;
-  /** The grid to join. Default `default`. */
-  readonly grid?: string;
-  /** Join token, when the grid requires one. */
-  readonly token?: string;
+export interface ConnectGridOptions extends ConnectOptionsBase {
   /**
    * Where jobs are kept: a state directory (created if missing; the same
    * directory `peergrid run --state` uses), or a `JobStore`. Default: in
@@ -56,8 +52,6 @@ export interface ConnectGridOptions {
   readonly localAnchor?: boolean;
   /** Native WebRTC: node-datachannel (`ndc`) or @roamhq/wrtc (`wrtc`). Default `ndc`. */
   readonly webrtc?: NodeWrtcKind;
-  /** Give up joining after this long, ms. Default 15 000. */
-  readonly joinTimeoutMs?: number;
 }
 
 /**

@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 import { decodeNpy, encodeNpy, tensorFrom, tensorValues } from '@peergrid/shared';
 import { startSignalingServer } from '@peergrid/signaling';
 import { buildOnnxModel } from '../src/workloads/onnx-builder.ts';
-import { exited, type MemorySample, sampleMemory } from './proc-memory.ts';
+import { exited, followCli, watchPeak } from './proc-memory.ts';
 
 const USAGE = `npm run bench:outputs -- [options]
 
@@ -143,31 +143,14 @@ async function main(): Promise<void> {
         .concat(ids.flatMap((id) => ['--trusted-donor', id])),
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
-    let summary = '';
-    let lastShown = 0;
-    cli.stderr?.setEncoding('utf8');
-    cli.stderr?.on('data', (d: string) => {
-      for (const line of d.split(/\r|\n/)) {
-        if (line.startsWith('summary ')) summary = line.slice('summary '.length);
-        else if (/verified/.test(line) && performance.now() - lastShown > 5000) {
-          lastShown = performance.now();
-          say(`  ${line.trim()}`);
-        }
-      }
-    });
-    const peak: MemorySample = { rssMB: 0, anonMB: 0, fileMB: 0 };
-    let anonPeakAt = 0;
-    const timer = setInterval(() => {
-      const s = sampleMemory(cli.pid ?? -1);
-      if (!s) return;
-      if (s.anonMB > peak.anonMB) anonPeakAt = performance.now() - started;
-      peak.rssMB = Math.max(peak.rssMB, s.rssMB);
-      peak.anonMB = Math.max(peak.anonMB, s.anonMB);
-      peak.fileMB = Math.max(peak.fileMB, s.fileMB);
-    }, 50);
+    const followed = followCli(cli, say);
+    const watch = watchPeak(cli.pid ?? -1, 50);
     const code = await exited(cli);
-    clearInterval(timer);
+    watch.stop();
+    const { peak } = watch;
+    const anonPeakAt = watch.anonPeakAt() - started;
     const wallS = (performance.now() - started) / 1000;
+    const summary = followed.summary();
     if (code !== 0 || !summary) throw new Error(`${label}: peergrid run exited ${code}`);
     const s = JSON.parse(summary) as { verified: number; state: string };
     if (s.verified !== tasks) throw new Error(`${label}: ${s.verified} of ${tasks} verified`);

@@ -32,3 +32,47 @@ export const exited = (c: ChildProcess): Promise<number | null> =>
     if (c.exitCode !== null) r(c.exitCode);
     else c.once('exit', (code) => r(code));
   });
+
+/**
+ * Follows a `peergrid run` child's stderr: shows its progress line at most
+ * every 5 s through `say`; `summary()` is its closing `summary {…}` JSON text
+ * ('' until it printed one).
+ */
+export function followCli(cli: ChildProcess, say: (line: string) => void): { summary(): string } {
+  let summary = '';
+  let lastShown = 0;
+  cli.stderr?.setEncoding('utf8');
+  cli.stderr?.on('data', (d: string) => {
+    for (const line of d.split(/\r|\n/)) {
+      if (line.startsWith('summary ')) summary = line.slice('summary '.length);
+      else if (/verified/.test(line) && performance.now() - lastShown > 5000) {
+        lastShown = performance.now();
+        say(`  ${line.trim()}`);
+      }
+    }
+  });
+  return { summary: () => summary };
+}
+
+/**
+ * Samples a live process's memory every `everyMs` and keeps the peaks;
+ * `stop()` ends it. `anonPeakAt` is when its own memory last peaked
+ * (performance.now()).
+ */
+export function watchPeak(pid: number, everyMs: number) {
+  const peak: MemorySample = { rssMB: 0, anonMB: 0, fileMB: 0 };
+  let anonPeakAt = 0;
+  const timer = setInterval(() => {
+    const s = sampleMemory(pid);
+    if (!s) return;
+    if (s.anonMB > peak.anonMB) anonPeakAt = performance.now();
+    peak.rssMB = Math.max(peak.rssMB, s.rssMB);
+    peak.anonMB = Math.max(peak.anonMB, s.anonMB);
+    peak.fileMB = Math.max(peak.fileMB, s.fileMB);
+  }, everyMs);
+  return {
+    peak,
+    anonPeakAt: () => anonPeakAt,
+    stop: () => clearInterval(timer),
+  };
+}

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSignalingServer } from '@peergrid/signaling';
-import { exited, type MemorySample, sampleMemory } from './proc-memory.ts';
+import { exited, followCli, watchPeak } from './proc-memory.ts';
 
 const USAGE = `npm run bench:scale -- [options]
 
@@ -75,30 +75,13 @@ async function main(): Promise<void> {
           .concat(['--replicas', '1', '--quorum', '1']),
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
-      let summary = '';
-      let lastShown = 0;
-      cli.stderr?.setEncoding('utf8');
-      cli.stderr?.on('data', (d: string) => {
-        for (const line of d.split(/\r|\n/)) {
-          if (line.startsWith('summary ')) summary = line.slice('summary '.length);
-          // The CLI's progress line, at most every 5 s.
-          else if (/verified/.test(line) && performance.now() - lastShown > 5000) {
-            lastShown = performance.now();
-            say(`  ${line.trim()}`);
-          }
-        }
-      });
-      const peak: MemorySample = { rssMB: 0, anonMB: 0, fileMB: 0 };
-      const timer = setInterval(() => {
-        const s = sampleMemory(cli.pid ?? -1);
-        if (!s) return;
-        peak.rssMB = Math.max(peak.rssMB, s.rssMB);
-        peak.anonMB = Math.max(peak.anonMB, s.anonMB);
-        peak.fileMB = Math.max(peak.fileMB, s.fileMB);
-      }, 100);
+      const followed = followCli(cli, say);
+      const watch = watchPeak(cli.pid ?? -1, 100);
       const code = await exited(cli);
-      clearInterval(timer);
+      watch.stop();
+      const { peak } = watch;
       const wallS = (performance.now() - t0) / 1000;
+      const summary = followed.summary();
       if (code !== 0 || !summary) throw new Error(`peergrid run of ${n} tasks exited ${code}`);
       const s = JSON.parse(summary) as { verified: number; state: string };
       if (s.verified !== n) throw new Error(`${n} tasks: ${s.verified} verified (${s.state})`);
