@@ -1,5 +1,5 @@
 /**
- * `peergrid run job.json`: a manifest file read with node:fs. Its paths are
+ * `peergrid run job.json` (or job.yaml / job.yml): a manifest file read with node:fs. Its paths are
  * relative to the manifest's folder (absolute paths are taken as they are);
  * models are described from their ModelProto (onnx-proto). The manifest's
  * rules and checks are shared's `loadManifestJob`, the same the page uses.
@@ -11,6 +11,7 @@ import {
   type JobSpec,
   loadManifestJob,
   type ManifestStage,
+  manifestFormatOf,
   manifestProblemsText,
   type Policy,
   resolvePolicy,
@@ -32,18 +33,22 @@ export async function loadManifestFile(
     );
   }
   const base = dirname(resolve(path));
-  const r = await loadManifestJob(text, {
-    read: async (p) => {
-      try {
-        return new Uint8Array(await readFile(isAbsolute(p) ? p : resolve(base, p)));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw e;
-      }
+  const r = await loadManifestJob(
+    text,
+    {
+      read: async (p) => {
+        try {
+          return new Uint8Array(await readFile(isAbsolute(p) ? p : resolve(base, p)));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+          throw e;
+        }
+      },
+      describeModel: describeOnnxModel,
+      sha256: async (bytes) => createHash('sha256').update(bytes).digest('hex'),
     },
-    describeModel: describeOnnxModel,
-    sha256: async (bytes) => createHash('sha256').update(bytes).digest('hex'),
-  });
+    manifestFormatOf(path),
+  );
   if (!r.ok) throw new Error(`${path} is refused:\n${manifestProblemsText(r.problems)}`);
   const merged = { ...r.spec.policy, ...policy };
   // A quorum from the manifest over fewer replicas given here follows them down, as --replicas does.

@@ -7,6 +7,7 @@ import {
   isPeerId,
   type Policy,
   parseCompareRule,
+  pipelineStepsText,
   TRUST_AFTER,
 } from '@peergrid/shared';
 import { type ConstFlag, parseConstFlag } from '../inputs/const-feed.ts';
@@ -47,7 +48,7 @@ export interface RunOptions {
   readonly localAnchor: boolean;
 }
 
-export const RUN_USAGE = `peergrid run --signal URL (JOB.json | --model m.onnx (--inputs PATH | --input NAME=PATH …) | --workload NAME) [options]
+export const RUN_USAGE = `peergrid run --signal URL (JOB.json | PIPELINE.json | --model m.onnx (--inputs PATH | --input NAME=PATH …) | --workload NAME) [options]
 
 Submits a job to the grid, verifies the results by replication, and prints a
 summary. Job state is kept on disk: rerunning the same command resumes it.
@@ -56,7 +57,16 @@ summary. Job state is kept on disk: rerunning the same command resumes it.
                           files, constants or other tasks' outputs, fan-out and
                           fan-in, policy (see docs/MANIFEST.md). Checked whole
                           before anything is sent; policy flags given here
-                          override the manifest's
+                          override the manifest's. JOB.yaml / JOB.yml: the
+                          same in YAML
+  PIPELINE.json           a pipeline (.json, .yaml, .yml): job manifests and
+                          built-in steps run here between them, in order
+                          ("stages", see docs/MANIFEST.md); prints the last
+                          step's result on stdout; --out DIR/ keeps every
+                          stage's output (DIR/STAGE.npz, step files,
+                          DIR/result.json), --out result.json the result.
+                          Steps:
+${pipelineStepsText(' '.repeat(26))}
 
   --signal URL            signaling server (ws:// or wss://)                 required
   --grid NAME             grid to use                                        default: default

@@ -29,6 +29,8 @@ import type { Workload } from '../workloads/index.ts';
 import { buildModelJob, buildWorkload, modelJobOptions } from './build-job.ts';
 import { importIdentityOrNew } from './cli-identity.ts';
 import { loadManifestFile } from './manifest-file.ts';
+import { runPipelineCommand } from './pipeline-command.ts';
+import { readJobFile } from './pipeline-file.ts';
 import { createProgressView } from './progress-view.ts';
 import { writeResultsFile } from './results-file.ts';
 import { NPZ_MAX_ENTRIES } from './results-npz.ts';
@@ -59,6 +61,10 @@ export async function runCommand(o: RunOptions): Promise<number> {
     });
     spec = { ...workload.spec, policy: o.policy };
   } else if (o.manifest) {
+    // A pipeline (stages of manifests and steps) runs as such; a manifest is one job.
+    const file = await readJobFile(o.manifest);
+    if (file.pipeline)
+      return runPipelineCommand({ ...o, manifest: o.manifest }, file.text, file.format);
     spec = (await loadManifestFile(o.manifest, o.policy)).spec;
   } else {
     spec = await buildModelJob(modelJobOptions(o));

@@ -7,8 +7,7 @@
  * is the text of the same pipeline run locally (reference.json).
  * `writeExample` regenerates a folder; the files are deterministic (seeded).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { encodeNpy, encodeNpz, rowsOf, type TensorMap } from '@peergrid/shared';
 import {
@@ -18,8 +17,17 @@ import {
   encoderModel,
   encoderReference,
 } from './encoder-example.ts';
-import { OCR_IMAGES, OCR_MODELS, ocrAsset, ocrDetManifest, ocrImages } from './ocr-example.ts';
-import { localManifestRunner, runOcrPipeline } from './ocr-pipeline.ts';
+import {
+  OCR_IMAGES,
+  OCR_MODELS,
+  ocrAsset,
+  ocrDetManifest,
+  ocrImages,
+  ocrPipeline,
+  ocrRecManifest,
+  rgbTensor,
+} from './ocr-example.ts';
+import { runPipelineLocally } from './ocr-pipeline.ts';
 import { EXAMPLES_DIR, referenceEntries } from './reference-entries.ts';
 import {
   threeStageInput,
@@ -54,10 +62,14 @@ export function exampleFiles(name: ExampleName): Record<string, Uint8Array | str
   if (name === 'ocr') {
     const images = ocrImages();
     const inputs = Object.fromEntries(OCR_IMAGES.map((n) => [n, images.get(n)!.input.tensor]));
-    const det = relative(join(EXAMPLES_DIR, 'ocr'), ocrAsset(OCR_MODELS.det));
+    const pixels = Object.fromEntries(OCR_IMAGES.map((n) => [n, rgbTensor(images.get(n)!.image)]));
+    const asset = (file: string) => relative(join(EXAMPLES_DIR, 'ocr'), ocrAsset(file));
     return {
-      'det.json': json(ocrDetManifest(det)),
+      'pipeline.json': json(ocrPipeline(asset(OCR_MODELS.keys))),
+      'det.json': json(ocrDetManifest(asset(OCR_MODELS.det))),
+      'rec.json': json(ocrRecManifest(asset(OCR_MODELS.rec))),
       'det-inputs.npz': encodeNpz(inputs, { compress: true }),
+      'images.npz': encodeNpz(pixels, { compress: true }),
     };
   }
   const x = threeStageInput();
@@ -83,15 +95,8 @@ export async function writeExample(
   const written = Object.keys(files).map((f) => join(dir, f));
   if (name === 'ocr') {
     // The reference text: the same pipeline on this machine's onnxruntime-node.
-    const local = localManifestRunner();
-    const work = await mkdtemp(join(tmpdir(), 'peergrid-ocr-'));
-    try {
-      const text = await runOcrPipeline(local.run, work);
-      await writeFile(join(dir, 'reference.json'), `${JSON.stringify(text, null, 2)}\n`);
-    } finally {
-      await local.close();
-      await rm(work, { recursive: true, force: true });
-    }
+    const text = await runPipelineLocally(join(dir, 'pipeline.json'));
+    await writeFile(join(dir, 'reference.json'), `${JSON.stringify(text, null, 2)}\n`);
     written.push(join(dir, 'reference.json'));
   }
   return written;

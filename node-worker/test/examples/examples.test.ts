@@ -25,10 +25,9 @@ import {
 } from '../../src/examples/index.ts';
 import { OCR_TRUTH } from '../../src/examples/ocr-example.ts';
 import {
-  localManifestRunner,
-  type ManifestRunner,
   OCR_EXAMPLE_DIR,
-  runOcrPipeline,
+  OCR_PIPELINE,
+  runPipelineLocally,
 } from '../../src/examples/ocr-pipeline.ts';
 import { cli, summaryOf } from '../integration/cli-harness.ts';
 import { spawnWorker, type TestWorker } from '../integration/grid-harness.ts';
@@ -86,10 +85,8 @@ describe('examples', () => {
   });
 
   it('ocr: the local pipeline gives reference.json, within a few characters of the drawn text', async () => {
-    const local = localManifestRunner();
-    const work = mkdtempSync(join(tmpdir(), 'peergrid-ocr-ref-'));
-    try {
-      const text = await runOcrPipeline(local.run, work);
+    {
+      const text = (await runPipelineLocally(OCR_PIPELINE)) as Record<string, string[]>;
       expect(text).toEqual(OCR_REFERENCE);
       let errors = 0;
       let chars = 0;
@@ -100,9 +97,6 @@ describe('examples', () => {
       }
       // The bitmap font fools the recognizer on a few letters (V→Y, P→F, D→O): 4 of 97.
       expect(errors / chars).toBeLessThan(0.1);
-    } finally {
-      await local.close();
-      rmSync(work, { recursive: true, force: true });
     }
   }, 120_000);
 
@@ -192,28 +186,82 @@ describe('examples', () => {
       expect(differences(got, reference('three-stage'))).toEqual([]);
     }, 120_000);
 
-    it('ocr: detection, crops, recognition through the CLI give the reference text', async () => {
-      const runner: ManifestRunner = async (manifest, out) => {
+    it('ocr: pipeline.json (detection, crops, recognition, text) through the CLI gives the reference text', async () => {
+      const out = join(dir, 'ocr-out/');
+      const c = cli(
+        [
+          'run',
+          OCR_PIPELINE,
+          '--signal',
+          signalUrl,
+          '--grid',
+          grid,
+          '--state',
+          join(dir, 'state-ocr'),
+          '--out',
+          out,
+        ],
+        dir,
+      );
+      expect(await c.exit, c.stderr()).toBe(0);
+      // The result on stdout and in result.json, every stage's output kept beside it.
+      expect(JSON.parse(c.stdout())).toEqual(OCR_REFERENCE);
+      expect(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'))).toEqual(OCR_REFERENCE);
+      expect(readdirSync(out).sort()).toEqual(
+        ['crops.json', 'crops.npz', 'det.npz', 'rec.npz', 'result.json', 'text.json'].sort(),
+      );
+      const crops = decodeNpz(new Uint8Array(readFileSync(join(out, 'crops.npz'))));
+      if (!crops.ok) throw new Error(crops.error);
+      const lines = Object.values(OCR_REFERENCE as Record<string, string[]>).flat().length;
+      expect(crops.tensors.x?.dims).toEqual([lines, 3, 48, 320]);
+      expect(c.stderr()).toMatch(/stage crops \(ocr-crops\): \d+ text boxes in 3 images/);
+    }, 240_000);
+
+    it('refuses a pipeline with an unknown step and a missing file before joining the grid', async () => {
+      const bad = join(dir, 'bad-pipeline.yaml');
+      // YAML, as a person might write it: the same checks and messages as JSON.
+      const yaml = [
+        'name: batch OCR',
+        'stages:',
+        `  - { id: det, manifest: ${join(OCR_EXAMPLE_DIR, 'det.json')} }`,
+        '  - id: crops',
+        '    step: ocr-crops',
+        '    with: { maps: det, task: "det-{name}", images: no-such-images.npz }',
+        `  - { id: rec, manifest: ${join(OCR_EXAMPLE_DIR, 'rec.json')} }`,
+        '  - id: text',
+        '    step: ocr-txt',
+        '    with: { outputs: rec, crops: crops, keys: keys.txt }',
+      ].join('\n');
+      await import('node:fs/promises').then((fs) => fs.writeFile(bad, yaml));
+      try {
         const c = cli(
           [
             'run',
-            manifest,
+            bad,
             '--signal',
-            signalUrl,
+            'ws://127.0.0.1:9',
             '--grid',
             grid,
             '--state',
-            join(dir, 'state-ocr'),
-            '--out',
-            out,
+            join(dir, 'state-bad-pipeline'),
           ],
           dir,
         );
-        expect(await c.exit, c.stderr()).toBe(0);
-      };
-      const text = await runOcrPipeline(runner, join(dir, 'ocr-work'));
-      expect(text).toEqual(OCR_REFERENCE);
-    }, 240_000);
+        expect(await c.exit).toBe(1);
+        const err = c.stderr();
+        expect(err).toMatch(/bad-pipeline\.yaml is refused:\n/);
+        expect(err).toMatch(
+          /\n\s+stage crops \(ocr-crops\): images: no file no-such-images\.npz\n/,
+        );
+        expect(err).toMatch(
+          /\n\s+stage text \(ocr-txt\): no step "ocr-txt" \(steps: ocr-crops, ocr-text\)/,
+        );
+        // Refused before joining: no grid at ws://127.0.0.1:9 was ever needed.
+        expect(err).not.toMatch(/connect|signal/i);
+      } finally {
+        rmSync(bad, { force: true });
+      }
+    }, 30_000);
 
     it('refuses a manifest with a missing file before joining the grid', async () => {
       const bad = join(dir, 'bad.json');

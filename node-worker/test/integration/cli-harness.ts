@@ -14,6 +14,7 @@ export const CLI = fileURLToPath(new URL('../../bin/peergrid.js', import.meta.ur
 export interface CliRun {
   readonly child: ChildProcess;
   readonly stderr: () => string;
+  readonly stdout: () => string;
   readonly exit: Promise<number | null>;
 }
 
@@ -24,9 +25,13 @@ export function cli(args: readonly string[], cwd: string): CliRun {
   child.stderr?.on('data', (d: string) => {
     text += d;
   });
-  child.stdout?.resume();
+  let out = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (d: string) => {
+    out += d;
+  });
   const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, stderr: () => text, exit };
+  return { child, stderr: () => text, stdout: () => out, exit };
 }
 
 /** The run's `summary {json}` line, parsed; null when it printed none. */

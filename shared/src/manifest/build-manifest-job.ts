@@ -35,6 +35,7 @@ import {
   parseManifestDoc,
 } from './manifest-doc.ts';
 import type { ManifestProblem, ManifestProblemCode } from './manifest-problems.ts';
+import type { ManifestFormat } from './manifest-text.ts';
 
 /** A model's graph as its runtime reads it. */
 export interface ModelDescription {
@@ -80,9 +81,16 @@ interface Ref {
   readonly index?: number;
 }
 
-/** Parses a manifest (JSON text or value) and builds its job; every problem found is listed. */
-export async function loadManifestJob(raw: unknown, env: ManifestEnv): Promise<ManifestJobResult> {
-  const parsed = parseManifestDoc(raw);
+/**
+ * Parses a manifest (JSON text, YAML text with `format` 'yaml', or a value)
+ * and builds its job; every problem found is listed.
+ */
+export async function loadManifestJob(
+  raw: unknown,
+  env: ManifestEnv,
+  format: ManifestFormat = 'json',
+): Promise<ManifestJobResult> {
+  const parsed = parseManifestDoc(raw, format);
   if (!parsed.ok) return parsed;
   return buildManifestJob(parsed.doc, env);
 }

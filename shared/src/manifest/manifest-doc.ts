@@ -24,6 +24,7 @@
 import { type CompareRule, DEFAULT_POLICY, type Policy } from '../job/spec.ts';
 import { type DType, isDType } from '../tensor.ts';
 import type { ManifestProblem } from './manifest-problems.ts';
+import { type ManifestFormat, parseManifestText } from './manifest-text.ts';
 
 /** The one manifest version this reader knows. */
 export const MANIFEST_VERSION = 1;
@@ -83,23 +84,22 @@ const TASK_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/;
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => x !== null && typeof x === 'object' && !Array.isArray(x);
 
-/** The JSON text or value of a manifest → a document, or every problem found. */
+/**
+ * The text (JSON, or YAML with `format` 'yaml') or value of a manifest → a
+ * document, or every problem found.
+ */
 export function parseManifestDoc(
   raw: unknown,
+  format: ManifestFormat = 'json',
 ): { ok: true; doc: ManifestDoc } | { ok: false; problems: ManifestProblem[] } {
   const problems: ManifestProblem[] = [];
   const bad = (at: string, message: string): void => {
     problems.push({ code: 'bad-manifest', message: `${at}: ${message}` });
   };
   if (typeof raw === 'string') {
-    try {
-      raw = JSON.parse(raw);
-    } catch (e) {
-      return {
-        ok: false,
-        problems: [{ code: 'bad-manifest', message: `not valid JSON: ${(e as Error).message}` }],
-      };
-    }
+    const r = parseManifestText(raw, format);
+    if (!r.ok) return { ok: false, problems: [{ code: 'bad-manifest', message: r.error }] };
+    raw = r.value;
   }
   if (!isObj(raw)) {
     return { ok: false, problems: [{ code: 'bad-manifest', message: 'a manifest is an object' }] };

@@ -2,7 +2,7 @@
 import type { WireError } from '../errors.ts';
 
 export const MANIFEST_PROBLEM_CODES = [
-  /** Not JSON, an unknown field, a field of the wrong type. */
+  /** Not JSON (or YAML), an unknown field, a field of the wrong type. */
   'bad-manifest',
   /** A task's model names no entry of `models`. */
   'unknown-model',

@@ -1,5 +1,5 @@
 /**
- * A job from a manifest and its files, as the Submit view takes them: the
+ * A job from a manifest (JSON, or YAML: job.yaml / job.yml) and its files, as the Submit view takes them: the
  * same loader as `peergrid run job.json` (shared's `loadManifestJob`), with
  * the uploaded files as the file system and each model described by a
  * worker's ONNX Runtime session. A path in the manifest names an uploaded
@@ -10,6 +10,7 @@ import {
   loadManifestJob,
   type ManifestProblem,
   type ModelDescription,
+  manifestFormatOf,
   manifestProblemsText,
 } from '@peergrid/shared';
 import type { ModelInfo } from '../exec/worker-protocol.ts';
@@ -82,28 +83,32 @@ export async function manifestDraft(
   }
   const text = new TextDecoder().decode(await manifest.arrayBuffer());
   let total = 0;
-  const result = await loadManifestJob(text, {
-    read: async (path) => {
-      const f = findUpload(files, path);
-      if (!f) return null;
-      if (/\.onnx$/i.test(f.name) && f.size > UPLOAD_LIMITS.maxModelBytes) {
-        throw new Error(
-          `${f.name} (${formatBytes(f.size)}) is over the ${formatBytes(UPLOAD_LIMITS.maxModelBytes)} limit for models.`,
-        );
-      }
-      total += f.size;
-      if (total > MANIFEST_LIMITS.maxTotalBytes) {
-        throw new Error(
-          `the manifest's files are over ${MANIFEST_LIMITS.maxTotalBytes} bytes in all`,
-        );
-      }
-      return new Uint8Array(await f.arrayBuffer());
+  const result = await loadManifestJob(
+    text,
+    {
+      read: async (path) => {
+        const f = findUpload(files, path);
+        if (!f) return null;
+        if (/\.onnx$/i.test(f.name) && f.size > UPLOAD_LIMITS.maxModelBytes) {
+          throw new Error(
+            `${f.name} (${formatBytes(f.size)}) is over the ${formatBytes(UPLOAD_LIMITS.maxModelBytes)} limit for models.`,
+          );
+        }
+        total += f.size;
+        if (total > MANIFEST_LIMITS.maxTotalBytes) {
+          throw new Error(
+            `the manifest's files are over ${MANIFEST_LIMITS.maxTotalBytes} bytes in all`,
+          );
+        }
+        return new Uint8Array(await f.arrayBuffer());
+      },
+      describeModel: async (bytes) => modelDescription(await inspect(bytes)),
+      sha256: sha256Hex,
     },
-    describeModel: async (bytes) => modelDescription(await inspect(bytes)),
-    sha256: sha256Hex,
-  });
+    manifestFormatOf(manifest.name),
+  );
   if (!result.ok) throw new ManifestRefused(manifest.name, result.problems);
   const tasks = result.stages.reduce((n, s) => n + s.count, 0);
-  const name = `${result.spec.name ?? manifest.name.replace(/\.json$/i, '')} · ${tasks} task${tasks === 1 ? '' : 's'}`;
+  const name = `${result.spec.name ?? manifest.name.replace(/\.(json|ya?ml)$/i, '')} · ${tasks} task${tasks === 1 ? '' : 's'}`;
   return { name, kind: 'manifest', spec: { ...result.spec, name } };
 }

@@ -1,11 +1,14 @@
 import { useState } from 'react';
+import { PipelinePanel } from '../components/pipeline-panel.tsx';
 import { ComparisonFields, TrustFields } from '../components/policy-fields.tsx';
 import { customDraft } from '../lib/custom-draft.ts';
 import { checkUploads } from '../lib/custom-job.ts';
 import { mnistDraft, ocrDraft } from '../lib/fetch-samples.ts';
 import { manifestDraft } from '../lib/manifest-draft.ts';
+import { pipelineRun, readManifestUpload, startPipeline } from '../lib/pipeline-run.ts';
 import { type PolicyForm, policyFromForm, TRUST_FORM_DEFAULTS } from '../lib/policy-form.ts';
 import { routeHash } from '../lib/route.ts';
+import { useStore } from '../state/hooks.ts';
 import type { PageRuntime } from '../state/runtime.ts';
 
 type Choice = 'mnist' | 'ocr' | 'custom' | 'manifest';
@@ -29,7 +32,7 @@ const CHOICES: readonly { id: Choice; title: string; desc: string }[] = [
   {
     id: 'manifest',
     title: 'A job manifest',
-    desc: 'A job.json with its models and files: several models, fan-out, fan-in, its own policy.',
+    desc: 'A job.json (or .yaml) with its models and files: several models, fan-out, fan-in, its own policy; or a pipeline of manifests and steps.',
   },
 ];
 
@@ -84,6 +87,7 @@ export function SubmitView({ runtime }: { runtime: PageRuntime }) {
   const [manifestFiles, setManifestFiles] = useState<File[]>([]);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const pipeline = useStore(pipelineRun());
 
   const pick = (c: Choice) => {
     setChoice(c);
@@ -107,8 +111,18 @@ export function SubmitView({ runtime }: { runtime: PageRuntime }) {
       const problem = checkUploads(model, inputs);
       if (problem) return setError(problem);
     }
-    if (choice === 'manifest' && !manifest) return setError('Choose a job manifest (.json).');
+    if (choice === 'manifest' && !manifest)
+      return setError('Choose a job manifest or pipeline (.json, .yaml, .yml).');
     try {
+      if (choice === 'manifest') {
+        const file = await readManifestUpload(manifest as File);
+        if (file.pipeline) {
+          // A pipeline runs here stage by stage; its panel below follows it.
+          setBusy('Checking the pipeline, its manifests and files…');
+          await startPipeline(runtime, manifest as File, manifestFiles, file.text, file.format);
+          return;
+        }
+      }
       setBusy(
         choice === 'custom'
           ? 'Checking the model and inputs…'
@@ -237,14 +251,16 @@ export function SubmitView({ runtime }: { runtime: PageRuntime }) {
               <input
                 id="manifest-file"
                 type="file"
-                accept=".json,application/json"
+                accept=".json,.yaml,.yml,application/json"
                 data-testid="manifest-file"
                 onChange={(e) => setManifest(e.target.files?.[0] ?? null)}
               />
               <span className="hint">
-                A job.json naming models by path, tasks with feeds from files, constants or other
-                tasks' outputs, fan-out (<code>forEach</code>) and fan-in (<code>{'part{i}'}</code>
-                ), and a policy. Checked whole before anything is stored.
+                A job.json (or job.yaml) naming models by path, tasks with feeds from files,
+                constants or other tasks' outputs, fan-out (<code>forEach</code>) and fan-in (
+                <code>{'part{i}'}</code>), and a policy. Or a pipeline (<code>stages</code>): job
+                manifests and built-in steps between them, run here in order. Checked whole before
+                anything is stored.
               </span>
             </div>
             <div className="field">
@@ -253,18 +269,20 @@ export function SubmitView({ runtime }: { runtime: PageRuntime }) {
                 id="manifest-files"
                 type="file"
                 multiple
-                accept=".onnx,.npy,.npz,.json"
+                accept=".onnx,.npy,.npz,.json,.yaml,.yml,.txt"
                 data-testid="manifest-files"
                 onChange={(e) => setManifestFiles([...(e.target.files ?? [])])}
               />
               <span className="hint">
-                Every model and tensor file the manifest names (.onnx, .npy, .npz, .json), matched
-                by file name.
+                Every model and tensor file the manifest names (.onnx, .npy, .npz, .json); for a
+                pipeline also its manifests and the files its steps read (a key file). Matched by
+                file name.
               </span>
             </div>
           </div>
         )}
       </section>
+      {pipeline && <PipelinePanel run={pipeline} />}
       <section className="panel stack">
         <h2>2 · How to trust the answers</h2>
         {choice === 'manifest' ? (
