@@ -1,24 +1,27 @@
 /**
- * The baseline of bench:grid: the donors' executors (same count, same
- * concurrency, onnxruntime-node CPU in runner processes, as `peergrid-worker`
- * runs them) fed the same tasks from a local queue, in a process on the
- * donors' cores: no network, no verification, no scheduling. The limit of
- * the donors' cores for that work.
+ * The baseline of bench:grid: the donor processes as `peergrid-worker` runs
+ * them (same count, same concurrency, onnxruntime-node CPU in runner
+ * processes), each fed its share of the same tasks from a local queue inside
+ * itself, on the donors' cores: no network, no verification, no scheduling.
+ * The limit of the donors' cores for that work.
  *
  * Run as a child (`grid-baseline.ts --preset P --tasks N --seed S --donors D
- * --concurrency C`), it prints `{"tasksPerSec":…,"computeMsPerTask":…}`.
+ * --index I --concurrency C`), it is donor I: it prints `{"ready":true}` once
+ * warm, starts on a line on stdin, and prints `{"tasks":…,"computeMs":…}`.
  */
 import { parseArgs } from 'node:util';
 import type { Executor, Tensor } from '@peergrid/shared';
 import { createNodeExecutor } from '../src/exec/node-executor.ts';
 import { createMatmulJob } from '../src/workloads/index.ts';
-import { childResult, spawnBenchChild } from './child.ts';
+import { childResult, onLines, spawnBenchChild } from './child.ts';
 import type { Pinning } from './pinning.ts';
 
 export interface BaselineWork {
   readonly preset: 'ms20' | 'ms2' | 'tiny';
   readonly tasks: number;
   readonly seed: number;
+  /** Runs each donor makes before the start (default: one per runner, to load the model). */
+  readonly warmUp?: number;
 }
 
 export interface BaselineFigures {
@@ -27,31 +30,65 @@ export interface BaselineFigures {
   readonly computeMsPerTask: number;
 }
 
-/** Runs the baseline in a child on the donors' cores. */
-export function baseline(
+/**
+ * Runs the baseline as the donors run: one process per donor on the donors'
+ * cores, each with its own executor (same concurrency) fed its share of the
+ * tasks from a local queue. Each warms its runners up, then all start at
+ * once; the time runs from that start to the last one's end.
+ */
+export async function baseline(
   pinning: Pinning,
   work: BaselineWork,
   donors: number,
   concurrency: number,
 ): Promise<BaselineFigures> {
-  const args = [
-    ...['--preset', work.preset, '--tasks', String(work.tasks), '--seed', String(work.seed)],
-    ...['--donors', String(donors), '--concurrency', String(concurrency)],
-  ];
-  return childResult<BaselineFigures>(spawnBenchChild(pinning, './grid-baseline.ts', args));
+  const children = Array.from({ length: donors }, (_, i) =>
+    spawnBenchChild(
+      pinning,
+      './grid-baseline.ts',
+      [
+        ...['--preset', work.preset, '--tasks', String(work.tasks), '--seed', String(work.seed)],
+        ...['--donors', String(donors), '--index', String(i), '--concurrency', String(concurrency)],
+        ...['--warm-up', String(Math.ceil((work.warmUp ?? 0) / donors))],
+      ],
+      'pipe',
+    ),
+  );
+  const ready = children.map(
+    (c) =>
+      new Promise<void>((resolve, reject) => {
+        c.once('exit', (code) => reject(new Error(`baseline donor exited with ${code}`)));
+        onLines(c, (line) => {
+          if (line.includes('"ready"')) resolve();
+        });
+      }),
+  );
+  const results = children.map((c) => childResult<DonorShare>(c));
+  await Promise.all(ready);
+  const t0 = performance.now();
+  for (const c of children) c.stdin?.end('go\n');
+  const shares = await Promise.all(results);
+  const seconds = (performance.now() - t0) / 1000;
+  const computeMs = shares.reduce((a, x) => a + x.computeMs, 0);
+  return { tasksPerSec: work.tasks / seconds, computeMsPerTask: computeMs / work.tasks };
 }
 
-async function localRun(
+interface DonorShare {
+  readonly tasks: number;
+  readonly computeMs: number;
+}
+
+/** One baseline donor: tasks index, index + donors, … through its own executor, after "go" on stdin. */
+async function donorShare(
   work: BaselineWork,
   donors: number,
+  index: number,
   concurrency: number,
-): Promise<BaselineFigures> {
+): Promise<DonorShare> {
   const spec = createMatmulJob(work).spec;
-  const executors: Executor[] = Array.from({ length: donors }, () =>
-    createNodeExecutor({ backend: 'cpu', concurrency }),
-  );
+  const ex: Executor = createNodeExecutor({ backend: 'cpu', concurrency });
   let computeMs = 0;
-  const run = async (ex: Executor, i: number) => {
+  const run = async (i: number) => {
     const t = spec.tasks[i]!;
     const feeds: Record<string, Tensor> = {};
     for (const [k, f] of Object.entries(t.feeds)) if ('tensor' in f) feeds[k] = f.tensor;
@@ -64,27 +101,31 @@ async function localRun(
     return r.computeMs;
   };
   try {
-    // Warm-up: every runner loads the model once.
+    // Warm-up: every runner loads the model, and the hot paths are compiled (`warmUp` runs).
+    const warm = Math.max(concurrency, work.warmUp ?? 0);
+    let w = 0;
     await Promise.all(
-      executors.flatMap((ex) => Array.from({ length: concurrency }, (_, j) => run(ex, j))),
+      Array.from({ length: ex.concurrency + (ex.prefetch ?? 0) }, async () => {
+        for (let k = w++; k < warm; k = w++) await run(k % spec.tasks.length);
+      }),
     );
+    console.log(JSON.stringify({ ready: true }));
+    await new Promise<void>((resolve) => {
+      process.stdin.once('data', () => resolve());
+      process.stdin.once('end', () => resolve());
+    });
+    const mine: number[] = [];
+    for (let i = index; i < spec.tasks.length; i += donors) mine.push(i);
     let next = 0;
-    const t0 = performance.now();
     // As a donor feeds its executor: its slots, and the runs it takes early to batch them.
     await Promise.all(
-      executors.flatMap((ex) =>
-        Array.from({ length: ex.concurrency + (ex.prefetch ?? 0) }, async () => {
-          for (let i = next++; i < spec.tasks.length; i = next++) computeMs += await run(ex, i);
-        }),
-      ),
+      Array.from({ length: ex.concurrency + (ex.prefetch ?? 0) }, async () => {
+        for (let k = next++; k < mine.length; k = next++) computeMs += await run(mine[k]!);
+      }),
     );
-    const seconds = (performance.now() - t0) / 1000;
-    return {
-      tasksPerSec: spec.tasks.length / seconds,
-      computeMsPerTask: computeMs / spec.tasks.length,
-    };
+    return { tasks: mine.length, computeMs };
   } finally {
-    await Promise.all(executors.map((ex) => ex.close()));
+    await ex.close();
   }
 }
 
@@ -95,15 +136,18 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       tasks: { type: 'string' },
       seed: { type: 'string', default: '1' },
       donors: { type: 'string', default: '4' },
+      index: { type: 'string', default: '0' },
       concurrency: { type: 'string', default: '1' },
+      'warm-up': { type: 'string', default: '0' },
     },
   });
   const work = {
     preset: v.preset as BaselineWork['preset'],
     tasks: Number(v.tasks),
     seed: Number(v.seed),
+    warmUp: Number(v['warm-up']),
   };
-  localRun(work, Number(v.donors), Number(v.concurrency)).then(
+  donorShare(work, Number(v.donors), Number(v.index), Number(v.concurrency)).then(
     (f) => {
       console.log(JSON.stringify(f));
       process.exit(0);

@@ -48,7 +48,12 @@ const USAGE = `npm run bench:grid -- [options]
   --rtt-tasks N       ~20 ms tasks in that run (default 640: the round trips at its start
                       and end weigh less)
   --skip-swarm        skip the swarm test
+  --only LIST         run only these parts, comma-separated: dispatch, ms20, ms2, tiny,
+                      rtt, transfer, swarm (default: all; the floor always runs)
   --no-pin            leave roles unpinned (default: submitter on core 0, donors on the last core)`;
+
+/** Tiny tasks run before the timed ones, in the grid and (shared out) in the baseline's donors. */
+const TINY_WARM_UP = 2000;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -102,6 +107,7 @@ async function main(): Promise<void> {
       'no-pin': { type: 'boolean', default: false },
       'rtt-ms': { type: 'string', default: '0' },
       'rtt-tasks': { type: 'string', default: '640' },
+      only: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -110,6 +116,12 @@ async function main(): Promise<void> {
     return;
   }
   const n = (k: keyof typeof values) => Number(values[k]);
+  const parts = ['dispatch', 'ms20', 'ms2', 'tiny', 'rtt', 'transfer', 'swarm'];
+  const only = values.only?.split(',').map((x) => x.trim());
+  const unknown = only?.find((x) => !parts.includes(x));
+  if (unknown !== undefined)
+    throw new Error(`--only: unknown part ${unknown} (one of ${parts.join(', ')})`);
+  const runs = (part: string) => !only || only.includes(part);
   const donors = n('donors');
   const concurrency = n('concurrency');
   const tinyPipeline = n('tiny-pipeline');
@@ -132,9 +144,8 @@ async function main(): Promise<void> {
     floorDonorCpuMsPer64KiBRoundTrip: r3(floor.cpuMsPerRoundTrip),
   };
 
-  figures.dispatchTasksPerSec = 0;
-  log(`dispatch: ${donors} echo donors (no runner), ${n('dispatch')} tasks …`);
-  {
+  if (runs('dispatch')) {
+    log(`dispatch: ${donors} echo donors (no runner), ${n('dispatch')} tasks …`);
     const echo = await startCluster({
       donors,
       concurrency,
@@ -158,107 +169,135 @@ async function main(): Promise<void> {
     }
   }
 
-  log(`starting ${donors} donor processes × concurrency ${concurrency} …`);
-  const cluster = await startCluster({
-    donors,
-    concurrency,
-    maxQueued: Math.max(2 * concurrency, tinyPipeline * concurrency),
-    pinning,
-  });
-  try {
-    for (const [preset, count] of [
-      ['ms20', n('tasks20')],
-      ['ms2', n('tasks2')],
-    ] as const) {
-      const job = createMatmulJob({ preset, tasks: count, seed: 1 }).spec;
-      log(`${preset}: grid warm-up (model fetch, sessions) …`);
-      await timeJob(
-        cluster.submitter,
-        withPolicy(createMatmulJob({ preset, tasks: 4 * donors, seed: 50_000 }).spec, solo),
-        n('pipeline'),
-        log,
-      );
-      // Alternate baseline and grid rounds and keep the best of each: other
-      // load on a shared machine then hurts both sides alike.
-      let base = 0;
-      let grid = { tasksPerSec: 0 };
-      let cpu: Record<string, number> = {};
-      for (let round = 1; round <= n('rounds'); round++) {
-        log(`${preset} round ${round}: baseline, ${count} tasks from a local queue …`);
-        const b = await baseline(pinning, { preset, tasks: count, seed: 1 }, donors, concurrency);
-        base = Math.max(base, b.tasksPerSec);
-        log(`${preset} round ${round}: grid, ${count} tasks, replicas 1 …`);
-        const g = await timedWithCpu(
-          cluster,
-          withPolicy(
-            createMatmulJob({ preset, tasks: count, seed: 1 + round * 100_000 }).spec,
-            solo,
-          ),
-          n('pipeline'),
-        );
-        if (g.run.tasksPerSec > grid.tasksPerSec) ({ run: grid, cpu } = g);
-      }
-      const x = job.tasks[0]?.feeds.x;
-      figures[`${preset}TaskInputBytes`] = x && 'tensor' in x ? x.tensor.data.byteLength : 0;
-      Object.assign(figures, prefixed(preset, cpu));
-      figures[`baseline${preset}TasksPerSec`] = r3(base);
-      figures[`grid${preset}TasksPerSec`] = r3(grid.tasksPerSec);
-      const efficiency = grid.tasksPerSec / base;
-      // Core time of one task in the baseline, and the best the grid could do
-      // if a donor paid nothing but the bare channel's cost to take part.
-      const computeMs = (donorCores * 1000) / base;
-      const limit = computeMs / (computeMs + floor.cpuMsPerRoundTrip);
-      const ms = preset.slice(2);
-      figures[`efficiency${ms}ms`] = r3(efficiency);
-      figures[`limit${ms}ms`] = r3(limit);
-      figures[`efficiency${ms}msVsLimit`] = r3(efficiency / limit);
-      log(
-        `${preset}: baseline ${base.toFixed(1)} tasks/s, grid ${grid.tasksPerSec.toFixed(1)} tasks/s → efficiency ${efficiency.toFixed(3)} (limit ${limit.toFixed(3)}: ${(efficiency / limit).toFixed(3)} of it)`,
-      );
-      if (preset === 'ms2') {
-        log('ms2: grid, replicas 2, quorum 2 (no adaptive replication, no audits) …');
-        const verified = await timeJob(
+  const ranks = ['ms20', 'ms2', 'tiny'].filter(runs);
+  if (ranks.length > 0) {
+    log(`starting ${donors} donor processes × concurrency ${concurrency} …`);
+    const cluster = await startCluster({
+      donors,
+      concurrency,
+      maxQueued: Math.max(2 * concurrency, tinyPipeline * concurrency),
+      pinning,
+    });
+    try {
+      for (const [preset, count] of (
+        [
+          ['ms20', n('tasks20')],
+          ['ms2', n('tasks2')],
+        ] as const
+      ).filter(([p]) => runs(p))) {
+        const job = createMatmulJob({ preset, tasks: count, seed: 1 }).spec;
+        log(`${preset}: grid warm-up (model fetch, sessions) …`);
+        await timeJob(
           cluster.submitter,
-          withPolicy(createMatmulJob({ preset, tasks: count, seed: 2 }).spec, {
-            ...solo,
-            replicas: 2,
-            quorum: 2,
-            adaptive: false,
-          }),
+          withPolicy(createMatmulJob({ preset, tasks: 4 * donors, seed: 50_000 }).spec, solo),
           n('pipeline'),
           log,
         );
-        figures.verifiedR2Q2VsR1 = r3(verified.tasksPerSec / grid.tasksPerSec);
-        log(`ms2 replicas 2/quorum 2: ${verified.tasksPerSec.toFixed(1)} verified tasks/s`);
+        // Alternate baseline and grid rounds and keep the best of each: other
+        // load on a shared machine then hurts both sides alike.
+        let base = 0;
+        let grid = { tasksPerSec: 0 };
+        let cpu: Record<string, number> = {};
+        for (let round = 1; round <= n('rounds'); round++) {
+          log(`${preset} round ${round}: baseline, ${count} tasks from a local queue …`);
+          const b = await baseline(pinning, { preset, tasks: count, seed: 1 }, donors, concurrency);
+          base = Math.max(base, b.tasksPerSec);
+          log(`${preset} round ${round}: grid, ${count} tasks, replicas 1 …`);
+          const g = await timedWithCpu(
+            cluster,
+            withPolicy(
+              createMatmulJob({ preset, tasks: count, seed: 1 + round * 100_000 }).spec,
+              solo,
+            ),
+            n('pipeline'),
+          );
+          if (g.run.tasksPerSec > grid.tasksPerSec) ({ run: grid, cpu } = g);
+        }
+        const x = job.tasks[0]?.feeds.x;
+        figures[`${preset}TaskInputBytes`] = x && 'tensor' in x ? x.tensor.data.byteLength : 0;
+        Object.assign(figures, prefixed(preset, cpu));
+        figures[`baseline${preset}TasksPerSec`] = r3(base);
+        figures[`grid${preset}TasksPerSec`] = r3(grid.tasksPerSec);
+        const efficiency = grid.tasksPerSec / base;
+        // Core time of one task in the baseline, and the best the grid could do
+        // if a donor paid nothing but the bare channel's cost to take part.
+        const computeMs = (donorCores * 1000) / base;
+        const limit = computeMs / (computeMs + floor.cpuMsPerRoundTrip);
+        const ms = preset.slice(2);
+        figures[`efficiency${ms}ms`] = r3(efficiency);
+        figures[`limit${ms}ms`] = r3(limit);
+        figures[`efficiency${ms}msVsLimit`] = r3(efficiency / limit);
+        log(
+          `${preset}: baseline ${base.toFixed(1)} tasks/s, grid ${grid.tasksPerSec.toFixed(1)} tasks/s → efficiency ${efficiency.toFixed(3)} (limit ${limit.toFixed(3)}: ${(efficiency / limit).toFixed(3)} of it)`,
+        );
+        if (preset === 'ms2') {
+          log('ms2: grid, replicas 2, quorum 2 (no adaptive replication, no audits) …');
+          const verified = await timeJob(
+            cluster.submitter,
+            withPolicy(createMatmulJob({ preset, tasks: count, seed: 2 }).spec, {
+              ...solo,
+              replicas: 2,
+              quorum: 2,
+              adaptive: false,
+            }),
+            n('pipeline'),
+            log,
+          );
+          figures.verifiedR2Q2VsR1 = r3(verified.tasksPerSec / grid.tasksPerSec);
+          log(`ms2 replicas 2/quorum 2: ${verified.tasksPerSec.toFixed(1)} verified tasks/s`);
+        }
       }
+      if (runs('tiny')) {
+        log(`tiny: ${n('tiny')} near-empty tasks, pipeline ${tinyPipeline} …`);
+        await timeJob(
+          cluster.submitter,
+          withPolicy(
+            // Long enough for the hot paths to be compiled, as in a grid that has run for a while.
+            createMatmulJob({ preset: 'tiny', tasks: TINY_WARM_UP, seed: 90_000 }).spec,
+            solo,
+          ),
+          tinyPipeline,
+          log,
+        );
+        // Alternating rounds, best of each, as for the other presets.
+        let tiny = { run: { tasksPerSec: 0 }, cpu: {} as Record<string, number> };
+        let tinyBase = 0;
+        for (let round = 1; round <= n('rounds'); round++) {
+          log(`tiny round ${round}: grid, ${n('tiny')} tasks …`);
+          const g = await timedWithCpu(
+            cluster,
+            withPolicy(
+              createMatmulJob({ preset: 'tiny', tasks: n('tiny'), seed: 1 + round * 100_000 }).spec,
+              solo,
+            ),
+            tinyPipeline,
+          );
+          if (g.run.tasksPerSec > tiny.run.tasksPerSec) tiny = g;
+          log(`tiny round ${round}: ${g.run.tasksPerSec.toFixed(0)} tasks/s; baseline …`);
+          const b = await baseline(
+            pinning,
+            { preset: 'tiny', tasks: n('tiny'), seed: 1, warmUp: TINY_WARM_UP },
+            donors,
+            concurrency,
+          );
+          tinyBase = Math.max(tinyBase, b.tasksPerSec);
+          log(`tiny round ${round}: baseline ${b.tasksPerSec.toFixed(0)} tasks/s`);
+        }
+        figures.tinyTasksPerSec = Math.round(tiny.run.tasksPerSec);
+        Object.assign(figures, prefixed('tiny', tiny.cpu));
+        figures.baselineTinyTasksPerSec = Math.round(tinyBase);
+        figures.tinyVsBaseline = r3(tiny.run.tasksPerSec / tinyBase);
+        log(
+          `tiny: grid ${tiny.run.tasksPerSec.toFixed(0)}, baseline ${tinyBase.toFixed(0)} tasks/s (no network, no verification)`,
+        );
+      }
+    } finally {
+      await cluster.close();
     }
-    log(`tiny: ${n('tiny')} near-empty tasks, pipeline ${tinyPipeline} …`);
-    await timeJob(
-      cluster.submitter,
-      withPolicy(createMatmulJob({ preset: 'tiny', tasks: 8 * donors, seed: 90_000 }).spec, solo),
-      tinyPipeline,
-      log,
-    );
-    const tiny = await timedWithCpu(
-      cluster,
-      withPolicy(createMatmulJob({ preset: 'tiny', tasks: n('tiny'), seed: 1 }).spec, solo),
-      tinyPipeline,
-    );
-    figures.tinyTasksPerSec = Math.round(tiny.run.tasksPerSec);
-    Object.assign(figures, prefixed('tiny', tiny.cpu));
-    log(`tiny: ${tiny.run.tasksPerSec.toFixed(0)} tasks/s; the same tasks from a local queue …`);
-    const tinyBase = (
-      await baseline(pinning, { preset: 'tiny', tasks: n('tiny'), seed: 1 }, donors, concurrency)
-    ).tasksPerSec;
-    figures.baselineTinyTasksPerSec = Math.round(tinyBase);
-    figures.tinyVsBaseline = r3(tiny.run.tasksPerSec / tinyBase);
-    log(`tiny: baseline ${tinyBase.toFixed(0)} tasks/s (no network, no verification)`);
-  } finally {
-    await cluster.close();
   }
 
   const rtt = n('rtt-ms');
-  if (rtt > 0) {
+  if (rtt > 0 && runs('rtt')) {
     log(`rtt: ${rtt} ms added to every submitter link; ms20 through the grid again …`);
     const far = await startCluster({
       donors,
@@ -295,12 +334,14 @@ async function main(): Promise<void> {
     }
   }
 
-  log('transfer: PeerGrid frames vs raw data channel (32 MB, 5 rounds each, alternating) …');
-  const transfer = await measureTransfer('ndc', 32, 5);
-  figures.transferRatioVsRawChannel = transfer.ratio;
-  log(`transfer: raw ${transfer.rawMBps} MB/s, PeerGrid ${transfer.peergridMBps} MB/s`);
+  if (runs('transfer')) {
+    log('transfer: PeerGrid frames vs raw data channel (32 MB, 5 rounds each, alternating) …');
+    const transfer = await measureTransfer('ndc', 32, 5);
+    figures.transferRatioVsRawChannel = transfer.ratio;
+    log(`transfer: raw ${transfer.rawMBps} MB/s, PeerGrid ${transfer.peergridMBps} MB/s`);
+  }
 
-  if (!values['skip-swarm']) {
+  if (!values['skip-swarm'] && runs('swarm')) {
     const swarm = await measureSwarm(
       {
         donors: n('swarm-donors'),

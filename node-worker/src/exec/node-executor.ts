@@ -4,9 +4,11 @@
  * onnxruntime-node CPU/CUDA). Each keeps sessions by model hash; a task past
  * its timeout is killed with its runner, which is replaced, so the pool keeps
  * serving. When more runs wait than runners are free, a runner takes several
- * in one message (up to `maxBatch`, shared out evenly) and returns what it
- * finished together: for short tasks the IPC costs a message per batch, not
- * per task. A run's timeout counts from when it starts: when the run before
+ * in one message (shared out evenly) and returns what it finished together:
+ * for short tasks the IPC costs a message per batch, not per task. A batch
+ * holds about `batchMs` of work by the runs' measured time (2 to `maxBatch`
+ * runs): many short runs cross together, while long ones are not held in a
+ * runner where a pause or another submitter could not reach them. A run's timeout counts from when it starts: when the run before
  * it in its runner reports. A killed runner's other runs go back to the queue.
  */
 import { availableParallelism } from 'node:os';
@@ -38,8 +40,13 @@ export interface NodeExecutorOptions {
   readonly maxTensorBytes?: number;
   /** Sessions each runner keeps (LRU). Default 8. */
   readonly maxSessionsPerWorker?: number;
-  /** Most runs a runner holds at once (one running, the rest waiting in it). Default 8. */
+  /** Most runs a runner holds at once (one running, the rest waiting in it). Default 32. */
   readonly maxBatch?: number;
+  /**
+   * Work a runner is given at once, ms, by the measured time of recent runs:
+   * its batch is about this long (at least 2 runs, at most `maxBatch`). Default 20.
+   */
+  readonly batchMs?: number;
   /** Hears a backend given up on at run time (a failed CUDA session), with the reason. */
   readonly onBackendFailed?: (backend: Backend, reason: string) => void;
 }
@@ -49,8 +56,25 @@ export const NODE_EXECUTOR_DEFAULTS = {
   maxTensorBytes: 64 * 1024 * 1024,
   maxSessionsPerWorker: 8,
   intraOpThreads: 1,
-  maxBatch: 8,
+  maxBatch: 32,
+  batchMs: 20,
 } as const;
+
+/** Runs whose median compute time sizes the batches. */
+const RECENT_RUNS = 9;
+
+/** Time a run costs beyond its compute (IPC, session lookup), ms: bounds the batch of near-empty runs. */
+const RUN_OVERHEAD_MS = 0.05;
+
+/**
+ * Runs per batch for runs that take `runMs` each: `batchMs` of work, at
+ * least 2 (one running, one waiting, so the runner never idles between
+ * replies), at most `maxBatch`.
+ */
+export function batchFor(runMs: number, batchMs: number, maxBatch: number): number {
+  const per = Math.max(RUN_OVERHEAD_MS, runMs);
+  return Math.max(Math.min(2, maxBatch), Math.min(maxBatch, Math.ceil(batchMs / per)));
+}
 
 interface Pending {
   readonly id: number;
@@ -112,8 +136,24 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): NodeExecu
     maxTensorBytes,
   };
   const maxBatch = Math.max(1, options.maxBatch ?? NODE_EXECUTOR_DEFAULTS.maxBatch);
-  /** A runner holding more runs than this is not sent more yet. */
-  const lowWater = Math.floor(maxBatch / 4);
+  const batchMs = Math.max(0, options.batchMs ?? NODE_EXECUTOR_DEFAULTS.batchMs);
+  /**
+   * The compute times of the last runs, ms: their median sizes batches (a
+   * model's slow first runs, a GC pause, do not). Empty until the first
+   * result: batches of 2 until then.
+   */
+  const recent: number[] = [];
+  let recentAt = 0;
+  let batchNow = Math.min(2, maxBatch);
+  const timed = (ms: number) => {
+    if (recent.length < RECENT_RUNS) recent.push(ms);
+    else recent[recentAt] = ms;
+    recentAt = (recentAt + 1) % RECENT_RUNS;
+    const sorted = [...recent].sort((a, b) => a - b);
+    batchNow = batchFor(sorted[sorted.length >> 1]!, batchMs, maxBatch);
+  };
+  /** Runs a runner is given at once now. */
+  const batch = () => batchNow;
   const slots: Slot[] = [];
   const queue: Pending[] = [];
   const dying = new Set<Promise<void>>();
@@ -218,6 +258,7 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): NodeExecu
       }
       s.jobs.splice(at, 1);
       if (reply.type === 'result') {
+        timed(reply.computeMs);
         job.resolve({ outputs: reply.outputs, backend: job.backend, computeMs: reply.computeMs });
       } else {
         if (reply.code === 'device-lost') {
@@ -254,13 +295,15 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): NodeExecu
 
   /**
    * Shares the queue out to runners, least loaded first, in one message per
-   * runner. A runner is topped up only once it is down to `lowWater` runs,
-   * and then up to `maxBatch`: with a steady stream (one lease in as one
-   * result goes out) runs would otherwise cross one per message.
+   * runner. A runner is topped up only once it is down to a quarter of its
+   * batch, and then up to the batch: with a steady stream (one lease in as
+   * one result goes out) runs would otherwise cross one per message.
    */
   function pump(): void {
     if (closed || queue.length === 0) return;
     const posts = new Map<Slot, Pending[]>();
+    const size = batch();
+    const lowWater = Math.floor(size / 4);
     const open = new Set(slots.filter((x) => x.jobs.length <= lowWater));
     while (queue.length > 0) {
       const job = queue[0]!;
@@ -276,7 +319,7 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): NodeExecu
         slots.push(best);
         open.add(best);
       }
-      if (!best || best.jobs.length >= maxBatch) break;
+      if (!best || best.jobs.length >= size) break;
       queue.shift();
       if (best.runner && best.runner.kind !== kind) stop(best);
       if (!best.runner) start(best, kind);
@@ -312,7 +355,9 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): NodeExecu
   return {
     concurrency,
     // Runs it can take beyond `concurrency`: they wait in the runners, to cross in batches.
-    prefetch: concurrency * (maxBatch - 1),
+    get prefetch() {
+      return concurrency * (batch() - 1);
+    },
     ipcStats: () => ({ ...ipc }),
     async backends() {
       return (await detectBackends()).backends;

@@ -60,7 +60,9 @@ interface RunObserver {
 function observing(executor: Executor, observe: RunObserver): Executor {
   return {
     concurrency: executor.concurrency,
-    ...(executor.prefetch !== undefined ? { prefetch: executor.prefetch } : {}),
+    get prefetch() {
+      return executor.prefetch;
+    },
     backends: () => executor.backends(),
     close: () => executor.close(),
     async run(req) {

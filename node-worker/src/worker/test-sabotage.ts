@@ -71,7 +71,9 @@ export function createSabotagingExecutor(
   let lies = 0;
   return {
     concurrency: executor.concurrency,
-    ...(executor.prefetch !== undefined ? { prefetch: executor.prefetch } : {}),
+    get prefetch() {
+      return executor.prefetch;
+    },
     backends: () => executor.backends(),
     close: () => executor.close(),
     lies: () => lies,

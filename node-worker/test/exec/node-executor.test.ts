@@ -1,7 +1,7 @@
 import { PeerGridError, tensorValues } from '@peergrid/shared';
 import { describe, expect, it } from 'vitest';
 import { detectBackends } from '../../src/exec/detect-backends.ts';
-import { createNodeExecutor } from '../../src/exec/node-executor.ts';
+import { batchFor, createNodeExecutor } from '../../src/exec/node-executor.ts';
 import { createMatmulInput, createMatmulModel } from '../../src/workloads/matmul.ts';
 import { modelHash } from '../../src/workloads/onnx-builder.ts';
 import { describeExecutorCompliance } from './executor-compliance.ts';
@@ -71,6 +71,42 @@ describe('node executor batches', () => {
       expect(many.ipcStats().messagesFromRunners).toBeLessThan(24);
     } finally {
       await Promise.all([one.close(), many.close()]);
+    }
+  });
+
+  it('sizes a batch to about batchMs of work by the measured run time, 2 to maxBatch runs', () => {
+    expect(batchFor(0.001, 20, 32)).toBe(32); // near-empty runs: the cap
+    expect(batchFor(2, 20, 32)).toBe(10);
+    expect(batchFor(20, 20, 32)).toBe(2); // one running, one waiting
+    expect(batchFor(1000, 20, 32)).toBe(2);
+    expect(batchFor(2, 20, 4)).toBe(4);
+    expect(batchFor(1, 20, 1)).toBe(1);
+  });
+
+  it('takes early runs by their measured time: many short ones, few long ones', async () => {
+    const tiny = createMatmulModel({ size: 4, layers: 1 });
+    const short = createNodeExecutor({ backend: 'cpu', concurrency: 2 });
+    // batchMs 0: every run counts as long, so a runner holds one running and one waiting.
+    const long = createNodeExecutor({ backend: 'cpu', concurrency: 2, batchMs: 0 });
+    try {
+      // Before any run is timed: one waiting per runner.
+      expect(short.prefetch).toBe(2);
+      expect(long.prefetch).toBe(2);
+      const run = (ex: typeof short, seed: number) =>
+        ex.run({
+          modelHash: modelHash(tiny),
+          model: tiny,
+          feeds: { x: createMatmulInput(1, 4, seed) },
+          timeoutMs: 30_000,
+          backend: 'cpu',
+        });
+      const seeds = Array.from({ length: 8 }, (_, i) => i + 1);
+      await Promise.all(seeds.map((s) => run(short, s)));
+      await Promise.all(seeds.map((s) => run(long, s)));
+      expect(short.prefetch).toBe(2 * 31); // runs of microseconds: batches of maxBatch (32)
+      expect(long.prefetch).toBe(2);
+    } finally {
+      await Promise.all([short.close(), long.close()]);
     }
   });
 

@@ -37,6 +37,9 @@ export const NO_CREDIT: DonorCredit = { accepted: 0, verifiedMs: 0, rejected: 0 
 export function createDonorCreditCounter(opts: DonorCreditOptions = {}): DonorCreditCounter {
   const maxRemembered = Math.max(1, opts.maxRemembered ?? 4096);
   const seen = new Set<string>();
+  /** The remembered keys, oldest first from `oldest` (a ring: evicting never walks the set). */
+  const order: string[] = [];
+  let oldest = 0;
   const handlers = new Set<(c: DonorCredit) => void>();
   let c = NO_CREDIT;
 
@@ -44,8 +47,12 @@ export function createDonorCreditCounter(opts: DonorCreditOptions = {}): DonorCr
     const key = `${from}\u0000${v.jobId}\u0000${v.leaseId}`;
     if (seen.has(key)) return;
     seen.add(key);
-    // Sets iterate in insertion order: the oldest key goes first.
-    if (seen.size > maxRemembered) seen.delete(seen.values().next().value as string);
+    if (order.length < maxRemembered) order.push(key);
+    else {
+      seen.delete(order[oldest]!);
+      order[oldest] = key;
+      oldest = (oldest + 1) % maxRemembered;
+    }
     c =
       v.verdict === 'accepted'
         ? { ...c, accepted: c.accepted + 1, verifiedMs: c.verifiedMs + v.creditMs }

@@ -126,7 +126,8 @@ const SHUTTING_DOWN = 'shutting-down' satisfies HandbackCode;
 export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
   const { executor, blobs, sha256 } = opts;
   const capacity = Math.max(1, executor.concurrency);
-  const prefetch = Math.max(0, Math.floor(executor.prefetch ?? 0));
+  // Read at each pump: an executor may size its batches by the runs' measured time.
+  const prefetch = () => Math.max(0, Math.floor(executor.prefetch ?? 0));
   const maxQueued = opts.maxQueued ?? capacity * DEFAULT_QUEUE_PER_SLOT;
   const maxQueuedBytes = opts.maxQueuedBytes ?? 256 * 1024 * 1024;
   let queuedBytes = 0;

@@ -76,8 +76,8 @@ export function createBusyMeter(opts: BusyMeterOptions = {}): BusyMeter {
 export interface PacerOptions {
   /** Slots of the executor. */
   readonly slots: number;
-  /** Runs the executor takes early beyond its slots (only used at a share of 1). */
-  readonly prefetch: number;
+  /** Runs the executor takes early beyond its slots (only used at a share of 1), read each time. */
+  readonly prefetch: number | (() => number);
   readonly share?: number;
   readonly now?: () => number;
   readonly timers?: { setTimeout(fn: () => void, ms: number): unknown };
@@ -115,7 +115,10 @@ export function createPacer(o: PacerOptions): Pacer {
   };
   if (o.share !== undefined) set(o.share);
   return {
-    room: () => o.slots + (share < 1 ? 0 : o.prefetch) - resting,
+    room: () =>
+      o.slots +
+      (share < 1 ? 0 : typeof o.prefetch === 'number' ? o.prefetch : o.prefetch()) -
+      resting,
     started(run) {
       if (o.now) starts.set(run, o.now());
     },

@@ -143,6 +143,25 @@ describe('donor credit counter', () => {
     expect(agent.load()).toMatchObject({ running: 0, queued: 0, capacity: 1 });
   });
 
+  it('remembers the newest maxRemembered verdicts: an evicted one counts again, a kept one does not', async () => {
+    const vt = createVirtualTime();
+    const [toDonor, toSubmitter] = linkPair(vt);
+    const counter = createDonorCreditCounter({ maxRemembered: 3 });
+    counter.attach(toSubmitter);
+    const send = async (leaseId: string) => {
+      await toDonor.send({ ...verdict, leaseId, creditMs: 1 });
+      await flush();
+    };
+    for (const id of ['a', 'b', 'c', 'd']) await send(id); // 'a' is evicted by 'd'
+    expect(counter.credit().accepted).toBe(4);
+    await send('b'); // remembered: not counted
+    await send('a'); // forgotten: counted again, and it evicts 'b'
+    expect(counter.credit().accepted).toBe(5);
+    await send('b');
+    await send('d');
+    expect(counter.credit().accepted).toBe(6);
+  });
+
   it('counts on from the totals of an earlier session', async () => {
     const vt = createVirtualTime();
     const [toDonor, toSubmitter] = linkPair(vt);
