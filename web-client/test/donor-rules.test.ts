@@ -1,6 +1,7 @@
 import type { ExecRequest } from '@peergrid/shared';
 import { tensorFrom } from '@peergrid/shared';
 import { describe, expect, it } from 'vitest';
+import { localWorkerHandle } from '../src/exec/run-inbox.ts';
 import { createWorkerPool } from '../src/exec/worker-pool.ts';
 import { appendCreditPoint, type CreditPoint, gridsServed } from '../src/grid/credit-history.ts';
 import {
@@ -140,8 +141,8 @@ describe('worker pool busy time', () => {
       init: { ortBase: '', threads: 1, gpu: false } as never,
       timers: fakeTimers().timers,
       now: () => clock.t,
-      spawn: () => ({
-        api: {
+      spawn: () =>
+        localWorkerHandle({
           init: async () => ({ backends: ['wasm'], threads: 1 }),
           run: () =>
             new Promise((r) =>
@@ -151,9 +152,7 @@ describe('worker pool busy time', () => {
             ),
           inspect: async () => ({ ok: false, error: { code: 'x', message: 'x' } }),
           warm: async () => ({ ok: true, value: undefined }),
-        },
-        terminate: () => {},
-      }),
+        }),
     });
     const req: ExecRequest = {
       modelHash: 'm',

@@ -1,19 +1,31 @@
 import type { ExecRequest } from '@peergrid/shared';
 import { PeerGridError, tensorFrom } from '@peergrid/shared';
 import { describe, expect, it } from 'vitest';
+import { localWorkerHandle } from '../src/exec/run-inbox.ts';
 import { createWorkerPool, type WorkerHandle } from '../src/exec/worker-pool.ts';
-import type { OrtWorkerApi, WorkerRunRequest } from '../src/exec/worker-protocol.ts';
+import type {
+  OrtWorkerApi,
+  PoolToWorker,
+  WorkerRepliesMessage,
+  WorkerRunRequest,
+} from '../src/exec/worker-protocol.ts';
 import { NEED_MODEL } from '../src/exec/worker-protocol.ts';
 import { fakeTimers } from './fake-timers.ts';
 
-/** In-memory workers: `behave` decides each run's reply; every worker is recorded. */
+/**
+ * In-memory workers (the real run inbox around a fake `run`, messages
+ * structured-cloned as over a port): `behave` decides each run's reply;
+ * every worker, run and message is recorded.
+ */
 function fakeWorkers(
   behave: (
     req: WorkerRunRequest,
     worker: number,
   ) => Promise<Awaited<ReturnType<OrtWorkerApi['run']>>>,
 ) {
-  const log: { worker: number; hadModel: boolean }[] = [];
+  const log: { worker: number; hadModel: boolean; x: number }[] = [];
+  const posts: { worker: number; msg: PoolToWorker }[] = [];
+  const replies: { worker: number; msg: WorkerRepliesMessage }[] = [];
   const terminated: number[] = [];
   const warmed: number[] = [];
   let count = 0;
@@ -22,34 +34,47 @@ function fakeWorkers(
     const id = count++;
     const held = new Set<string>();
     helds.push(held);
-    return {
-      api: {
-        init: async (o) => ({
-          backends: o.gpu ? ['webgpu', 'wasm'] : ['wasm'],
-          threads: o.threads,
-        }),
-        run: async (req) => {
-          log.push({ worker: id, hadModel: req.model !== undefined });
-          if (!req.model && !held.has(req.modelHash))
-            return { ok: false, error: { code: NEED_MODEL, message: 'evicted' } };
-          held.add(req.modelHash);
-          return behave(req, id);
-        },
-        inspect: async () => ({
-          ok: true,
-          value: { inputs: [{ name: 'x', type: 'float32', shape: [1] }], outputs: ['y'] },
-        }),
-        warm: async () => {
-          warmed.push(id);
-          return { ok: true, value: undefined };
-        },
+    const api: OrtWorkerApi = {
+      init: async (o) => ({
+        backends: o.gpu ? ['webgpu', 'wasm'] : ['wasm'],
+        threads: o.threads,
+      }),
+      run: async (req) => {
+        const x = req.feeds.x ? new Float32Array(req.feeds.x.data.slice().buffer)[0] : Number.NaN;
+        log.push({ worker: id, hadModel: req.model !== undefined, x: x ?? Number.NaN });
+        if (!req.model && !held.has(req.modelHash))
+          return { ok: false, error: { code: NEED_MODEL, message: 'evicted' } };
+        held.add(req.modelHash);
+        return behave(req, id);
       },
-      terminate: () => terminated.push(id),
+      inspect: async () => ({
+        ok: true,
+        value: { inputs: [{ name: 'x', type: 'float32', shape: [1] }], outputs: ['y'] },
+      }),
+      warm: async () => {
+        warmed.push(id);
+        return { ok: true, value: undefined };
+      },
+    };
+    const local = localWorkerHandle(api, () => terminated.push(id));
+    return {
+      ...local,
+      post: (msg) => {
+        posts.push({ worker: id, msg });
+        local.post(msg);
+      },
+      onReplies: (fn) =>
+        local.onReplies((msg) => {
+          replies.push({ worker: id, msg });
+          fn(msg);
+        }),
     };
   };
   return {
     spawn,
     log,
+    posts,
+    replies,
     terminated,
     warmed,
     spawned: () => count,
@@ -76,7 +101,10 @@ const ok = (worker: number) =>
     },
   });
 const init = { wasmPaths: '/ort/', threads: 1, gpu: false };
-const flush = () => new Promise((r) => setTimeout(r, 0));
+/** Lets the in-memory workers' messages (a task each way) and their runs go through. */
+const flush = async () => {
+  for (let i = 0; i < 6; i++) await new Promise((r) => setTimeout(r, 0));
+};
 
 describe('worker pool', () => {
   it('runs tasks and sends a model to a worker only once', async () => {
@@ -202,5 +230,219 @@ describe('worker pool', () => {
     const info = await pool.inspect(new Uint8Array(3));
     expect(info.inputs[0]?.name).toBe('x');
     expect(w.terminated).toContain(w.spawned() - 1);
+  });
+});
+
+/** A request whose feed `x` is `n` (the fake workers log it, so runs can be told apart). */
+const xreq = (n: number, over: Partial<ExecRequest> = {}) =>
+  req({ feeds: { x: tensorFrom('float32', [1], new Float32Array([n])) }, ...over });
+const runsPosted = (w: ReturnType<typeof fakeWorkers>) =>
+  w.posts.flatMap((p) => (p.msg.type === 'runs' ? [p.msg.runs.length] : []));
+
+describe('worker pool batching', () => {
+  it('sends a burst of runs in one message per worker and gets their results in one', async () => {
+    const w = fakeWorkers((_, id) => ok(id));
+    const pool = createWorkerPool({ size: 2, init, spawn: w.spawn, timers: fakeTimers().timers });
+    expect(pool.prefetch).toBe(2 * 7);
+    const out = await Promise.all(Array.from({ length: 16 }, (_, i) => pool.run(xreq(i))));
+    expect(out).toHaveLength(16);
+    // 8 runs to each worker in one message; only each worker's first run carries the model.
+    expect(runsPosted(w)).toEqual([8, 8]);
+    expect(w.log.filter((l) => l.hadModel).map((l) => l.worker)).toEqual([0, 1]);
+    expect(w.replies.map((r) => r.msg.replies.length)).toEqual([8, 8]);
+    // Each worker ran its share in the order sent.
+    expect(w.log.filter((l) => l.worker === 0).map((l) => l.x)).toEqual([
+      0, 2, 4, 6, 8, 10, 12, 14,
+    ]);
+    expect(pool.state()).toMatchObject({ busy: 0, queued: 0 });
+  });
+
+  it('tops a worker up once it is down to a quarter of a batch, not per run', async () => {
+    const w = fakeWorkers((_, id) => ok(id));
+    const pool = createWorkerPool({ size: 1, init, spawn: w.spawn, timers: fakeTimers().timers });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => pool.run(xreq(i))));
+    expect(runsPosted(w)).toEqual([8, 8, 4]);
+    expect(w.log.map((l) => l.x)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('under a steady stream (a new run per result) sends runs a batch at a time', async () => {
+    const gates: (() => void)[] = [];
+    const w = fakeWorkers((_, id) => new Promise((res) => gates.push(() => void ok(id).then(res))));
+    const pool = createWorkerPool({ size: 1, init, spawn: w.spawn, timers: fakeTimers().timers });
+    const total = 24;
+    let next = 0;
+    let finished = 0;
+    // As the donor agent does: one run handed over as each one ends, 8 in flight.
+    const feed = (): void => {
+      const n = next++;
+      if (n >= total) return;
+      void pool.run(xreq(n)).then(() => {
+        finished++;
+        feed();
+      });
+    };
+    for (let i = 0; i < 8; i++) feed();
+    while (finished < total) {
+      gates.shift()?.();
+      await flush();
+    }
+    // Topped up when down to 2: with the 5 handed over since (the 6th result's one comes after).
+    expect(runsPosted(w)).toEqual([8, 5, 5, 5, 1]);
+    expect(w.log.map((l) => l.x)).toEqual(Array.from({ length: total }, (_, i) => i));
+  });
+
+  it('transfers outputs back instead of copying them', async () => {
+    const made: Uint8Array[] = [];
+    const w = fakeWorkers(async () => {
+      const y = tensorFrom('int32', [2], new Int32Array([7, 8]));
+      made.push(y.data);
+      return { ok: true, value: { outputs: { y }, backend: 'wasm', computeMs: 1 } };
+    });
+    const pool = createWorkerPool({ size: 1, init, spawn: w.spawn, timers: fakeTimers().timers });
+    const [a, b] = await Promise.all([pool.run(xreq(1)), pool.run(xreq(2))]);
+    const y = a?.outputs.y?.data ?? new Uint8Array();
+    expect(Array.from(new Int32Array(y.slice().buffer))).toEqual([7, 8]);
+    expect(b?.outputs.y?.data.byteLength).toBe(8);
+    // The worker's own buffers moved to the page (detached there).
+    expect(made.map((d) => d.byteLength)).toEqual([0, 0]);
+  });
+
+  it('returns a finished run within 2 ms while the next one is still running', async () => {
+    let gate: (() => void) | null = null;
+    const w = fakeWorkers((r, id) =>
+      new Float32Array(r.feeds.x?.data.slice().buffer as ArrayBuffer)[0] === 2
+        ? new Promise((res) => (gate = () => void ok(id).then(res)))
+        : ok(id),
+    );
+    const pool = createWorkerPool({ size: 1, init, spawn: w.spawn, timers: fakeTimers().timers });
+    let firstDone = false;
+    const first = pool.run(xreq(1)).then((r) => {
+      firstDone = true;
+      return r;
+    });
+    const second = pool.run(xreq(2));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(firstDone).toBe(true);
+    expect(w.replies).toHaveLength(1);
+    expect(gate).not.toBeNull();
+    (gate as unknown as () => void)();
+    await Promise.all([first, second]);
+    expect(w.replies.map((r) => r.msg.replies.length)).toEqual([1, 1]);
+  });
+
+  it('fails a runaway in a batch alone: the runs behind it go to a fresh worker', async () => {
+    const w = fakeWorkers((r, id) =>
+      new Float32Array(r.feeds.x?.data.slice().buffer as ArrayBuffer)[0] === 2
+        ? new Promise(() => {}) // runs for ever
+        : ok(id),
+    );
+    const t = fakeTimers();
+    const pool = createWorkerPool({ size: 1, init, spawn: w.spawn, timers: t.timers });
+    const runs = [1, 2, 3, 4].map((n) =>
+      pool.run(xreq(n, { timeoutMs: 500 })).then(
+        (r) => ({ n, worker: new Int32Array(r.outputs.y?.data.slice().buffer as ArrayBuffer)[0] }),
+        (e: PeerGridError) => ({ n, code: e.code }),
+      ),
+    );
+    await flush();
+    expect(runsPosted(w)).toEqual([4]);
+    expect(pool.state()).toMatchObject({ busy: 1, queued: 2 });
+    t.advance(499);
+    expect(w.terminated).toEqual([]);
+    t.advance(1);
+    expect(await Promise.all(runs)).toEqual([
+      { n: 1, worker: 0 },
+      { n: 2, code: 'timeout' },
+      { n: 3, worker: 1 },
+      { n: 4, worker: 1 },
+    ]);
+    expect(w.terminated).toEqual([0]);
+    expect(w.spawned()).toBe(2);
+    expect(pool.state().killed).toBe(1);
+    expect(t.pending()).toBe(0);
+  });
+
+  it('counts a run’s deadline from its start, not from when it was sent', async () => {
+    let gate: (() => void) | null = null;
+    const w = fakeWorkers((r, id) => {
+      const x = new Float32Array(r.feeds.x?.data.slice().buffer as ArrayBuffer)[0];
+      if (x === 1) return new Promise((res) => (gate = () => void ok(id).then(res)));
+      return new Promise(() => {}); // the second runs for ever
+    });
+    const t = fakeTimers();
+    const pool = createWorkerPool({ size: 1, init, spawn: w.spawn, timers: t.timers });
+    const a = pool.run(xreq(1, { timeoutMs: 500 }));
+    const b = pool.run(xreq(2, { timeoutMs: 500 })).catch((e: PeerGridError) => e.code);
+    await flush();
+    t.advance(400);
+    (gate as unknown as () => void)();
+    await a;
+    await flush();
+    t.advance(400); // 800 since both were sent, 400 since the second started
+    expect(w.terminated).toEqual([]);
+    t.advance(100);
+    expect(await b).toBe('timeout');
+    expect(w.terminated).toEqual([0]);
+  });
+
+  it('tells when a run starts: the next one when the one before it reported', async () => {
+    const gates: (() => void)[] = [];
+    const w = fakeWorkers((_, id) => new Promise((res) => gates.push(() => void ok(id).then(res))));
+    const pool = createWorkerPool({ size: 1, init, spawn: w.spawn, timers: fakeTimers().timers });
+    const started: number[] = [];
+    const runs = [1, 2, 3].map((n) => pool.run(xreq(n), { started: () => started.push(n) }));
+    await flush();
+    expect(started).toEqual([1]);
+    gates.shift()?.();
+    await flush();
+    expect(started).toEqual([1, 2]);
+    gates.shift()?.();
+    await flush();
+    gates.shift()?.();
+    await Promise.all(runs);
+    expect(started).toEqual([1, 2, 3]);
+  });
+
+  it('drops cancelled runs that have not started, in the queue and in a worker', async () => {
+    const gates: (() => void)[] = [];
+    const w = fakeWorkers((_, id) => new Promise((res) => gates.push(() => void ok(id).then(res))));
+    const pool = createWorkerPool({ size: 1, init, spawn: w.spawn, timers: fakeTimers().timers });
+    const reqs = Array.from({ length: 10 }, (_, i) => xreq(i));
+    const runs = reqs.map((r) =>
+      pool.run(r).then(
+        () => 'ok',
+        (e: PeerGridError) => e.code,
+      ),
+    );
+    await flush();
+    expect(runsPosted(w)).toEqual([8]); // 0–7 in the worker, 8 and 9 in the pool's queue
+    expect(pool.cancel(reqs[0] as ExecRequest)).toBe(false); // running
+    expect(pool.cancel(reqs[9] as ExecRequest)).toBe(true);
+    expect(await runs[9]).toBe('cancelled');
+    expect(pool.cancel(reqs[3] as ExecRequest, new PeerGridError('paused', 'donor paused'))).toBe(
+      true,
+    );
+    expect(pool.cancel(reqs[9] as ExecRequest)).toBe(false); // gone
+    let settled = false;
+    void Promise.all(runs).then(() => {
+      settled = true;
+    });
+    while (!settled) {
+      gates.shift()?.();
+      await flush();
+    }
+    expect(await Promise.all(runs)).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'paused',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'cancelled',
+    ]);
+    expect(w.log.map((l) => l.x)).toEqual([0, 1, 2, 4, 5, 6, 7, 8]);
   });
 });

@@ -1,18 +1,35 @@
 import type { Remote } from 'comlink';
-import { wrap } from 'comlink';
+import { transfer, wrap } from 'comlink';
+import { timers } from '../grid/platform.ts';
 import { poolSize } from '../lib/url-options.ts';
 import type { WorkerHandle, WorkerPool } from './worker-pool.ts';
 import { createWorkerPool } from './worker-pool.ts';
-import type { OrtWorkerApi } from './worker-protocol.ts';
+import type { OrtWorkerPortApi, WorkerRepliesMessage } from './worker-protocol.ts';
 
-/** Starts one ORT Web Worker (a module worker bundled by Vite). */
+/**
+ * Starts one ORT Web Worker (a module worker bundled by Vite) and hands it
+ * the port its runs cross on, apart from comlink's calls.
+ */
 export function spawnOrtWorker(): WorkerHandle {
   const worker = new Worker(new URL('./ort-worker.ts', import.meta.url), {
     type: 'module',
     name: 'peergrid-ort',
   });
-  const api = wrap<OrtWorkerApi>(worker) as unknown as Remote<OrtWorkerApi> & OrtWorkerApi;
-  return { api, terminate: () => worker.terminate() };
+  const api = wrap<OrtWorkerPortApi>(worker) as unknown as Remote<OrtWorkerPortApi> &
+    OrtWorkerPortApi;
+  const runs = new MessageChannel();
+  void Promise.resolve(api.connect(transfer(runs.port2, [runs.port2]))).catch(() => {});
+  return {
+    api,
+    post: (msg) => runs.port1.postMessage(msg),
+    onReplies: (listener) => {
+      runs.port1.onmessage = (e: MessageEvent<WorkerRepliesMessage>) => listener(e.data);
+    },
+    terminate: () => {
+      runs.port1.close();
+      worker.terminate();
+    },
+  };
 }
 
 /** Where ORT's runtime files are served: `/ort/` beside the page (copied there by the build). */
@@ -36,9 +53,7 @@ export function createBrowserPool(opts: BrowserPoolOptions): WorkerPool {
     size,
     init: { wasmPaths: ortAssetBase(), threads, gpu: opts.gpu },
     spawn: spawnOrtWorker,
-    timers: {
-      setTimeout: (fn, ms) => setTimeout(fn, ms),
-      clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-    },
+    // The page's timers: deadlines kept in a hidden tab, and `defer` gathers a burst of runs.
+    timers,
   });
 }

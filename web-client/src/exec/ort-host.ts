@@ -20,6 +20,23 @@ import type {
 } from './worker-protocol.ts';
 import { DEVICE_LOST, NEED_MODEL } from './worker-protocol.ts';
 
+/**
+ * Resolves in a later task: a MessageChannel post, not setTimeout(0), which
+ * a worker running runs back to back (run-inbox.ts) nests deep enough to be
+ * clamped to 4 ms each.
+ */
+function nextTask(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((r) => setTimeout(r, 0));
+  return new Promise((r) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      r();
+    };
+    port2.postMessage(0);
+  });
+}
+
 /** Sessions kept per worker; the least recently used is released past this. Default 4. */
 export const MAX_SESSIONS = 4;
 
@@ -199,7 +216,7 @@ export function createOrtHost(): OrtWorkerApi {
             : await run;
       } catch (e) {
         // Give the lost promise its turn: a destroyed device fails the run before it settles.
-        await new Promise((r) => setTimeout(r, 0));
+        if (entry.backend === 'webgpu') await nextTask();
         const lost = lostMidRun();
         if (lost) return fail(lost);
         if (entry.backend !== 'webgpu' || !req.model)
@@ -210,7 +227,7 @@ export function createOrtHost(): OrtWorkerApi {
         outputs = await execute(entry, req);
       }
       // Outputs computed while the device went away are never a result.
-      await new Promise((r) => setTimeout(r, 0));
+      if (entry.backend === 'webgpu') await nextTask();
       const lost = lostMidRun();
       if (lost) return fail(lost);
       return {

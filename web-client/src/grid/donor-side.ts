@@ -1,6 +1,7 @@
 import type {
   BlobExchange,
   ExecRequest,
+  ExecResult,
   Executor,
   PeerId,
   PeerLink,
@@ -12,7 +13,9 @@ import {
   createDonorCreditCounter,
   type DonorAgent,
   type DonorCredit,
+  PeerGridError,
 } from '@peergrid/shared';
+import type { RunHooks } from '../exec/worker-pool.ts';
 import { coalesce } from '../state/coalesce.ts';
 import type { CurrentTask } from '../state/types.ts';
 import { timers } from './platform.ts';
@@ -38,8 +41,18 @@ export interface DonorCounters {
 /** Least time between two Donate-view updates, ms. */
 export const DONOR_VIEW_MS = 200;
 
+/**
+ * What a donor side runs tasks on: the page's worker pool (which tells when
+ * a run starts and drops runs not started), or any Executor (tests).
+ */
+export type DonorExecutor = Executor & {
+  run(req: ExecRequest, hooks?: RunHooks): Promise<ExecResult>;
+  /** Drops a run not started yet; it rejects with `reason`. False when it cannot. */
+  cancel?(req: ExecRequest, reason?: PeerGridError): boolean;
+};
+
 export interface DonorSideOptions {
-  readonly executor: Executor;
+  readonly executor: DonorExecutor;
   readonly blobs: BlobExchange;
   readonly sha256: Sha256Hex;
   readonly now: () => number;
@@ -55,7 +68,10 @@ export interface DonorSideOptions {
  * of workers changes. Pausing hands queued leases back at once (error
  * `paused`: submitters re-issue them without charging anyone), lets running
  * tasks finish and answers new assigns `paused`; the page also advertises
- * capacity 0 through signaling. The CPU share paces each worker.
+ * capacity 0 through signaling. The CPU share paces each worker. Leases the
+ * executor took early (its `prefetch`) and has not started go back the same
+ * way on a pause, and are dropped when their submitter cancels them or
+ * leaves; the Donate view lists a lease as current once it starts.
  */
 export interface DonorSide {
   attach(link: PeerLink): void;
@@ -80,6 +96,12 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
   const creditLinks = new Map<PeerLink, () => void>();
   // Assigns by their feeds object: the agent hands `msg.feeds` to the executor as is.
   const byFeeds = new WeakMap<TensorMap, { leaseId: string; jobId: string; from: PeerId }>();
+  /** Runs handed to the executor, by submitter and lease (for cancels). */
+  const inExecutor = new Map<string, ExecRequest>();
+  const leaseKey = (from: PeerId, leaseId: string) => `${from}\u0000${leaseId}`;
+  /** Runs this side took back from the executor: handed back, not failed. */
+  const takenBack = new WeakSet<ExecRequest>();
+  /** Runs started: the Donate view's current tasks. */
   const current = new Map<ExecRequest, CurrentTask>();
   let done = 0;
   let failed = 0;
@@ -104,33 +126,50 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
   const changed = () => view.schedule();
   credit.onChange(changed);
 
+  /** Drops the executor's runs not started yet; `which` picks them by submitter. */
+  function cancelWaiting(reason: PeerGridError, which: (key: string) => boolean = () => true) {
+    const cancel = o.executor.cancel?.bind(o.executor);
+    if (!cancel) return;
+    for (const [key, req] of inExecutor)
+      if (!current.has(req) && which(key) && cancel(req, reason)) takenBack.add(req);
+  }
+
   const executor: Executor = {
     get concurrency() {
       return o.executor.concurrency;
+    },
+    get prefetch() {
+      return o.executor.prefetch;
     },
     backends: () => o.executor.backends(),
     close: () => o.executor.close(),
     async run(req) {
       const who = byFeeds.get(req.feeds);
-      current.set(req, {
-        leaseId: who?.leaseId ?? '',
-        modelHash: req.modelHash,
-        jobId: who?.jobId ?? '',
-        from: who?.from ?? '',
-        startedAt: o.now(),
-      });
-      changed();
+      const key = who ? leaseKey(who.from, who.leaseId) : null;
+      if (key) inExecutor.set(key, req);
+      const started = () => {
+        current.set(req, {
+          leaseId: who?.leaseId ?? '',
+          modelHash: req.modelHash,
+          jobId: who?.jobId ?? '',
+          from: who?.from ?? '',
+          startedAt: o.now(),
+        });
+        changed();
+      };
+      // An executor that takes no runs early starts each at once.
+      if (!o.executor.prefetch) started();
       try {
-        const r = await o.executor.run(req);
+        const r = await o.executor.run(req, { started });
         done++;
         computeMs += r.computeMs;
         return r;
       } catch (e) {
-        failed++;
+        if (!takenBack.has(req)) failed++;
         throw e;
       } finally {
-        current.delete(req);
-        changed();
+        if (key && inExecutor.get(key) === req) inExecutor.delete(key);
+        if (current.delete(req)) changed();
       }
     },
   };
@@ -153,6 +192,11 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
     const offAssign = link.onMessage((msg) => {
       if (msg.type === 'assign')
         byFeeds.set(msg.feeds, { leaseId: msg.leaseId, jobId: msg.jobId, from: link.remoteId });
+      else if (msg.type === 'cancel') {
+        const req = inExecutor.get(leaseKey(link.remoteId, msg.leaseId));
+        const reason = new PeerGridError('cancelled', 'cancelled by its submitter');
+        if (req && !current.has(req) && o.executor.cancel?.(req, reason)) takenBack.add(req);
+      }
     });
     const offAgent = agent.attach(link);
     return () => {
@@ -169,6 +213,11 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
       link.onClose(() => {
         links.delete(link);
         creditLinks.delete(link);
+        // Nobody would hear these results.
+        const from = leaseKey(link.remoteId, '');
+        cancelWaiting(new PeerGridError('cancelled', 'its submitter left'), (k) =>
+          k.startsWith(from),
+        );
       });
     },
     detach(link) {
@@ -182,8 +231,11 @@ export function createDonorSide(o: DonorSideOptions): DonorSide {
       if (p === paused && why === pauseReason) return;
       paused = p;
       pauseReason = why;
-      if (p) agent.pause(why ? { reason: why } : {});
-      else agent.resume();
+      if (p) {
+        agent.pause(why ? { reason: why } : {});
+        // Leases the executor took early go back as the agent's queued ones did.
+        cancelWaiting(new PeerGridError('paused', `this donor paused${why ? ` (${why})` : ''}`));
+      } else agent.resume();
       changed();
     },
     setCpuShare(share) {

@@ -83,8 +83,11 @@ export function startRuntime(location: Location): PageRuntime {
   let jobStore: JobStore | null = null;
   let meshTimer: ReturnType<typeof setInterval> | undefined;
 
+  // The pool tells of every batch it sends and gets; the view changes only with these fields.
   pool.subscribe(() => {
     const s = pool.state();
+    const d = donor.get();
+    if (d.workers === s.size && d.backends === s.backends && d.threads === s.threads) return;
     donor.update((d) => ({ ...d, workers: s.size, backends: s.backends, threads: s.threads }));
   });
   // Asking for a WebGPU adapter wakes the GPU process, and warming the workers compiles ORT's
