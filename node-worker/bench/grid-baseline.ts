@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import type { Executor, Tensor } from '@peergrid/shared';
 import { createNodeExecutor } from '../src/exec/node-executor.ts';
 import { createMatmulJob } from '../src/workloads/index.ts';
-import { childResult, onLines, spawnBenchChild } from './child.ts';
+import { onLines, spawnBenchChild } from './child.ts';
 import type { Pinning } from './pinning.ts';
 
 export interface BaselineWork {
@@ -54,21 +54,44 @@ export async function baseline(
       'pipe',
     ),
   );
+  // Each child's "ready" and then its share's figures, as lines: the time stops at the
+  // last share's line, not at the exits (closing the runners is no part of the work).
+  let onReady: (() => void)[] = [];
   const ready = children.map(
     (c) =>
       new Promise<void>((resolve, reject) => {
-        c.once('exit', (code) => reject(new Error(`baseline donor exited with ${code}`)));
+        c.once('exit', (code) => {
+          if (code !== 0) reject(new Error(`baseline donor exited with ${code}`));
+        });
+        onReady.push(resolve);
+      }),
+  );
+  const results = children.map(
+    (c, i) =>
+      new Promise<{ share: DonorShare; at: number }>((resolve, reject) => {
+        c.once('exit', (code) => {
+          if (code !== 0) reject(new Error(`baseline donor exited with ${code}`));
+        });
         onLines(c, (line) => {
-          if (line.includes('"ready"')) resolve();
+          let m: { ready?: boolean } & Partial<DonorShare>;
+          try {
+            m = JSON.parse(line);
+          } catch {
+            return; // not a figures line
+          }
+          if (m.ready) onReady[i]?.();
+          else if (typeof m.tasks === 'number')
+            resolve({ share: m as DonorShare, at: performance.now() });
         });
       }),
   );
-  const results = children.map((c) => childResult<DonorShare>(c));
   await Promise.all(ready);
+  onReady = [];
   const t0 = performance.now();
   for (const c of children) c.stdin?.end('go\n');
-  const shares = await Promise.all(results);
-  const seconds = (performance.now() - t0) / 1000;
+  const done = await Promise.all(results);
+  const seconds = (Math.max(...done.map((d) => d.at)) - t0) / 1000;
+  const shares = done.map((d) => d.share);
   const computeMs = shares.reduce((a, x) => a + x.computeMs, 0);
   return { tasksPerSec: work.tasks / seconds, computeMsPerTask: computeMs / work.tasks };
 }

@@ -303,7 +303,8 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): NodeExecu
     if (closed || queue.length === 0) return;
     const posts = new Map<Slot, Pending[]>();
     const size = batch();
-    const lowWater = Math.floor(size / 4);
+    // Topped up while one run still waits in it (the runner never idles for a round trip).
+    const lowWater = Math.max(Math.min(1, size - 1), Math.floor(size / 4));
     const open = new Set(slots.filter((x) => x.jobs.length <= lowWater));
     while (queue.length > 0) {
       const job = queue[0]!;

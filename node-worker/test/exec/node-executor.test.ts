@@ -110,6 +110,27 @@ describe('node executor batches', () => {
     }
   });
 
+  it('tops a runner up while a run still waits in it, so it never idles for a round trip', async () => {
+    // batchMs 0: batches of 2. The second run is long; when the first one's reply
+    // comes, the third must cross at once, not after the long one ends.
+    const slow = createMatmulModel({ size: 256, layers: 64 });
+    const ex = createNodeExecutor({ backend: 'cpu', concurrency: 1, batchMs: 0 });
+    try {
+      await ex.run(req(1)); // the runner is up and holds the small model
+      const before = ex.ipcStats().messagesToRunners;
+      let postedWhenFirstDone = -1;
+      const first = ex.run(req(2)).then(() => {
+        postedWhenFirstDone = ex.ipcStats().messagesToRunners - before;
+      });
+      const second = ex.run(req(3, 30_000, slow));
+      const third = ex.run(req(4));
+      await Promise.all([first, second, third]);
+      expect(postedWhenFirstDone).toBe(2); // [first, second], then [third] at the first's reply
+    } finally {
+      await ex.close();
+    }
+  });
+
   it('loses no reply when a runner sends what it finished while a longer run goes on', async () => {
     // Runs of ~5 ms among short ones: the runner's 2 ms flush fires in the middle of runs.
     const medium = createMatmulModel({ size: 256, layers: 32 });
