@@ -1,11 +1,13 @@
 /**
- * The donor's view of its verified work: counts the `verdict` messages
- * submitters send after verifying a result (see job-runner.ts). Listens on
- * links beside the donor agent; a verdict is counted once per submitter and
- * lease. Informational only: nothing here is trusted for scheduling.
+ * The donor's view of its verified work: counts what submitters tell it
+ * after verifying its results (see job-runner.ts): a `verdict` per lease
+ * (submitters before version 4), counted once per submitter and lease, or
+ * `credit` totals per job and session (version 4), of which the largest
+ * heard counts. Listens on links beside the donor agent. Informational
+ * only: nothing here is trusted for scheduling.
  */
 import type { PeerLink } from '../peer/link.ts';
-import type { VerdictMessage } from '../peer/messages.ts';
+import type { CreditMessage, VerdictMessage } from '../peer/messages.ts';
 
 /** What submitters told this donor about its results. */
 export interface DonorCredit {
@@ -18,7 +20,10 @@ export interface DonorCredit {
 }
 
 export interface DonorCreditOptions {
-  /** Verdict keys (submitter, lease) remembered to drop duplicates. Default 4096. */
+  /**
+   * Verdict keys (submitter, lease) remembered to drop duplicates, and as
+   * many credit totals (submitter, job, session). Default 4096 each.
+   */
   readonly maxRemembered?: number;
 }
 
@@ -42,6 +47,8 @@ export function createDonorCreditCounter(opts: DonorCreditOptions = {}): DonorCr
   let oldest = 0;
   const handlers = new Set<(c: DonorCredit) => void>();
   let c = NO_CREDIT;
+  /** The largest credit totals heard per (submitter, job, session), the oldest first out. */
+  const totals = new Map<string, DonorCredit>();
 
   function count(from: string, v: VerdictMessage): void {
     const key = `${from}\u0000${v.jobId}\u0000${v.leaseId}`;
@@ -60,10 +67,34 @@ export function createDonorCreditCounter(opts: DonorCreditOptions = {}): DonorCr
     for (const h of handlers) h(c);
   }
 
+  /** Adds what a credit total has beyond the largest one heard under its key. */
+  function total(from: string, m: CreditMessage): void {
+    const key = `${from}\u0000${m.jobId}\u0000${m.session}`;
+    const was = totals.get(key) ?? NO_CREDIT;
+    const accepted = Math.max(0, m.accepted - was.accepted);
+    const verifiedMs = Math.max(0, m.verifiedMs - was.verifiedMs);
+    const rejected = Math.max(0, m.rejected - was.rejected);
+    if (accepted === 0 && verifiedMs === 0 && rejected === 0) return;
+    totals.delete(key); // re-inserted last: the Map's order is its age
+    totals.set(key, {
+      accepted: Math.max(m.accepted, was.accepted),
+      verifiedMs: Math.max(m.verifiedMs, was.verifiedMs),
+      rejected: Math.max(m.rejected, was.rejected),
+    });
+    if (totals.size > maxRemembered) totals.delete(totals.keys().next().value as string);
+    c = {
+      accepted: c.accepted + accepted,
+      verifiedMs: c.verifiedMs + verifiedMs,
+      rejected: c.rejected + rejected,
+    };
+    for (const h of handlers) h(c);
+  }
+
   return {
     attach(link) {
       const off = link.onMessage((msg) => {
         if (msg.type === 'verdict') count(link.remoteId, msg);
+        else if (msg.type === 'credit') total(link.remoteId, msg);
       });
       return () => {
         off();

@@ -119,6 +119,8 @@ const LEAVING_CODES = new Set([
   'busy',
 ]);
 const TERMINAL = new Set(['job-completed', 'job-failed', 'job-cancelled']);
+/** Engine inputs between two commit starts before more wait (backpressure from the store). Default 4,096. */
+export const MAX_INPUTS_PER_COMMIT = 4_096;
 
 export function createJobRunner(opts: JobRunnerOptions): JobRunner {
   const { engine, spec, peer, timers, now } = opts;
@@ -137,7 +139,11 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     async () => {
       const events = uncommitted;
       uncommitted = [];
-      await opts.store.commit(jobId, engine.takeDelta(), opts.reputation?.takeChanged() ?? []);
+      const delta = engine.takeDelta();
+      // What waited for this commit to start goes on while it runs (see `input`).
+      sinceCommit = 0;
+      if (inbox.length > 0) void Promise.resolve().then(drain);
+      await opts.store.commit(jobId, delta, opts.reputation?.takeChanged() ?? []);
       if (opts.onEvent) for (const ev of events) opts.onEvent(ev);
     },
     { defer: (run) => void timers.setTimeout(run, 0) },
@@ -146,6 +152,13 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
   /** Leases the local anchor is running. */
   const localLeases = new Set<string>();
   const inbox: (() => EngineAction[])[] = [];
+  /**
+   * Engine inputs since the last commit started. Past `MAX_INPUTS_PER_COMMIT`
+   * new inputs wait for the next commit to start: a store slower than the
+   * donors holds back new leases (reports wait, so no new work is placed)
+   * instead of letting uncommitted state grow with the job.
+   */
+  let sinceCommit = 0;
   let busy = false;
   let finished = false;
   let tickTimer: unknown;
@@ -192,19 +205,54 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     onEvent: onTaskEvent,
   });
 
-  /** Tells a donor how its lease's result fared (best effort; informational). */
+  /** This run's name in the `credit` totals it sends (a resumed job is a new session). */
+  const session = `${Math.floor(now()).toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  /** Per donor of version 4: the totals of its verdicts in this session, and whether they are unsent. */
+  const credits = new Map<
+    PeerId,
+    { accepted: number; verifiedMs: number; rejected: number; unsent: boolean }
+  >();
+
+  /**
+   * Tells a donor how its lease's result fared (best effort; informational):
+   * a version 4 donor in its totals, sent at the next tick or the job's end;
+   * an older one with a `verdict` now.
+   */
   const tellVerdict = (ev: JobEvent) => {
     if (ev.donor === undefined || ev.leaseId === undefined || ev.verdict === undefined) return;
-    void peer.pool
-      .get(ev.donor)
-      ?.send({
-        type: 'verdict',
-        leaseId: ev.leaseId,
-        jobId,
-        verdict: ev.verdict,
-        creditMs: Math.min(ev.creditMs ?? 0, PEER_MESSAGE_LIMITS.maxVerdictCreditMs),
-      })
+    const link = peer.pool.get(ev.donor);
+    if (!link) return;
+    const creditMs = Math.min(ev.creditMs ?? 0, PEER_MESSAGE_LIMITS.maxVerdictCreditMs);
+    if (link.remoteProtocol >= 4) {
+      let c = credits.get(ev.donor);
+      if (!c) {
+        c = { accepted: 0, verifiedMs: 0, rejected: 0, unsent: false };
+        credits.set(ev.donor, c);
+      }
+      if (ev.verdict === 'accepted') {
+        c.accepted++;
+        c.verifiedMs += creditMs;
+      } else c.rejected++;
+      c.unsent = true;
+      return;
+    }
+    void link
+      .send({ type: 'verdict', leaseId: ev.leaseId, jobId, verdict: ev.verdict, creditMs })
       .catch(() => {});
+  };
+
+  /** Sends each donor whose totals moved its `credit` message. */
+  const sendCredits = () => {
+    for (const [donor, c] of credits) {
+      if (!c.unsent) continue;
+      const link = peer.pool.get(donor);
+      if (!link) continue; // told with the next change, if it comes back
+      c.unsent = false;
+      const { accepted, verifiedMs, rejected } = c;
+      void link
+        .send({ type: 'credit', jobId, session, accepted, verifiedMs, rejected })
+        .catch(() => {});
+    }
   };
 
   function onTaskEvent(ev: TaskClientEvent): void {
@@ -227,10 +275,20 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
   function input(fn: () => EngineAction[]): void {
     if (finished) return;
     inbox.push(fn);
-    if (busy) return;
+    drain();
+  }
+
+  function drain(): void {
+    if (busy || finished) return;
     busy = true;
     try {
-      for (let next = inbox.shift(); next; next = inbox.shift()) act(next());
+      // Past the limit the rest waits for the next commit to start.
+      while (sinceCommit < MAX_INPUTS_PER_COMMIT) {
+        const next = inbox.shift();
+        if (!next) break;
+        sinceCommit++;
+        act(next());
+      }
     } finally {
       busy = false;
     }
@@ -384,6 +442,7 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     tickTimer = undefined;
     if (finished) return;
     input(() => engine.tick());
+    sendCredits();
     roster.refresh(); // windows follow measured round trips and task times
     // Without recorded events (`recordEvents: false`) the end shows in the state only.
     if (!finished && TERMINAL.has(`job-${engine.progress().state}`)) void finish();
@@ -392,6 +451,7 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
 
   function detach(): void {
     finished = true;
+    sendCredits();
     if (tickTimer !== undefined) timers.clearTimeout(tickTimer);
     roster.close();
     // Withdraw what is still out (late leases): nobody will read it.

@@ -76,6 +76,10 @@ function headerOf(msg: PeerMessage, tensors: Tensor[]): unknown {
       const { leaseId, jobId, verdict, creditMs } = msg;
       return { type: msg.type, leaseId, jobId, verdict, creditMs };
     }
+    case 'credit': {
+      const { jobId, session, accepted, verifiedMs, rejected } = msg;
+      return { type: msg.type, jobId, session, accepted, verifiedMs, rejected };
+    }
     case 'result':
       return { ...msg, outputs: refs(msg.outputs) };
     case 'chunk': {
@@ -236,6 +240,21 @@ export function parsePeerMessage(
         jobId: h.jobId,
         verdict: h.verdict,
         creditMs: h.creditMs,
+      };
+    }
+    case 'credit': {
+      if (!id(h.jobId) || !id(h.session)) return null;
+      const count = (x: unknown): x is number =>
+        Number.isSafeInteger(x) && (x as number) >= 0 && (x as number) <= L.maxCreditCount;
+      if (!count(h.accepted) || !count(h.rejected)) return null;
+      if (!nonNegative(h.verifiedMs) || h.verifiedMs > L.maxCreditTotalMs) return null;
+      return {
+        type: 'credit',
+        jobId: h.jobId,
+        session: h.session,
+        accepted: h.accepted,
+        verifiedMs: h.verifiedMs,
+        rejected: h.rejected,
       };
     }
     case 'have': {

@@ -106,6 +106,26 @@ export interface VerdictMessage {
   readonly creditMs: number;
 }
 
+/**
+ * Submitter → donor (version 4): the running totals of how this donor's
+ * results in one job fared, in place of a `verdict` per lease. Totals, not
+ * increments: a repeated or reordered one counts once (the donor keeps the
+ * largest it heard per submitter, job and `session`). A submitter sends them
+ * at most once per tick and when the job ends; `session` is new for each run
+ * of the job (a resumed job counts from zero under a new one).
+ */
+export interface CreditMessage {
+  readonly type: 'credit';
+  readonly jobId: string;
+  readonly session: string;
+  /** Results accepted so far in this session. */
+  readonly accepted: number;
+  /** Compute credited by them, ms. */
+  readonly verifiedMs: number;
+  /** Results rejected so far in this session. */
+  readonly rejected: number;
+}
+
 /** "I hold these blobs (complete, verified)." */
 export interface HaveMessage {
   readonly type: 'have';
@@ -170,7 +190,7 @@ export interface PongMessage {
  * Sent once on every new link, before anything else: the protocol version
  * this peer speaks. A peer that never sent one speaks version 1. Version 2
  * adds `batch` frames and results without `digest`; version 3 `feedRefs`
- * in assigns. Older peers ignore it
+ * in assigns; version 4 `credit` totals instead of a `verdict` per lease. Older peers ignore it
  * (an unknown type), and are sent nothing they would not understand.
  */
 export interface HelloMessage {
@@ -179,7 +199,7 @@ export interface HelloMessage {
 }
 
 /** The protocol version this code speaks (see `HelloMessage`). */
-export const PEER_PROTOCOL = 3;
+export const PEER_PROTOCOL = 4;
 
 export type TaskMessage =
   | AssignMessage
@@ -188,7 +208,8 @@ export type TaskMessage =
   | ResultMessage
   | ErrorMessage
   | CancelMessage
-  | VerdictMessage;
+  | VerdictMessage
+  | CreditMessage;
 export type BlobMessage =
   | HaveMessage
   | PiecesMessage
@@ -207,6 +228,7 @@ export const PEER_MESSAGE_TYPES: readonly (PeerMessageType | 'batch')[] = [
   'error',
   'cancel',
   'verdict',
+  'credit',
   'have',
   'pieces',
   'want',
@@ -232,6 +254,10 @@ export const PEER_MESSAGE_LIMITS = {
   maxErrorMessageLength: 4096,
   /** Most compute one `verdict` may credit, ms: one day. */
   maxVerdictCreditMs: 86_400_000,
+  /** Most compute one `credit` total may name, ms: a thousand days. */
+  maxCreditTotalMs: 86_400_000_000,
+  /** Most results one `credit` total may count. */
+  maxCreditCount: 2 ** 40,
   /** Largest blob size a message may name: 2 GiB. */
   maxBlobBytes: 2 ** 31,
   /** Most messages in one `batch` frame. */

@@ -105,6 +105,82 @@ describe('verdicts over the job runner', () => {
   });
 });
 
+describe('credit totals (protocol 4) beside verdicts (older donors)', () => {
+  it('a version 4 donor hears running totals, a version 3 donor a verdict per lease; both count all', async () => {
+    const vt = createVirtualTime();
+    const grid = createMemoryGrid({ ...vt, sha256 });
+    const runs = new Map<number, number>();
+    const nodes = new Map<string, DonorNode>();
+    const heard = new Map<string, string[]>();
+    for (const [id, protocol] of [
+      ['d0', 4],
+      ['d1', 3],
+    ] as const) {
+      const peer = grid.join(id, donorCaps, { protocol });
+      const types: string[] = [];
+      heard.set(id, types);
+      peer.pool.on('link-open', (l) => l.onMessage((m) => types.push(m.type)));
+      nodes.set(
+        id,
+        createDonorNode({
+          peer,
+          executor: plusOneExecutor(runs),
+          sha256,
+          timers: vt.timers,
+          meshSize: 0,
+        }),
+      );
+    }
+    const submitter = grid.join('s', { ...donorCaps, maxConcurrency: 0 });
+    const store = createMemoryJobStore();
+    const reputation = createReputationBook();
+    const job: JobSpec = {
+      ...(await spec(40)),
+      policy: { replicas: 2, quorum: 2, adaptive: false },
+    };
+    const prepared = await prepareJob({
+      spec: job,
+      store,
+      sha256,
+      now: vt.now,
+      random: () => 0.5,
+      reputation,
+    });
+    const runner = createJobRunner({
+      peer: submitter,
+      engine: prepared.engine,
+      spec: job,
+      store,
+      reputation,
+      now: vt.now,
+      timers: vt.timers,
+    });
+    let outcome: JobOutcome | undefined;
+    void runner.done.then((o) => {
+      outcome = o;
+    });
+    await until(async () => {
+      await vt.advance(20);
+      expect(outcome?.state).toBe('completed');
+    });
+    await until(async () => {
+      await flush();
+      for (const id of ['d0', 'd1'])
+        expect(nodes.get(id)!.credit().verifiedMs).toBe(reputation.get(id).creditMs);
+    });
+    const count = (id: string, type: string) => heard.get(id)!.filter((t) => t === type).length;
+    const accepted = (id: string) => nodes.get(id)!.credit().accepted;
+    expect(accepted('d0')).toBeGreaterThanOrEqual(10);
+    expect(accepted('d1')).toBeGreaterThanOrEqual(10);
+    expect(count('d0', 'verdict')).toBe(0);
+    // Totals at most once per tick and at the end: far fewer messages than results.
+    expect(count('d0', 'credit')).toBeGreaterThan(0);
+    expect(count('d0', 'credit')).toBeLessThan(accepted('d0'));
+    expect(count('d1', 'credit')).toBe(0);
+    expect(count('d1', 'verdict')).toBe(accepted('d1'));
+  });
+});
+
 describe('donor credit counter', () => {
   const verdict: VerdictMessage = {
     type: 'verdict',
@@ -160,6 +236,29 @@ describe('donor credit counter', () => {
     await send('b');
     await send('d');
     expect(counter.credit().accepted).toBe(6);
+  });
+
+  it('counts credit totals once: repeats and stale ones add nothing, a new session adds anew', async () => {
+    const vt = createVirtualTime();
+    const [toDonor, toSubmitter] = linkPair(vt);
+    const counter = createDonorCreditCounter();
+    counter.attach(toSubmitter);
+    const totals = { type: 'credit', jobId: 'j', session: 's1' } as const;
+    const send = async (accepted: number, verifiedMs: number, rejected: number, session = 's1') => {
+      await toDonor.send({ ...totals, session, accepted, verifiedMs, rejected });
+      await flush();
+    };
+    await send(3, 30, 0);
+    await send(3, 30, 0); // a repeat
+    expect(counter.credit()).toEqual({ accepted: 3, verifiedMs: 30, rejected: 0 });
+    await send(5, 50, 1);
+    await send(4, 40, 1); // older totals, arriving late
+    expect(counter.credit()).toEqual({ accepted: 5, verifiedMs: 50, rejected: 1 });
+    await send(2, 20, 0, 's2'); // the job resumed: its new session counts from zero
+    expect(counter.credit()).toEqual({ accepted: 7, verifiedMs: 70, rejected: 1 });
+    await toDonor.send({ ...verdict, leaseId: 'l9' }); // an older submitter's verdict beside them
+    await flush();
+    expect(counter.credit()).toEqual({ accepted: 8, verifiedMs: 82, rejected: 1 });
   });
 
   it('counts on from the totals of an earlier session', async () => {
