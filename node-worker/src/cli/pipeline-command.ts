@@ -33,8 +33,7 @@ import { referenceEntries } from '../examples/reference-entries.ts';
 import { createNodeExecutor } from '../exec/node-executor.ts';
 import { openDiskJobStore } from '../store/disk-job-store.ts';
 import { nodeNow, nodeSha256, nodeTimers } from '../transport/node-peer-pool.ts';
-import { connectSubmitterPeer } from '../worker/node-grid-peer.ts';
-import { importIdentityOrNew } from './cli-identity.ts';
+import { connectRunPeer } from './cli-identity.ts';
 import { nodePipelineFiles } from './pipeline-file.ts';
 import { createProgressView } from './progress-view.ts';
 import type { RunOptions } from './run-args.ts';
@@ -81,15 +80,7 @@ export async function runPipelineCommand(
   const store = await openDiskJobStore(o.state);
   const reputation = createReputationBook(await store.reputations());
   let local: Executor | undefined;
-  const identity = await importIdentityOrNew(store);
-  const peer = await connectSubmitterPeer({
-    signal: o.signal,
-    grid: o.grid,
-    ...(o.token !== undefined ? { token: o.token } : {}),
-    identity,
-    ...(o.webrtc ? { webrtc: o.webrtc } : {}),
-    ...(o.iceRelay ? { iceTransportPolicy: 'relay' as const } : {}),
-  });
+  const peer = await connectRunPeer(o, store);
   if (o.localAnchor) {
     local = createNodeExecutor({
       backend: LOCAL_BACKEND,

@@ -24,10 +24,9 @@ import {
 import { createNodeExecutor } from '../exec/node-executor.ts';
 import { openDiskJobStore } from '../store/disk-job-store.ts';
 import { nodeNow, nodeSha256, nodeTimers } from '../transport/node-peer-pool.ts';
-import { connectSubmitterPeer } from '../worker/node-grid-peer.ts';
 import type { Workload } from '../workloads/index.ts';
 import { buildModelJob, buildWorkload, modelJobOptions } from './build-job.ts';
-import { importIdentityOrNew } from './cli-identity.ts';
+import { connectRunPeer } from './cli-identity.ts';
 import { loadManifestFile } from './manifest-file.ts';
 import { runPipelineCommand } from './pipeline-command.ts';
 import { readJobFile } from './pipeline-file.ts';
@@ -90,16 +89,8 @@ export async function runCommand(o: RunOptions): Promise<number> {
     });
     return local;
   };
-  const identity = await importIdentityOrNew(store);
   const startedAt = Date.now();
-  const peer = await connectSubmitterPeer({
-    signal: o.signal,
-    grid: o.grid,
-    ...(o.token !== undefined ? { token: o.token } : {}),
-    identity,
-    ...(o.webrtc ? { webrtc: o.webrtc } : {}),
-    ...(o.iceRelay ? { iceTransportPolicy: 'relay' as const } : {}),
-  });
+  const peer = await connectRunPeer(o, store);
   const client = await createGridClient({
     peer,
     store,
