@@ -21,8 +21,11 @@ export interface HookJobDetail {
   readonly total: number;
   readonly verified: number;
   readonly failed: number;
-  /** `leases`: leases handed out for the task (replicas, audits, re-issues). */
+  /** `leases`: leases handed out for the task (replicas, audits, re-issues). Every task when `allTasks`, else a window. */
   readonly tasks: readonly { id: string; state: string; leases: number }[];
+  readonly allTasks?: boolean;
+  /** Tasks per state over the whole job. */
+  readonly taskCounts?: Readonly<Record<string, number>>;
   readonly donors: readonly {
     id: string;
     results: number;
@@ -69,9 +72,15 @@ export interface PeerGridHook {
   readonly jobs: HookStore<readonly { id: string; state: string; verified: number }[]>;
   setWorkers(n: number): void;
   jobDetail(id: string): HookStore<HookJobDetail | null>;
-  jobResults(id: string): Promise<{
+  /** A page of the job's tasks (default its first 1,000): `total` tasks in the job, `offset` of the first. */
+  jobResults(
+    id: string,
+    page?: { offset: number; limit: number },
+  ): Promise<{
     kind: string;
     tasks: readonly { taskId: string; outputs: HookTensorMap | null; labels?: readonly number[] }[];
+    total?: number;
+    offset?: number;
   } | null>;
   readonly executor: {
     run: (req: {

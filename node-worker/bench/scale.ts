@@ -9,6 +9,12 @@
  * kernel takes back under pressure). Last line: one JSON object, with the time per task at the
  * largest size over the smallest (`timePerTaskRatio`) and the growth of the
  * CLI's own memory per task between them (`anonBytesPerTask`).
+ *
+ * Then the page (`e2e/bench/scale-page.ts`, run as a child): a page
+ * submitter in headless Chromium runs the same tiny tasks, submitted as a
+ * manifest over one .npy (one task group), on its own 2 node workers, at
+ * 10k, 100k and 200k tasks by default; its JSON is the `page` field of the
+ * last line (`--only cli` or `--only page` runs one side).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,10 +31,16 @@ Runs the peergrid CLI on tiny matmul tasks (--replicas 1) at several job
 sizes on a loopback grid of node workers; prints wall time per task and the
 CLI's peak memory (RSS, its own anonymous part, the job store's mapped file).
 
-  --sizes N,N,…      job sizes                        default: 10000,100000,1000000
+  --sizes N,N,…      job sizes of the CLI run         default: 10000,100000,1000000
+  --page-sizes N,N,… job sizes of the page run        default: 10000,100000,200000
+  --only cli|page    run one side only                default: both
   --workers N        node workers (concurrency 1)     default: 2
-  -h, --help         this help`;
+  -h, --help         this help
 
+The page run is e2e/bench/scale-page.ts (headless Chromium, /usr/bin/chromium;
+its --help lists what it measures).`;
+
+const PAGE_BENCH = fileURLToPath(new URL('../../e2e/bench/scale-page.ts', import.meta.url));
 const BIN = (name: string) => fileURLToPath(new URL(`../bin/${name}.js`, import.meta.url));
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -37,6 +49,8 @@ async function main(): Promise<void> {
     options: {
       sizes: { type: 'string', default: '10000,100000,1000000' },
       workers: { type: 'string', default: '2' },
+      'page-sizes': { type: 'string', default: '10000,100000,200000' },
+      only: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -45,11 +59,48 @@ async function main(): Promise<void> {
     return;
   }
   const sizes = values.sizes.split(',').map(Number);
+  const pageSizes = values['page-sizes'].split(',').map(Number);
   const nWorkers = Number(values.workers);
-  if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !(nWorkers >= 1)) {
-    console.error(`bad --sizes or --workers\n\n${USAGE}`);
+  const only = values.only;
+  const bad = (ns: number[]) => ns.some((n) => !Number.isInteger(n) || n < 1);
+  if (
+    bad(sizes) ||
+    bad(pageSizes) ||
+    !(nWorkers >= 1) ||
+    (only !== undefined && only !== 'cli' && only !== 'page')
+  ) {
+    console.error(`bad --sizes, --page-sizes, --workers or --only\n\n${USAGE}`);
     process.exit(2);
   }
+  const cliJson = only === 'page' ? null : await runCli(sizes, nWorkers);
+  const page = only === 'cli' ? null : await runPage(pageSizes, nWorkers);
+  console.log(JSON.stringify({ bench: 'scale', ...(cliJson ?? { workers: nWorkers }), page }));
+  process.exit(0);
+}
+
+/**
+ * The page run: e2e/bench/scale-page.ts as a child (Playwright lives in the
+ * e2e workspace); its progress passes through, its last line is its JSON.
+ */
+async function runPage(sizes: number[], nWorkers: number): Promise<unknown> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', PAGE_BENCH, '--sizes', sizes.join(','), '--workers', String(nWorkers)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (d: string) => {
+    out += d;
+  });
+  const code = await exited(child);
+  const last = out.trim().split('\n').at(-1) ?? '';
+  if (code !== 0 || !last.startsWith('{')) throw new Error(`the page run exited ${code}`);
+  return JSON.parse(last) as unknown;
+}
+
+/** The CLI run: `peergrid run` at each size; the CLI's figures of the JSON line. */
+async function runCli(sizes: number[], nWorkers: number): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'peergrid-scale-'));
   const server = await startSignalingServer({ port: 0, host: '127.0.0.1' });
   const signal = server.url.replace(/^http/, 'ws');
@@ -113,19 +164,14 @@ async function main(): Promise<void> {
   const lo = rows[0]!;
   const hi = rows[rows.length - 1]!;
   const span = hi.tasks! - lo.tasks!;
-  console.log(
-    JSON.stringify({
-      bench: 'scale',
-      workers: nWorkers,
-      sizes: rows,
-      timePerTaskRatio: round(hi.usPerTask! / lo.usPerTask!, 3),
-      anonBytesPerTask:
-        span > 0 ? round(((hi.peakAnonMB! - lo.peakAnonMB!) * 2 ** 20) / span, 1) : 0,
-      peakRssAtLargestMB: hi.peakRssMB,
-      peakAnonAtLargestMB: hi.peakAnonMB,
-    }),
-  );
-  process.exit(0);
+  return {
+    workers: nWorkers,
+    sizes: rows,
+    timePerTaskRatio: round(hi.usPerTask! / lo.usPerTask!, 3),
+    anonBytesPerTask: span > 0 ? round(((hi.peakAnonMB! - lo.peakAnonMB!) * 2 ** 20) / span, 1) : 0,
+    peakRssAtLargestMB: hi.peakRssMB,
+    peakAnonAtLargestMB: hi.peakAnonMB,
+  };
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;

@@ -1,20 +1,6 @@
-import type {
-  Capabilities,
-  Executor,
-  GridPresence,
-  PeerInfo,
-  PeerLink,
-  PeerPool,
-  TensorMap,
-} from '@peergrid/shared';
 import {
   canonicalBytes,
-  createBlobExchange,
-  createDonorAgent,
-  createMemoryBlobCache,
   createMemoryJobStore,
-  createMemoryPeerPair,
-  createPeerLink,
   createReputationBook,
   type JobSpec,
   tensorFrom,
@@ -23,110 +9,9 @@ import {
 import { describe, expect, it } from 'vitest';
 import type { GridNode } from '../src/grid/grid-node.ts';
 import { createJobHost } from '../src/grid/job-host.ts';
-import { createLoopback } from '../src/grid/loopback.ts';
 import type { JobMeta, PageDb } from '../src/grid/page-db.ts';
-import { now, sha256, timers } from '../src/grid/platform.ts';
-import { createSelfView } from '../src/grid/self-presence.ts';
-
-/** An executor that doubles `x` (a liar's triples it). */
-function doubler(liar = false): Executor & { runs: number } {
-  const ex = {
-    runs: 0,
-    concurrency: 2,
-    backends: async () => ['wasm' as const],
-    close: async () => {},
-    async run(req: { feeds: TensorMap }) {
-      ex.runs++;
-      const x = tensorValues(req.feeds.x!) as Float32Array;
-      return {
-        outputs: {
-          y: tensorFrom(
-            'float32',
-            [...req.feeds.x!.dims],
-            Float32Array.from(x, (v) => v * (liar ? 3 : 2)),
-          ),
-        },
-        backend: 'wasm' as const,
-        computeMs: 3,
-      };
-    },
-  };
-  return ex;
-}
-
-const caps = (maxConcurrency: number): Capabilities => ({
-  runtime: 'browser',
-  backends: ['wasm'],
-  cores: 2,
-  memoryMB: 512,
-  maxConcurrency,
-});
-const model = new TextEncoder().encode('not onnx: the fake executors never parse it');
-
-/** Remote donor tabs of a test grid: their ids, and which of them lie. */
-interface Remotes {
-  readonly ids: readonly string[];
-  readonly liars?: readonly string[];
-}
-
-/** A grid of this tab ("me", donating over its loopback) and remote donor tabs over memory links. */
-function grid(selfCapacity: () => number, remotes: Remotes) {
-  const submitterBlobs = createBlobExchange({
-    cache: createMemoryBlobCache(),
-    sha256,
-    now,
-    timers,
-  });
-  const links = new Map<string, PeerLink>();
-  const execs = new Map<string, ReturnType<typeof doubler>>();
-  for (const id of remotes.ids) {
-    const [pa, pb] = createMemoryPeerPair();
-    const toRemote = createPeerLink({ peer: pa, remoteId: id, now, timers });
-    const remoteSide = createPeerLink({ peer: pb, remoteId: 'me', now, timers });
-    const blobs = createBlobExchange({ cache: createMemoryBlobCache(), sha256, now, timers });
-    blobs.attach(remoteSide);
-    submitterBlobs.attach(toRemote);
-    const exec = doubler(remotes.liars?.includes(id) ?? false);
-    createDonorAgent({ executor: exec, blobs, sha256 }).attach(remoteSide);
-    links.set(id, toRemote);
-    execs.set(id, exec);
-  }
-  // This tab donating to itself: the donor agent shares the tab's blob exchange.
-  const loop = createLoopback('me', now, timers);
-  const selfExec = doubler();
-  createDonorAgent({ executor: selfExec, blobs: submitterBlobs, sha256 }).attach(loop.donor);
-
-  const peers = new Map<string, PeerInfo>(
-    remotes.ids.map((id) => [id, { id, publicKey: id.toLowerCase(), capabilities: caps(2) }]),
-  );
-  const signaling = {
-    selfId: 'me',
-    peers: () => peers,
-    on: () => () => {},
-    updateCapabilities: () => {},
-    close: () => {},
-  } as unknown as GridPresence;
-  const pool = {
-    selfId: 'me',
-    get: (id: string) => links.get(id),
-    connect: async (id: string) => {
-      const link = links.get(id);
-      if (!link) throw new Error(`no route to ${id}`);
-      return link;
-    },
-    links: () => [...links.values()],
-    created: links.size,
-    on: () => () => {},
-    close: () => {},
-  } as unknown as PeerPool;
-  const view = createSelfView({
-    signaling,
-    pool,
-    loopback: loop.submitter as PeerLink,
-    self: () => ({ id: 'me', publicKey: 'me', capabilities: caps(selfCapacity()) }),
-  });
-  return { view, blobs: submitterBlobs, execs, selfExec };
-}
+import { sha256 } from '../src/grid/platform.ts';
+import { grid, model, type Remotes } from './fake-page-grid.ts';
 
 /** The page's job host (the one the page runs) over this grid, with in-memory storage. */
 async function runJob(
@@ -219,7 +104,7 @@ describe('this tab donates to its own jobs (shared job runner over the page glue
     );
     expect(r.selfExec.runs).toBe(4);
     expect(r.execs.get('A')!.runs).toBe(4);
-    const t2 = r.host.results(r.jobId)?.tasks.find((t) => t.taskId === 't2');
+    const t2 = (await r.host.results(r.jobId))?.tasks.find((t) => t.taskId === 't2');
     expect(Array.from(tensorValues(t2!.outputs!.y!) as Float32Array)).toEqual([4, 5]);
     const view = r.detail;
     expect(view.state).toBe('completed');
@@ -257,7 +142,7 @@ describe('this tab donates to its own jobs (shared job runner over the page glue
       ['t1', 'verified'],
       ['t2', 'verified'],
     ]);
-    const t2 = r.host.results(r.jobId)?.tasks.find((t) => t.taskId === 't2');
+    const t2 = (await r.host.results(r.jobId))?.tasks.find((t) => t.taskId === 't2');
     expect(Array.from(tensorValues(t2!.inputs.x!) as Float32Array)).toEqual([2, 2.5]);
     expect(Array.from(tensorValues(t2!.outputs!.y!) as Float32Array)).toEqual([4, 5]);
     await r.host.close();
@@ -288,7 +173,7 @@ describe('this tab donates to its own jobs (shared job runner over the page glue
     // tab's own result is. (Three remote tabs: with one excluded, an audit still finds a donor.)
     const r = await runJob(8, undefined, () => 2, { ids: ['A', 'B', 'C'], liars: ['A'] });
     expect(r.detail.state).toBe('completed');
-    const results = r.host.results(r.jobId)?.tasks ?? [];
+    const results = (await r.host.results(r.jobId))?.tasks ?? [];
     expect(results).toHaveLength(8);
     for (const t of results) {
       const i = Number(t.taskId.slice(1));

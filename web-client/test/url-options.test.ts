@@ -11,6 +11,7 @@ describe('parseUrlOptions', () => {
       gpu: true,
       token: null,
       iceRelay: false,
+      residentVerified: null,
     });
   });
   it('uses wss for https pages', () => {
@@ -20,7 +21,7 @@ describe('parseUrlOptions', () => {
   });
   it('reads every option', () => {
     const o = parseUrlOptions(
-      '?grid=lab-1&signal=ws://10.0.0.2:9000/ws&workers=3&gpu=0&token=abc&ice=relay',
+      '?grid=lab-1&signal=ws://10.0.0.2:9000/ws&workers=3&gpu=0&token=abc&ice=relay&resident=500',
       'http://x/',
     );
     expect(o).toEqual({
@@ -30,6 +31,7 @@ describe('parseUrlOptions', () => {
       gpu: false,
       token: 'abc',
       iceRelay: true,
+      residentVerified: 500,
     });
   });
   it('falls back on invalid values', () => {
@@ -38,6 +40,7 @@ describe('parseUrlOptions', () => {
     expect(o.signalUrl).toBe('ws://h:1/ws');
     expect(o.workers).toBeNull();
     expect(parseUrlOptions('?ice=all', 'http://h/').iceRelay).toBe(false);
+    expect(parseUrlOptions('?resident=0', 'http://h/').residentVerified).toBeNull();
   });
   it('caps workers', () => {
     expect(parseUrlOptions('?workers=999', 'http://h/').workers).toBe(32);

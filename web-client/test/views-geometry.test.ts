@@ -107,6 +107,8 @@ describe('exports', () => {
       { taskId: 't1', inputs: {}, outputs: { logits: logits([[0, 0, 3]]) }, labels: [2] },
       { taskId: 't2', inputs: {}, outputs: null },
     ],
+    total: 3,
+    offset: 0,
   };
   it('writes predictions as CSV', () => {
     const lines = resultsCsv(results).trim().split('\r\n');
@@ -268,12 +270,13 @@ describe('job view model', () => {
     kind: 'custom',
     createdAt: 0,
     policy: DEFAULT_POLICY,
-    taskIds: ['t0', 't1', 't2'],
-    taskStates: new Map([
-      ['t0', 'verified'],
-      ['t1', 'verified'],
-      ['t2', 'running'],
-    ]),
+    cells: [
+      { id: 't0', state: 'verified' },
+      { id: 't1', state: 'verified' },
+      { id: 't2', state: 'running' },
+    ],
+    allTasks: true,
+    counts: { blocked: 0, ready: 0, running: 1, verified: 2, failed: 0 },
     progress: p,
     events,
     reputation: (id) =>
@@ -344,7 +347,11 @@ describe('job view model', () => {
     const d = buildJobDetail(input(events));
     expect(d.throughput.map(([, n]) => n)).toEqual([0, 1, 2, 1, 0, 1]);
     // No result accepted yet: no bound to show (the engine says 0).
-    const none = { ...input([], progress({ achievedError: 0 })), taskStates: new Map() };
+    const none = {
+      ...input([], progress({ achievedError: 0 })),
+      cells: [],
+      counts: { blocked: 0, ready: 3, running: 0, verified: 0, failed: 0 },
+    };
     expect(buildJobDetail(none).achievedError).toBeNull();
   });
 });

@@ -33,6 +33,17 @@ const result = (taskId: string): ResultRecord => ({
 });
 
 describe('disk job store', () => {
+  it('leaves out the outputs loadSnapshot is told the engine keeps apart', async () => {
+    const store = await openDiskJobStore(join(root, 'lean'));
+    await store.commit('j', delta(1, [result('t1'), result('t22')]));
+    const snap = await store.loadSnapshot('j', { withoutOutputs: (id) => id === 't22' });
+    const byId = new Map(snap?.results.map((r) => [r.taskId, r]));
+    expect(byId.get('t22')).toEqual({ ...result('t22'), outputs: {} });
+    expect(byId.get('t1')).toEqual(result('t1'));
+    expect((await store.getResults('j', ['t22']))[0]).toEqual(result('t22')); // kept in the store
+    await store.close();
+  });
+
   it('survives a reopen without close (as after a crash), and trims old events', async () => {
     const dir = join(root, 'reopen');
     const a = await openDiskJobStore(dir, { maxEventsPerJob: 2 });

@@ -243,15 +243,16 @@ export async function openDiskJobStore(
       jobPath(jobId); // refuses a job id the keys could not hold
       await db.transaction(() => apply(jobId, delta, reputations));
     },
-    async loadSnapshot(jobId) {
+    async loadSnapshot(jobId, options) {
       open();
       const job = get<JobRecordState>(key.job(jobId));
       if (!job) return undefined;
-      return {
-        job,
-        tasks: [...ofJob<TaskRecord>(jobId, span('t', jobId))],
-        results: [...ofJob<ResultRecord>(jobId, span('r', jobId))],
-      };
+      // Outputs the engine keeps apart are dropped as each record is read (`SnapshotOptions`).
+      const lean = options?.withoutOutputs;
+      const results: ResultRecord[] = [];
+      for (const r of ofJob<ResultRecord>(jobId, span('r', jobId)))
+        results.push(lean?.(r.taskId, r.bound) ? { ...r, outputs: {} } : r);
+      return { job, tasks: [...ofJob<TaskRecord>(jobId, span('t', jobId))], results };
     },
     async getResults(jobId, taskIds) {
       open();

@@ -14,7 +14,7 @@ import type { PeerId } from '../contracts.ts';
 import { PeerGridError } from '../errors.ts';
 import type { GridPeer } from '../grid/grid-peer.ts';
 import { createJobRunner, type JobRunner, type JobRunnerOptions } from '../grid/job-runner.ts';
-import { prepareJob } from '../grid/prepare-job.ts';
+import { type PrepareJobOptions, prepareJob } from '../grid/prepare-job.ts';
 import type { JobEngine } from '../job/engine.ts';
 import { createReputationBook, type ReputationBook } from '../job/reputation.ts';
 import type { JobSpec } from '../job/spec.ts';
@@ -81,6 +81,8 @@ export interface GridClientOptions {
     | 'onEvent'
     | 'onProgress'
   >;
+  /** Engine options every job gets (how much of a large job stays in memory). */
+  readonly engine?: PrepareJobOptions['engine'];
   /** Releases the grid peer on `close()` (its connections, signaling). */
   readonly closePeer?: () => Promise<void> | void;
   /** Also closes the store on `close()`. Default false. */
@@ -120,8 +122,16 @@ export interface JobHandle {
   readonly resumed: boolean;
   /** Progress now. */
   snapshot(): JobProgress;
-  /** Every resident task's state now (a view of a job of many tasks lists the ones in memory). */
+  /**
+   * Every resident task's state now: a Map over the tasks in memory, which
+   * for a large job may be thousands (views of large jobs use `taskState`).
+   */
   taskStates(): Map<string, TaskState>;
+  /**
+   * One task's state now, in memory or not (a retired task is verified, a
+   * group task not reached yet is ready); undefined for an unknown id.
+   */
+  taskState(taskId: string): TaskState | undefined;
   /** A verified task's accepted outputs while they are in memory; `results()` reads them all. */
   result(taskId: string): TensorMap | undefined;
   /**
@@ -242,6 +252,7 @@ function createHandle(
     resumed,
     snapshot: () => runner.progress(),
     taskStates: () => new Map(engine.snapshot().tasks.map((t) => [t.taskId, t.state])),
+    taskState: (taskId) => engine.taskState(taskId),
     result: (taskId) => engine.result(taskId),
     async *progress() {
       let seen = -1;
@@ -303,7 +314,13 @@ export async function createGridClient(o: GridClientOptions): Promise<GridClient
     if (closed) throw new GridClientError('closed', 'this grid client is closed');
     let prepared: Awaited<ReturnType<typeof prepareJob>>;
     try {
-      prepared = await prepareJob({ spec, store, reputation: book, ...platform });
+      prepared = await prepareJob({
+        spec,
+        store,
+        reputation: book,
+        ...platform,
+        ...(o.engine ? { engine: o.engine } : {}),
+      });
     } catch (err) {
       if (err instanceof PeerGridError && err.code === 'bad-job') {
         throw new GridClientError('bad-job', err.message);

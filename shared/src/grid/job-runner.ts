@@ -55,6 +55,11 @@ export interface JobRunnerOptions {
    * under the limit the donor reports. Default 2.
    */
   readonly pipeline?: number;
+  /**
+   * Engine inputs between two commit starts before more wait for the store
+   * (backpressure). Default `MAX_INPUTS_PER_COMMIT`.
+   */
+  readonly maxInputsPerCommit?: number;
   /** Which peers to use as donors. Default: `maxConcurrency > 0`, not ourselves. */
   readonly isDonor?: (peer: PeerInfo) => boolean;
   /**
@@ -153,12 +158,13 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
   const localLeases = new Set<string>();
   const inbox: (() => EngineAction[])[] = [];
   /**
-   * Engine inputs since the last commit started. Past `MAX_INPUTS_PER_COMMIT`
+   * Engine inputs since the last commit started. Past `maxInputs`
    * new inputs wait for the next commit to start: a store slower than the
    * donors holds back new leases (reports wait, so no new work is placed)
    * instead of letting uncommitted state grow with the job.
    */
   let sinceCommit = 0;
+  const maxInputs = Math.max(1, opts.maxInputsPerCommit ?? MAX_INPUTS_PER_COMMIT);
   let busy = false;
   let finished = false;
   let tickTimer: unknown;
@@ -283,7 +289,7 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     busy = true;
     try {
       // Past the limit the rest waits for the next commit to start.
-      while (sinceCommit < MAX_INPUTS_PER_COMMIT) {
+      while (sinceCommit < maxInputs) {
         const next = inbox.shift();
         if (!next) break;
         sinceCommit++;

@@ -9,7 +9,7 @@ import { createJobEngine, type JobEngine, type JobEngineOptions } from '../job/e
 import type { ReputationBook } from '../job/reputation.ts';
 import { type JobSpec, jobIdOf, validateJob, verifyJobHashes } from '../job/spec.ts';
 import type { Now, Random, Sha256Hex } from '../platform.ts';
-import { type JobStore, splitJobSpec } from '../store/job-store.ts';
+import { type JobStore, snapshotLeanResults, splitJobSpec } from '../store/job-store.ts';
 
 export interface PrepareJobOptions {
   readonly spec: JobSpec;
@@ -21,8 +21,11 @@ export interface PrepareJobOptions {
   readonly reputation: ReputationBook;
   /** In-flight leases per donor the engine allows. Default 256 (the runner's lease window is the real bound). */
   readonly maxInFlightPerDonor?: number;
-  /** Other engine options. */
-  readonly engine?: Pick<JobEngineOptions, 'recordEvents'>;
+  /** Other engine options (how much of a large job stays in memory, the event log). */
+  readonly engine?: Pick<
+    JobEngineOptions,
+    'recordEvents' | 'residentVerified' | 'residentResultBytes'
+  >;
 }
 
 export interface PreparedJob {
@@ -43,7 +46,10 @@ export async function prepareJob(o: PrepareJobOptions): Promise<PreparedJob> {
     const { manifest, blobs } = splitJobSpec(o.spec);
     await o.store.putJob({ jobId, manifest, createdAt: o.now() }, blobs);
   }
-  const restore = await o.store.loadSnapshot(jobId);
+  // Results the engine restores apart come without their outputs (a store may still bring them).
+  const restore = await o.store.loadSnapshot(jobId, {
+    withoutOutputs: snapshotLeanResults(o.spec),
+  });
   const engine = createJobEngine({
     jobId,
     spec: o.spec,
@@ -52,6 +58,12 @@ export async function prepareJob(o: PrepareJobOptions): Promise<PreparedJob> {
     reputation: o.reputation,
     maxInFlightPerDonor: o.maxInFlightPerDonor ?? 256,
     ...(o.engine?.recordEvents !== undefined ? { recordEvents: o.engine.recordEvents } : {}),
+    ...(o.engine?.residentVerified !== undefined
+      ? { residentVerified: o.engine.residentVerified }
+      : {}),
+    ...(o.engine?.residentResultBytes !== undefined
+      ? { residentResultBytes: o.engine.residentResultBytes }
+      : {}),
     ...(restore ? { restore } : {}),
   });
   return { jobId, engine, resumed: restore !== undefined };

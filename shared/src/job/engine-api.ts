@@ -6,7 +6,7 @@ import type { TensorMap } from '../tensor.ts';
 import type { ReputationBook } from './reputation.ts';
 import type { JobSpec } from './spec.ts';
 import type { SpeedBook } from './speed-book.ts';
-import type { JobState } from './state.ts';
+import type { JobState, TaskState } from './state.ts';
 import type {
   DonorInfo,
   EngineAction,
@@ -77,6 +77,12 @@ export interface JobEngine {
   progress(): JobProgress;
   /** Accepted outputs of a verified task still in memory (a retired one's are in the store). */
   result(taskId: string): TensorMap | undefined;
+  /**
+   * A task's state now, resident or not (a retired task is verified, a group
+   * task placement has not reached is ready); undefined for an unknown id.
+   * Cheap: views read a window of a large job with it instead of `snapshot()`.
+   */
+  taskState(taskId: string): TaskState | undefined;
   /** Events since the last call, in order. */
   takeEvents(): JobEvent[];
   /** Changes since the last call, to write in one store transaction. */

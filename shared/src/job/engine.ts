@@ -511,6 +511,13 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       const t = graph.get(taskId);
       return t?.state === 'verified' ? t.accepted?.outputs : undefined;
     },
+    taskState: (taskId) => {
+      const t = graph.get(taskId);
+      if (t) return t.state;
+      if (graph.source.indexOf(taskId) < 0) return undefined;
+      // Out of memory: retired (verified, result in the store) or a group task not reached yet.
+      return graph.isRetired(taskId) ? 'verified' : 'ready';
+    },
     takeEvents: () => log.take(),
     takeDelta: () => {
       const delta = records.takeDelta();

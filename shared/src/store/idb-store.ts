@@ -121,8 +121,10 @@ export async function openIdbJobStore(options: IdbJobStoreOptions = {}): Promise
         for (const id of delta.removedResults)
           ops.push(tx.objectStore('results').delete([jobId, id]));
         for (const r of delta.results) ops.push(tx.objectStore('results').put(r));
-        for (const e of delta.events) ops.push(tx.objectStore('events').put(e));
         const last = delta.events.at(-1)?.seq ?? 0;
+        // Events this commit would drop again (past the newest maxEvents) are not written.
+        for (const e of delta.events)
+          if (e.seq > last - maxEvents) ops.push(tx.objectStore('events').put(e));
         if (last > maxEvents) {
           const old = IDBKeyRange.bound(
             [jobId, Number.NEGATIVE_INFINITY],
@@ -141,14 +143,35 @@ export async function openIdbJobStore(options: IdbJobStoreOptions = {}): Promise
       // A request that fails asynchronously aborts the transaction by itself.
       await Promise.all([...ops, tx.done]);
     },
-    async loadSnapshot(jobId) {
+    async loadSnapshot(jobId, options) {
       const tx = db.transaction(['jobState', 'tasks', 'results'], 'readonly');
-      const [job, tasks, results] = await Promise.all([
+      const lean = options?.withoutOutputs;
+      if (!lean) {
+        const [job, tasks, results] = await Promise.all([
+          tx.objectStore('jobState').get(jobId),
+          tx.objectStore('tasks').getAll(ofJob(jobId)),
+          tx.objectStore('results').getAll(ofJob(jobId)),
+        ]);
+        return job ? { job, tasks, results } : undefined;
+      }
+      const [job, tasks] = await Promise.all([
         tx.objectStore('jobState').get(jobId),
         tx.objectStore('tasks').getAll(ofJob(jobId)),
-        tx.objectStore('results').getAll(ofJob(jobId)),
       ]);
-      return job ? { job, tasks, results } : undefined;
+      if (!job) return undefined;
+      // Results a page at a time, the outputs the engine keeps apart dropped as they come:
+      // memory holds one page of outputs, not the job's.
+      const results: ResultRecord[] = [];
+      let after: [string, string] | undefined;
+      for (;;) {
+        const range = after ? IDBKeyRange.bound(after, [jobId, []], true) : ofJob(jobId);
+        const page = await tx.objectStore('results').getAll(range, RESULTS_PAGE);
+        for (const r of page) results.push(lean(r.taskId, r.bound) ? { ...r, outputs: {} } : r);
+        if (page.length < RESULTS_PAGE) break;
+        after = [jobId, page[page.length - 1]!.taskId];
+      }
+      await tx.done;
+      return { job, tasks, results };
     },
     async getResults(jobId, taskIds) {
       const tx = db.transaction('results', 'readonly');

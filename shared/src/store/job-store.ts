@@ -6,7 +6,14 @@
 import type { IdentityJwk } from '../identity.ts';
 import { canonicalBytes } from '../job/compare.ts';
 import type { ReputationRecord } from '../job/reputation.ts';
-import type { JobSpec, Policy, TaskGroup, TaskSpec } from '../job/spec.ts';
+import {
+  type JobSpec,
+  type Policy,
+  resolvePolicy,
+  type TaskGroup,
+  type TaskSpec,
+} from '../job/spec.ts';
+import { createTaskSource, type TaskSource } from '../job/task-source.ts';
 import type { EngineDelta, EngineSnapshot, JobEvent, ResultRecord } from '../job/types.ts';
 import { isDType, type Tensor } from '../tensor.ts';
 
@@ -19,6 +26,35 @@ export interface JobManifest {
   readonly tasks: readonly TaskSpec[];
   readonly groups?: readonly TaskGroup[];
   readonly policy?: Partial<Policy>;
+}
+
+/** How much of a job's results `loadSnapshot` needs to bring into memory. */
+export interface SnapshotOptions {
+  /**
+   * True for an accepted result whose outputs the engine will not read on
+   * restore: a final group task nobody takes as input, which the engine keeps
+   * apart (its bound and backers only) and recalls from the store when it is
+   * weighed again (`snapshotLeanResults` builds it from a spec). A resume of a
+   * million tasks then holds no million outputs.
+   */
+  readonly withoutOutputs?: (taskId: string, bound: number) => boolean;
+}
+
+/**
+ * The `withoutOutputs` of a job: a result the engine restores apart (a group
+ * task, final under the policy's target error, no explicit task's input),
+ * exactly the ones `createJobEngine` keeps out of memory on restore.
+ */
+export function snapshotLeanResults(
+  spec: JobSpec,
+  source: Pick<TaskSource, 'indexOf' | 'explicit'> = createTaskSource(spec),
+): (taskId: string, bound: number) => boolean {
+  const targetError = resolvePolicy(spec.policy).targetError;
+  const inputs = new Set<string>();
+  for (const t of spec.tasks)
+    for (const f of Object.values(t.feeds)) if ('fromTask' in f) inputs.add(f.fromTask);
+  return (taskId, bound) =>
+    bound <= targetError && !inputs.has(taskId) && source.indexOf(taskId) >= source.explicit;
 }
 
 export interface StoredJob {
@@ -45,8 +81,13 @@ export interface JobStore {
     delta: EngineDelta,
     reputations?: readonly ReputationRecord[],
   ): Promise<void>;
-  /** Durable engine state for `createJobEngine({restore})`, if the job ever committed. */
-  loadSnapshot(jobId: string): Promise<EngineSnapshot | undefined>;
+  /**
+   * Durable engine state for `createJobEngine({restore})`, if the job ever
+   * committed. With `options.withoutOutputs`, a store may return the results
+   * it names with empty `outputs` (see `SnapshotOptions`); one that ignores it
+   * is still right, only heavier.
+   */
+  loadSnapshot(jobId: string, options?: SnapshotOptions): Promise<EngineSnapshot | undefined>;
   /** The accepted results of these tasks that the store holds (any order). */
   getResults(jobId: string, taskIds: readonly string[]): Promise<ResultRecord[]>;
   /** Every accepted result of the job, a page at a time (memory stays bounded). */

@@ -60,6 +60,7 @@ async function start(
   store: JobStore,
   onEvent?: (ev: JobEvent) => void,
   localAnchor?: JobRunnerOptions['localAnchor'],
+  maxInputsPerCommit?: number,
 ) {
   const reputation = createReputationBook();
   const prepared = await prepareJob({
@@ -80,6 +81,7 @@ async function start(
     timers: env.vt.timers,
     ...(onEvent ? { onEvent } : {}),
     ...(localAnchor ? { localAnchor } : {}),
+    ...(maxInputsPerCommit ? { maxInputsPerCommit } : {}),
   });
   let outcome: JobOutcome | undefined;
   void runner.done.then((o) => {
@@ -154,6 +156,42 @@ describe('job runner', () => {
     }
     expect(run.outcome()?.state).toBe('completed');
     expect([...heard].sort()).toEqual(['dep', 't0', 't1', 't2', 't3', 't4', 't5']);
+  });
+
+  it('holds back new work while the store has not caught up (backpressure), then finishes', async () => {
+    const env = setup(3);
+    const spec = await chainSpec(300);
+    const inner = createMemoryJobStore();
+    // A store that holds each commit until the test lets it through.
+    const held: (() => void)[] = [];
+    const store: JobStore = {
+      ...inner,
+      commit: (...args) =>
+        new Promise<void>((resolve, reject) => {
+          held.push(() => inner.commit(...args).then(resolve, reject));
+        }),
+    };
+    const limit = 100;
+    const run = await start(env, spec, store, () => {}, undefined, limit);
+    // With the first commit held, inputs stop at the limit: results stop coming in.
+    let received = -1;
+    for (let stable = 0, i = 0; stable < 25 && i < 2000; i++) {
+      await env.vt.advance(20);
+      await sleep(2); // donors hash with WebCrypto, in real time
+      const now = run.runner.progress().resultsReceived;
+      stable = now === received && now > 0 ? stable + 1 : 0;
+      received = now;
+    }
+    expect(received).toBeGreaterThan(0);
+    expect(received).toBeLessThanOrEqual(limit);
+    expect(run.runner.progress().tasks.verified).toBeLessThan(301);
+    for (let i = 0; i < 2000 && !run.outcome(); i++) {
+      for (const release of held.splice(0)) release();
+      await env.vt.advance(5);
+      await sleep(1);
+    }
+    expect(run.outcome()?.state).toBe('completed');
+    expect(run.outcome()?.progress.tasks.verified).toBe(301);
   });
 
   it('resumes from the store: tasks verified before a stop are not run again', async () => {

@@ -1,3 +1,4 @@
+import type { TaskState } from '@peergrid/shared';
 import type { TaskCell } from '../state/types.ts';
 
 const LEGEND = [
@@ -8,10 +9,30 @@ const LEGEND = [
   ['failed', 'failed', 'var(--bad)'],
 ] as const;
 
-export function TaskGrid({ tasks }: { tasks: readonly TaskCell[] }) {
+/**
+ * The task grid: one cell per task for a whole job; for a large one, the
+ * tasks that changed last (a bounded window) under counts of every state.
+ */
+export function TaskGrid({
+  tasks,
+  all = true,
+  counts,
+}: {
+  tasks: readonly TaskCell[];
+  /** `tasks` is every task of the job. Default true. */
+  all?: boolean;
+  /** Tasks per state over the whole job (shown in the legend). */
+  counts?: Readonly<Record<TaskState, number>>;
+}) {
   return (
     <div className="stack">
-      <div className="cells" data-testid="task-grid">
+      {!all && (
+        <p className="muted small" data-testid="task-window">
+          The {tasks.length.toLocaleString()} tasks that changed last, in the job's order; the
+          counts below cover every task.
+        </p>
+      )}
+      <div className="cells" data-testid="task-grid" data-all={all ? 'true' : 'false'}>
         {tasks.map((t) => (
           <div
             key={t.id}
@@ -24,9 +45,10 @@ export function TaskGrid({ tasks }: { tasks: readonly TaskCell[] }) {
       </div>
       <div className="legend">
         {LEGEND.map(([state, text, color]) => (
-          <span key={state}>
+          <span key={state} data-testid="task-count" data-state={state}>
             <i style={{ background: color }} />
             {text}
+            {counts ? ` · ${counts[state].toLocaleString()}` : ''}
           </span>
         ))}
       </div>

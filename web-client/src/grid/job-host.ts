@@ -22,24 +22,58 @@ import {
   PeerGridError,
   resolvePolicy,
 } from '@peergrid/shared';
-import type { JobDraft, JobResults, SubmitResult } from '../state/runtime.ts';
-import type { JobDetail, JobSummary } from '../state/types.ts';
+import { type StackedNpy, stackedNpyBlob } from '../lib/results-npy.ts';
+import {
+  type JobDraft,
+  type JobResults,
+  RESULTS_PAGE,
+  type ResultsPage,
+  type SubmitResult,
+  type TaskResult,
+} from '../state/runtime.ts';
+import type { JobDetail, JobSummary, TaskCellState } from '../state/types.ts';
 import type { GridNode } from './grid-node.ts';
 import { buildJobDetail, type JobViewInput, summarize } from './job-view-model.ts';
 import type { JobMeta, PageDb } from './page-db.ts';
 import { now, random, sha256, timers } from './platform.ts';
 import { claimJob } from './tab-locks.ts';
-import { applyTaskEvent } from './task-states.ts';
+import { createTaskWindow, TASK_WINDOW, type TaskWindow } from './task-states.ts';
 
 /** Events of a job the page keeps, as its IndexedDB store does (`maxEventsPerJob`). */
 const EVENTS_KEPT = 10_000;
+/** Points of a job's sampled verified-over-time series; past it every other one is dropped. Default 600. */
+export const SAMPLES_KEPT = 600;
+
+/** What a job host holds per job, for tests: each bounded, whatever the job's size. */
+export interface HostFootprint {
+  /** Tasks whose told state it keeps (≤ `TASK_WINDOW`). */
+  readonly taskStates: number;
+  /** Events kept for the views (≤ 2 × the store's `maxEventsPerJob`). */
+  readonly events: number;
+  /** Points of the sampled progress series (≤ `SAMPLES_KEPT`). */
+  readonly samples: number;
+}
+
+/** Engine options the page's jobs get (`?resident=` sets `residentVerified`). */
+export interface HostEngineOptions {
+  readonly residentVerified?: number;
+}
 
 /** The jobs this tab coordinates: stored first, run by the shared job runner, resumed after a reload. */
 export interface JobHost {
   submit(draft: JobDraft): Promise<SubmitResult>;
   summaries(): JobSummary[];
   detail(jobId: string): JobDetail | null;
-  results(jobId: string): JobResults | null;
+  /**
+   * A page of the job's tasks with their inputs and accepted outputs, in the
+   * job's order (default the first `RESULTS_PAGE`): outputs still in memory
+   * from the engine, the others read from the job store.
+   */
+  results(jobId: string, page?: ResultsPage): Promise<JobResults | null>;
+  /** What the host holds for a job (null for an unknown one). */
+  footprint(jobId: string): HostFootprint | null;
+  /** One output of every task stacked in the job's order, read from the store a page at a time. */
+  stackedOutput(jobId: string, output: string): Promise<StackedNpy | null>;
   cancel(jobId: string): void;
   close(): Promise<void>;
 }
@@ -47,15 +81,30 @@ export interface JobHost {
 interface Hosted {
   readonly job: JobHandle;
   readonly spec: JobSpec;
-  /** Every task, explicit and from groups, by position. */
+  /** Every task, explicit and from groups, by position (built on demand, never all held). */
   readonly source: TaskSource;
-  readonly ids: readonly string[];
   readonly meta: JobMeta;
-  readonly taskStates: Map<string, TaskState>;
+  /** The told states of the tasks that changed last (a job of ≤ TASK_WINDOW tasks: all that changed). */
+  readonly window: TaskWindow;
   readonly events: JobEvent[];
+  /** Verified tasks over time, sampled at progress ticks: [epoch ms, count]. */
+  readonly samples: [number, number][];
   error: string | null;
   /** The runner is done: its last commit is stored and its events told. */
   ended: boolean;
+}
+
+/** Tasks per state over a list of cells. */
+function countStates(cells: readonly TaskCellState[]): Record<TaskState, number> {
+  const counts: Record<TaskState, number> = {
+    blocked: 0,
+    ready: 0,
+    running: 0,
+    verified: 0,
+    failed: 0,
+  };
+  for (const c of cells) counts[c.state]++;
+  return counts;
 }
 
 /** Literal feed tensors become content-addressed blobs, so each is stored once. */
@@ -106,6 +155,7 @@ export async function createJobHost(o: {
   node: GridNode;
   book: ReputationBook;
   onChange: () => void;
+  engine?: HostEngineOptions;
 }): Promise<JobHost> {
   const { store, db, node, book } = o;
   const jobs = new Map<string, Hosted>();
@@ -124,6 +174,7 @@ export async function createJobHost(o: {
       // This tab's results come from its own executor: right by construction, an anchor.
       isAnchor: (id) => id === selfId,
     },
+    ...(o.engine ? { engine: o.engine } : {}),
   });
 
   async function host(spec: JobSpec, meta: JobMeta): Promise<string> {
@@ -136,30 +187,35 @@ export async function createJobHost(o: {
     const events: JobEvent[] = await store.events(jobId);
     const job = await client.submit(spec);
     const source = createTaskSource(spec);
-    const ids = Array.from({ length: source.count }, (_, i) => source.idAt(i));
-    const taskStates = new Map<string, TaskState>(ids.map((id) => [id, 'blocked']));
-    if (job.resumed) for (const [id, state] of job.taskStates()) taskStates.set(id, state);
+    // No per-task objects for the whole job: the states of the tasks that changed last, and
+    // the engine's state of any other task when a view asks (`taskState`).
+    const window = createTaskWindow(TASK_WINDOW);
+    for (const e of events) window.apply(e);
     job.onEvent((e) => {
       events.push(e);
       // The store keeps the newest EVENTS_KEPT; so does the view (dropped in batches).
       if (events.length > 2 * EVENTS_KEPT) events.splice(0, events.length - EVENTS_KEPT);
-      applyTaskEvent(taskStates, e);
+      window.apply(e);
       o.onChange();
     });
     const h: Hosted = {
       job,
       spec,
       source,
-      ids,
       meta,
-      taskStates,
+      window,
       events,
+      samples: [],
       error: null,
       ended: false,
     };
+    sample(h);
     jobs.set(jobId, h);
     void (async () => {
-      for await (const _ of job.progress()) o.onChange();
+      for await (const _ of job.progress()) {
+        sample(h);
+        o.onChange();
+      }
     })().catch(() => {});
     job.done.then(
       () => {
@@ -200,21 +256,90 @@ export async function createJobHost(o: {
       : { ...p, state: 'running' };
   }
 
+  /** Adds a point to the verified-over-time series when the count moved; halves it when full. */
+  function sample(h: Hosted): void {
+    const verified = h.job.snapshot().tasks.verified;
+    const last = h.samples.at(-1);
+    if (last && last[1] === verified) return;
+    h.samples.push([now(), verified]);
+    if (h.samples.length > SAMPLES_KEPT) {
+      const kept = h.samples.filter((_, i) => i % 2 === 0 || i === h.samples.length - 1);
+      h.samples.splice(0, h.samples.length, ...kept);
+    }
+  }
+
+  /** A task's state as the views show it: told (the window), else the engine's. */
+  const stateOf = (h: Hosted, id: string): TaskState =>
+    h.window.get(id) ?? h.job.taskState(id) ?? 'blocked';
+
+  /**
+   * The task grid's cells: every task in order for a job of at most
+   * TASK_WINDOW tasks, else the window's (the tasks that changed last, in flight
+   * among them) in the job's order.
+   */
+  function cells(h: Hosted): { cells: TaskCellState[]; all: boolean } {
+    const n = h.source.count;
+    if (n <= TASK_WINDOW) {
+      const out: TaskCellState[] = [];
+      for (let i = 0; i < n; i++) {
+        const id = h.source.idAt(i);
+        out.push({ id, state: stateOf(h, id) });
+      }
+      return { cells: out, all: true };
+    }
+    const held = [...h.window.entries()].map(([id, state]) => ({
+      id,
+      state,
+      at: h.source.indexOf(id),
+    }));
+    held.sort((a, b) => a.at - b.at);
+    return { cells: held.map(({ id, state }) => ({ id, state })), all: false };
+  }
+
   function viewInput(jobId: string, h: Hosted): JobViewInput {
     const policy = resolvePolicy(h.spec.policy);
+    const progress = shownProgress(h);
+    const shown = cells(h);
+    // A whole job's cells count as they are shown (told after their commit); a large job's
+    // come from the engine's counters.
+    const counts = shown.all ? countStates(shown.cells) : progress.tasks;
     return {
       jobId,
       name: h.spec.name ?? jobId.slice(0, 12),
       kind: h.meta.kind,
       createdAt: h.meta.createdAt,
       policy,
-      taskIds: h.ids,
-      taskStates: h.taskStates,
-      progress: shownProgress(h),
+      cells: shown.cells,
+      allTasks: shown.all,
+      counts,
+      progress,
       events: h.events,
+      samples: h.samples,
       reputation: (p: PeerId) => book.get(p),
       isAnchor: (p: PeerId) => p === node.identity.id || policy.trustedDonors.includes(p),
     };
+  }
+
+  async function resultsPage(h: Hosted, page: ResultsPage | undefined): Promise<JobResults> {
+    const total = h.source.count;
+    const offset = Math.max(0, Math.min(total, Math.floor(page?.offset ?? 0)));
+    const limit = Math.max(1, Math.floor(page?.limit ?? RESULTS_PAGE));
+    const end = Math.min(total, offset + limit);
+    const ids: string[] = [];
+    for (let i = offset; i < end; i++) ids.push(h.source.idAt(i));
+    // Outputs of retired tasks are in the store only: one read for the page's.
+    const wanted = ids.filter((id) => !h.job.result(id) && h.job.taskState(id) === 'verified');
+    const stored = new Map<string, TensorMap>();
+    if (wanted.length > 0) {
+      for (const r of await store.getResults(h.job.id, wanted)) stored.set(r.taskId, r.outputs);
+    }
+    const tasks: TaskResult[] = ids.map((id) => ({
+      taskId: id,
+      inputs: taskInputs(h.spec, id, h.source),
+      outputs: h.job.result(id) ?? stored.get(id) ?? null,
+      ...(h.meta.labels?.[id] ? { labels: h.meta.labels[id] } : {}),
+    }));
+    return { kind: h.meta.kind, tasks, total, offset };
   }
 
   return {
@@ -253,18 +378,25 @@ export async function createJobHost(o: {
       const d = buildJobDetail(viewInput(jobId, h));
       return h.error ? { ...d, error: h.error } : d;
     },
-    results(jobId) {
+    async results(jobId, page) {
+      const h = jobs.get(jobId);
+      return h ? resultsPage(h, page) : null;
+    },
+    async stackedOutput(jobId, output) {
       const h = jobs.get(jobId);
       if (!h) return null;
-      return {
-        kind: h.meta.kind,
-        tasks: h.ids.map((id) => ({
-          taskId: id,
-          inputs: taskInputs(h.spec, id, h.source),
-          outputs: h.job.result(id) ?? null,
-          ...(h.meta.labels?.[id] ? { labels: h.meta.labels[id] } : {}),
-        })),
-      };
+      return stackedNpyBlob({
+        store,
+        jobId,
+        count: h.source.count,
+        idAt: (i) => h.source.idAt(i),
+        output,
+      });
+    },
+    footprint(jobId) {
+      const h = jobs.get(jobId);
+      if (!h) return null;
+      return { taskStates: h.window.size, events: h.events.length, samples: h.samples.length };
     },
     cancel(jobId) {
       void jobs.get(jobId)?.job.cancel();

@@ -14,6 +14,7 @@ import type {
   JobDetail,
   JobKind,
   JobSummary,
+  TaskCellState,
   JobEvent as ViewEvent,
 } from '../state/types.ts';
 import { foldTrust } from './job-trust.ts';
@@ -25,12 +26,23 @@ export interface JobViewInput {
   readonly kind: JobKind;
   readonly createdAt: number;
   readonly policy: Policy;
-  /** Task ids in the spec's order. */
-  readonly taskIds: readonly string[];
-  readonly taskStates: ReadonlyMap<string, TaskState>;
+  /**
+   * The task grid's cells, in the job's order: every task when `allTasks`,
+   * else a bounded window of them (a job host holds no per-task state for a
+   * whole large job).
+   */
+  readonly cells: readonly TaskCellState[];
+  readonly allTasks: boolean;
+  /** Tasks per state over the whole job. */
+  readonly counts: Readonly<Record<TaskState, number>>;
   readonly progress: JobProgress;
-  /** The job's whole event log, in order. */
+  /** The job's event log, in order: the whole of it, or its newest events (the store keeps a bounded log). */
   readonly events: readonly JobEvent[];
+  /**
+   * Verified tasks over time, sampled [epoch ms, count]: the throughput
+   * when `events` no longer starts at the job's first event. Default none.
+   */
+  readonly samples?: readonly (readonly [number, number])[];
   readonly reputation: (peer: string) => ReputationRecord;
   /** Donors the page runs as anchors of this job (its own tab, `policy.trustedDonors`). */
   readonly isAnchor: (peer: PeerId) => boolean;
@@ -47,16 +59,12 @@ export const EVENT_LOG_LIMIT = 300;
 export const LOG_LEFT_OUT: ReadonlySet<JobEventType> = new Set(['lease-verdict']);
 
 /**
- * Counts come from the task states, which follow the events the runner tells
- * once they are stored: a task counted verified stays verified after a reload.
+ * Counts come from `counts`: for a whole job the shown task states, which
+ * follow the events the runner tells once they are stored (a task counted
+ * verified stays verified after a reload); for a large job the engine's counters.
  */
 export function summarize(i: JobViewInput): JobSummary {
-  let verified = 0;
-  let failed = 0;
-  for (const st of i.taskStates.values()) {
-    if (st === 'verified') verified++;
-    else if (st === 'failed') failed++;
-  }
+  const { verified, failed } = i.counts;
   return {
     id: i.jobId,
     name: i.name,
@@ -84,6 +92,8 @@ export function buildJobDetail(i: JobViewInput): JobDetail {
   let verified = 0;
   /** Tasks where results disagreed: a dispute, a failed audit, or a rejected lease (an anchor settles some at once). */
   const disagreed = new Set<string>();
+  // The log starts at the job's first event: the throughput follows every verification in it.
+  const wholeLog = i.events.length === 0 || i.events[0]?.seq === 1 || !i.samples;
   for (const e of i.events) {
     if (e.type === 'lease-issued' && e.taskId)
       leases.set(e.taskId, (leases.get(e.taskId) ?? 0) + 1);
@@ -93,7 +103,7 @@ export function buildJobDetail(i: JobViewInput): JobDetail {
     if ((rejected || e.type === 'task-disputed' || e.type === 'audit-failed') && e.taskId)
       disagreed.add(e.taskId);
     if (e.type === 'job-started' && throughput.length === 0) throughput.push([e.at, 0]);
-    if (e.taskId === undefined || e.state === undefined) continue;
+    if (e.taskId === undefined || e.state === undefined || !wholeLog) continue;
     const was = states.get(e.taskId);
     states.set(e.taskId, e.state);
     if ((was === 'verified') === (e.state === 'verified')) continue;
@@ -101,6 +111,12 @@ export function buildJobDetail(i: JobViewInput): JobDetail {
     if (throughput.length === 0) throughput.push([e.at, 0]);
     throughput.push([e.at, verified]);
   }
+  if (!wholeLog)
+    throughput.splice(
+      0,
+      throughput.length,
+      ...(i.samples ?? []).map(([t, n]) => [t, n] as [number, number]),
+    );
   const trust = foldTrust(i.events, {
     onOffer: i.progress.anchors.donors,
     isAnchor: i.isAnchor,
@@ -138,11 +154,9 @@ export function buildJobDetail(i: JobViewInput): JobDetail {
   return {
     ...summary,
     policy: i.policy,
-    tasks: i.taskIds.map((id) => ({
-      id,
-      state: i.taskStates.get(id) ?? 'blocked',
-      leases: leases.get(id) ?? 0,
-    })),
+    tasks: i.cells.map((c) => ({ id: c.id, state: c.state, leases: leases.get(c.id) ?? 0 })),
+    allTasks: i.allTasks,
+    taskCounts: i.counts,
     throughput,
     donors,
     agreements: summary.verified,

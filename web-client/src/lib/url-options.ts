@@ -1,6 +1,6 @@
 /**
  * Options the page reads from its URL:
- * `?grid=NAME&signal=ws://host:port/path&workers=N&gpu=0|1&token=T&ice=relay`.
+ * `?grid=NAME&signal=ws://host:port/path&workers=N&gpu=0|1&token=T&ice=relay&resident=N`.
  */
 export interface UrlOptions {
   /** Grid to join. Default `"default"`. */
@@ -15,6 +15,12 @@ export interface UrlOptions {
   readonly token: string | null;
   /** `ice=relay`: links through the grid's TURN server only (relay-only ICE). Default false. */
   readonly iceRelay: boolean;
+  /**
+   * `resident=N`: verified tasks of a job's groups kept in memory before the
+   * oldest final ones leave it for IndexedDB (the engine's `residentVerified`);
+   * null = the engine's default (10,000). For tests and tuning.
+   */
+  readonly residentVerified: number | null;
 }
 
 /** WebSocket path the signaling server listens on (same port as the page). */
@@ -31,6 +37,7 @@ export function parseUrlOptions(search: string, pageUrl: string): UrlOptions {
   const signal = q.get('signal');
   const workers = Number.parseInt(q.get('workers') ?? '', 10);
   const gpu = q.get('gpu');
+  const resident = Number.parseInt(q.get('resident') ?? '', 10);
   return {
     grid: grid && GRID_NAME.test(grid) ? grid : 'default',
     signalUrl: signal && /^wss?:\/\//.test(signal) ? signal : defaultSignalUrl(page),
@@ -38,6 +45,7 @@ export function parseUrlOptions(search: string, pageUrl: string): UrlOptions {
     gpu: gpu !== '0' && gpu !== 'false',
     token: q.get('token') || null,
     iceRelay: q.get('ice') === 'relay',
+    residentVerified: Number.isFinite(resident) && resident >= 1 ? resident : null,
   };
 }
 

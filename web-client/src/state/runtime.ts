@@ -2,6 +2,7 @@ import type { JobSpec, TensorMap } from '@peergrid/shared';
 import type { WorkerPool } from '../exec/worker-pool.ts';
 import type { ModelInfo } from '../exec/worker-protocol.ts';
 import type { CreditPoint } from '../grid/credit-history.ts';
+import type { StackedNpy } from '../lib/results-npy.ts';
 import type { UrlOptions } from '../lib/url-options.ts';
 import type { Store } from './store.ts';
 import type { DonorView, GridView, JobDetail, JobKind, JobSummary } from './types.ts';
@@ -25,9 +26,23 @@ export interface TaskResult {
   readonly labels?: readonly number[];
 }
 
+/** Tasks of a results page when the caller names none. Default 1,000. */
+export const RESULTS_PAGE = 1_000;
+
+/** Which tasks of a job's results to read: positions [offset, offset + limit) in the job's order. */
+export interface ResultsPage {
+  readonly offset: number;
+  readonly limit: number;
+}
+
+/** A page of a job's tasks with their results (a job of at most one page: all of it). */
 export interface JobResults {
   readonly kind: JobKind;
   readonly tasks: readonly TaskResult[];
+  /** Tasks in the job. */
+  readonly total: number;
+  /** Position of `tasks[0]` in the job. */
+  readonly offset: number;
 }
 
 /** Everything the page does, behind one object the views use. */
@@ -42,7 +57,14 @@ export interface PageRuntime {
   readonly jobsReady: Store<boolean>;
   /** Live detail of one job (null while loading or unknown). */
   jobDetail(id: string): Store<JobDetail | null>;
-  jobResults(id: string): Promise<JobResults | null>;
+  /** A page of the job's results (default its first `RESULTS_PAGE` tasks), outputs from memory or IndexedDB. */
+  jobResults(id: string, page?: ResultsPage): Promise<JobResults | null>;
+  /**
+   * One output of every task stacked in the job's order as an .npy, read from
+   * IndexedDB a page at a time (for jobs too large to hold in memory); an
+   * error when a task has no stored output yet or the outputs do not stack.
+   */
+  resultsNpy(id: string, output: string): Promise<StackedNpy | null>;
   /** The job's stored results as an .npz (`TASK/OUTPUT` entries), read from IndexedDB a page at a time. */
   resultsArchive(id: string): Promise<{ readonly blob: Blob; readonly tasks: number } | null>;
   pause(): void;

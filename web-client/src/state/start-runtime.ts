@@ -175,7 +175,16 @@ export function startRuntime(location: Location): PageRuntime {
     grid.update((g) => ({ ...g, selfId: node?.identity.id ?? null }));
     refreshMesh();
     const book = createReputationBook(await reputations);
-    host = await createJobHost({ store, db, node, book, onChange: refreshJobs });
+    host = await createJobHost({
+      store,
+      db,
+      node,
+      book,
+      onChange: refreshJobs,
+      ...(options.residentVerified !== null
+        ? { engine: { residentVerified: options.residentVerified } }
+        : {}),
+    });
     jobs.set(host.summaries());
     for (const [id, s] of details) s.set(host.detail(id));
     jobsReady.set(true);
@@ -207,9 +216,13 @@ export function startRuntime(location: Location): PageRuntime {
       }
       return s;
     },
-    jobResults: async (id) => {
+    jobResults: async (id, page) => {
       await booted;
-      return host?.results(id) ?? null;
+      return (await host?.results(id, page)) ?? null;
+    },
+    resultsNpy: async (id, output) => {
+      await booted;
+      return (await host?.stackedOutput(id, output)) ?? null;
     },
     resultsArchive: async (id) => {
       await booted;

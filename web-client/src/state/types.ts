@@ -84,10 +84,14 @@ export interface GridView {
 /** What kind of results a job has, to show them to people. */
 export type JobKind = 'mnist' | 'ocr' | 'custom' | 'manifest';
 
-export interface TaskCell {
+/** A task and its state, as a job host hands the task grid's cells to the view model. */
+export interface TaskCellState {
   readonly id: string;
   readonly state: TaskState;
-  /** Leases handed out so far (replicas, audits and re-issues). */
+}
+
+export interface TaskCell extends TaskCellState {
+  /** Leases handed out in the events kept (replicas, audits and re-issues). */
   readonly leases: number;
 }
 
@@ -145,7 +149,16 @@ export interface JobSummary {
 
 export interface JobDetail extends JobSummary {
   readonly policy: Policy;
+  /**
+   * The task grid's cells: every task in the job's order when `allTasks`,
+   * else a bounded window (the tasks that changed last, in flight among
+   * them), in the job's order.
+   */
   readonly tasks: readonly TaskCell[];
+  /** `tasks` lists every task of the job (it has at most `TASK_WINDOW`). */
+  readonly allTasks: boolean;
+  /** Tasks per state over the whole job. */
+  readonly taskCounts: Readonly<Record<TaskState, number>>;
   /** Verified tasks over time, cumulative: [epoch ms, count]. */
   readonly throughput: readonly (readonly [number, number])[];
   readonly donors: readonly DonorRow[];

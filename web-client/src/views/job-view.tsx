@@ -11,8 +11,11 @@ import { formatBound, formatMs, formatPercent, formatTime, shortId } from '../li
 import { encodeNpy } from '../lib/npy.ts';
 import { routeHash } from '../lib/route.ts';
 import { useStore } from '../state/hooks.ts';
-import type { JobResults, PageRuntime } from '../state/runtime.ts';
+import { type JobResults, type PageRuntime, RESULTS_PAGE } from '../state/runtime.ts';
 import type { JobDetail } from '../state/types.ts';
+
+/** Entries an .npz may hold: fflate's zip, without ZIP64. */
+const NPZ_MAX_ENTRIES = 65_535;
 
 /** Newest events drawn in the event log (the job detail keeps more). Default 100. */
 export const EVENT_LOG_ROWS = 100;
@@ -29,17 +32,26 @@ export function JobView({ runtime, id }: { runtime: PageRuntime; id: string }) {
   const job = useStore(store);
   const ready = useStore(runtime.jobsReady);
   const [results, setResults] = useState<JobResults | null>(null);
+  const [offset, setOffset] = useState(0);
+  const [downloadError, setDownloadError] = useState<string | null>(null);
   const verified = job?.verified ?? 0;
-  // `verified` is a dependency on purpose: results are re-read as more tasks are verified.
+  // `verified` is a dependency on purpose: results are re-read as more tasks are verified
+  // (a page of a large job whose tasks all have outputs is not read again).
   useEffect(() => {
     let live = true;
-    void runtime.jobResults(id).then((r) => {
-      if (live) setResults(r);
-    });
+    const whole =
+      results !== null &&
+      results.offset === offset &&
+      results.total > results.tasks.length &&
+      results.tasks.every((t) => t.outputs);
+    if (!whole)
+      void runtime.jobResults(id, { offset, limit: RESULTS_PAGE }).then((r) => {
+        if (live) setResults(r);
+      });
     return () => {
       live = false;
     };
-  }, [runtime, id, verified]);
+  }, [runtime, id, verified, offset]);
 
   if (!job && !ready) {
     return (
@@ -59,8 +71,14 @@ export function JobView({ runtime, id }: { runtime: PageRuntime; id: string }) {
       </section>
     );
   }
-  const running = job.tasks.filter((t) => t.state === 'running').length;
+  const running = job.taskCounts.running;
   const outputs = results ? outputNames(results) : [];
+  // A page of a larger job: files that hold every task in memory are not offered (NPZ streams).
+  const paged = results !== null && results.total > results.tasks.length;
+  const pagedHint = paged
+    ? `This job has ${results.total.toLocaleString()} tasks: download them as NPZ or NPY`
+    : undefined;
+  const npzTooMany = job.verified * Math.max(1, outputs.length) > NPZ_MAX_ENTRIES;
   const finished = job.state === 'completed' || job.state === 'failed' || job.state === 'cancelled';
   return (
     <>
@@ -134,7 +152,7 @@ export function JobView({ runtime, id }: { runtime: PageRuntime; id: string }) {
       <div className="grid-2">
         <section className="panel">
           <h2>Tasks</h2>
-          <TaskGrid tasks={job.tasks} />
+          <TaskGrid tasks={job.tasks} all={job.allTasks} counts={job.taskCounts} />
         </section>
         <section className="panel">
           <h2>Throughput</h2>
@@ -150,7 +168,8 @@ export function JobView({ runtime, id }: { runtime: PageRuntime; id: string }) {
               type="button"
               className="btn"
               data-testid="download-json"
-              disabled={!results || outputs.length === 0}
+              disabled={!results || outputs.length === 0 || paged}
+              title={pagedHint}
               onClick={() =>
                 results &&
                 download(
@@ -166,7 +185,8 @@ export function JobView({ runtime, id }: { runtime: PageRuntime; id: string }) {
               type="button"
               className="btn"
               data-testid="download-csv"
-              disabled={!results || outputs.length === 0}
+              disabled={!results || outputs.length === 0 || paged}
+              title={pagedHint}
               onClick={() =>
                 results && download(`${job.id.slice(0, 12)}.csv`, resultsCsv(results), 'text/csv')
               }
@@ -177,7 +197,12 @@ export function JobView({ runtime, id }: { runtime: PageRuntime; id: string }) {
               type="button"
               className="btn"
               data-testid="download-npz"
-              disabled={job.verified === 0}
+              disabled={job.verified === 0 || npzTooMany}
+              title={
+                npzTooMany
+                  ? `An .npz holds at most ${NPZ_MAX_ENTRIES.toLocaleString()} entries (zip without ZIP64)`
+                  : undefined
+              }
               onClick={() =>
                 void runtime.resultsArchive(job.id).then((a) => {
                   if (a) downloadBlob(`${job.id.slice(0, 12)}.npz`, a.blob);
@@ -193,7 +218,19 @@ export function JobView({ runtime, id }: { runtime: PageRuntime; id: string }) {
                 className="btn"
                 data-testid="download-npy"
                 data-output={name}
+                disabled={paged && job.state !== 'completed'}
+                title={
+                  paged ? 'Every task, read from this browser once the job is completed' : undefined
+                }
                 onClick={() => {
+                  if (paged) {
+                    setDownloadError(null);
+                    void runtime.resultsNpy(job.id, name).then((r) => {
+                      if (r?.ok) downloadBlob(`${job.id.slice(0, 12)}-${name}.npy`, r.blob);
+                      else if (r) setDownloadError(r.error);
+                    });
+                    return;
+                  }
                   const stacked =
                     results &&
                     stackOutputs(
@@ -212,6 +249,38 @@ export function JobView({ runtime, id }: { runtime: PageRuntime; id: string }) {
             ))}
           </div>
         </div>
+        {downloadError && (
+          <div className="alert bad" data-testid="download-error" style={{ marginBottom: 8 }}>
+            {downloadError}
+          </div>
+        )}
+        {results && results.total > RESULTS_PAGE && (
+          <div className="row small" data-testid="results-pager" style={{ marginBottom: 8 }}>
+            <button
+              type="button"
+              className="btn"
+              data-testid="results-prev"
+              disabled={offset === 0}
+              onClick={() => setOffset(Math.max(0, offset - RESULTS_PAGE))}
+            >
+              ← Previous
+            </button>
+            <span className="muted" data-testid="results-range">
+              tasks {(results.offset + 1).toLocaleString()}–
+              {(results.offset + results.tasks.length).toLocaleString()} of{' '}
+              {results.total.toLocaleString()}
+            </span>
+            <button
+              type="button"
+              className="btn"
+              data-testid="results-next"
+              disabled={offset + RESULTS_PAGE >= results.total}
+              onClick={() => setOffset(offset + RESULTS_PAGE)}
+            >
+              Next →
+            </button>
+          </div>
+        )}
         <div data-testid="results">
           {results ? <Results results={results} /> : <p className="muted">Loading…</p>}
         </div>
