@@ -138,22 +138,31 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): NodeExecu
   const maxBatch = Math.max(1, options.maxBatch ?? NODE_EXECUTOR_DEFAULTS.maxBatch);
   const batchMs = Math.max(0, options.batchMs ?? NODE_EXECUTOR_DEFAULTS.batchMs);
   /**
-   * The compute times of the last runs, ms: their median sizes batches (a
-   * model's slow first runs, a GC pause, do not). Empty until the first
-   * result: batches of 2 until then.
+   * The compute times of the last runs of the model run last, ms: their
+   * median sizes batches (a model's slow first runs, a GC pause, do not).
+   * Empty until the first result, and again when another model's runs
+   * come back: batches of 2 until then.
    */
-  const recent: number[] = [];
+  let recent: number[] = [];
   let recentAt = 0;
+  let recentModel: string | undefined;
   let batchNow = Math.min(2, maxBatch);
-  const timed = (ms: number) => {
+  /** A run of `model` took `ms`; another model's times start the count again (its runs may be long). */
+  const timed = (ms: number, model: string) => {
+    if (model !== recentModel) {
+      recent = [];
+      recentAt = 0;
+      recentModel = model;
+    }
     if (recent.length < RECENT_RUNS) recent.push(ms);
     else recent[recentAt] = ms;
     recentAt = (recentAt + 1) % RECENT_RUNS;
     const sorted = [...recent].sort((a, b) => a - b);
     batchNow = batchFor(sorted[sorted.length >> 1]!, batchMs, maxBatch);
   };
-  /** Runs a runner is given at once now. */
-  const batch = () => batchNow;
+  let lastAsked: string | undefined;
+  /** Runs a runner is given at once now: by the times of the model asked for last, 2 for one not timed yet. */
+  const batch = () => (lastAsked === recentModel ? batchNow : Math.min(2, maxBatch));
   const slots: Slot[] = [];
   const queue: Pending[] = [];
   const dying = new Set<Promise<void>>();
@@ -193,6 +202,7 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): NodeExecu
     s.timer = setTimeout(() => {
       s.timer = null;
       if (s.jobs[0] !== head) return;
+      timed(head.req.timeoutMs, head.req.modelHash); // a runaway is a long run: small batches
       lose(s, fail('timeout', `task exceeded ${head.req.timeoutMs} ms; its runner was killed`));
     }, head.req.timeoutMs);
   }
@@ -258,7 +268,7 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): NodeExecu
       }
       s.jobs.splice(at, 1);
       if (reply.type === 'result') {
-        timed(reply.computeMs);
+        timed(reply.computeMs, job.req.modelHash);
         job.resolve({ outputs: reply.outputs, backend: job.backend, computeMs: reply.computeMs });
       } else {
         if (reply.code === 'device-lost') {
@@ -365,6 +375,7 @@ export function createNodeExecutor(options: NodeExecutorOptions = {}): NodeExecu
     },
     async run(req) {
       if (closed) throw fail('internal', 'executor is closed');
+      lastAsked = req.modelHash;
       if (req.model.byteLength > maxModelBytes) {
         throw fail(
           'too-large',

@@ -105,6 +105,16 @@ describe('node executor batches', () => {
       await Promise.all(seeds.map((s) => run(long, s)));
       expect(short.prefetch).toBe(2 * 31); // runs of microseconds: batches of maxBatch (32)
       expect(long.prefetch).toBe(2);
+      // Another model asked for: one waiting per runner until its own runs are timed.
+      const other = short.run({
+        modelHash: modelHash(model),
+        model,
+        feeds: { x: createMatmulInput(1, 16, 1) },
+        timeoutMs: 30_000,
+        backend: 'cpu',
+      });
+      expect(short.prefetch).toBe(2);
+      await other;
     } finally {
       await Promise.all([short.close(), long.close()]);
     }

@@ -147,7 +147,7 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
       const delta = engine.takeDelta();
       // What waited for this commit to start goes on while it runs (see `input`).
       sinceCommit = 0;
-      if (inbox.length > 0) void Promise.resolve().then(drain);
+      if (inbox.length > 0) void Promise.resolve().then(() => drain());
       await opts.store.commit(jobId, delta, opts.reputation?.takeChanged() ?? []);
       if (opts.onEvent) for (const ev of events) opts.onEvent(ev);
     },
@@ -227,9 +227,9 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
   const tellVerdict = (ev: JobEvent) => {
     if (ev.donor === undefined || ev.leaseId === undefined || ev.verdict === undefined) return;
     const link = peer.pool.get(ev.donor);
-    if (!link) return;
     const creditMs = Math.min(ev.creditMs ?? 0, PEER_MESSAGE_LIMITS.maxVerdictCreditMs);
-    if (link.remoteProtocol >= 4) {
+    // A version 4 donor whose link is down meanwhile still has it in its totals (sent once it is back).
+    if (link ? link.remoteProtocol >= 4 : credits.has(ev.donor)) {
       let c = credits.get(ev.donor);
       if (!c) {
         c = { accepted: 0, verifiedMs: 0, rejected: 0, unsent: false };
@@ -243,7 +243,7 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
       return;
     }
     void link
-      .send({ type: 'verdict', leaseId: ev.leaseId, jobId, verdict: ev.verdict, creditMs })
+      ?.send({ type: 'verdict', leaseId: ev.leaseId, jobId, verdict: ev.verdict, creditMs })
       .catch(() => {});
   };
 
@@ -254,7 +254,10 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
       const link = peer.pool.get(donor);
       if (!link) continue; // told with the next change, if it comes back
       c.unsent = false;
-      const { accepted, verifiedMs, rejected } = c;
+      const L = PEER_MESSAGE_LIMITS;
+      const accepted = Math.min(c.accepted, L.maxCreditCount);
+      const rejected = Math.min(c.rejected, L.maxCreditCount);
+      const verifiedMs = Math.min(c.verifiedMs, L.maxCreditTotalMs);
       void link
         .send({ type: 'credit', jobId, session, accepted, verifiedMs, rejected })
         .catch(() => {});
@@ -284,12 +287,13 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     drain();
   }
 
-  function drain(): void {
+  /** Feeds the engine what waits; `all` ignores the limit (a stop takes in every report first). */
+  function drain(all = false): void {
     if (busy || finished) return;
     busy = true;
     try {
       // Past the limit the rest waits for the next commit to start.
-      while (sinceCommit < maxInputs) {
+      while (all || sinceCommit < maxInputs) {
         const next = inbox.shift();
         if (!next) break;
         sinceCommit++;
@@ -533,6 +537,7 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     },
     async stop() {
       if (finished) return;
+      drain(true); // reports waiting under backpressure are finished work: into the engine first
       detach();
       await commits.flush();
     },

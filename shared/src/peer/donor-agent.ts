@@ -295,7 +295,9 @@ export function createDonorAgent(opts: DonorAgentOptions): DonorAgent {
 
   /** The lease's feeds with its `feedRefs` fetched (once per donor: the blob cache keeps them). */
   async function withRefs(msg: AssignMessage, link: PeerLink): Promise<TensorMap> {
-    const out: Record<string, Tensor> = { ...msg.feeds };
+    // Into the assign's own feeds object (parsed for this lease alone): the executor gets the
+    // object the assign carried, so whoever knows a lease by it (a tab's donor side) still does.
+    const out = msg.feeds as Record<string, Tensor>;
     for (const [name, ref] of Object.entries(msg.feedRefs ?? {})) {
       if (ref.bytes > maxModelBytes) {
         throw new PeerGridError(

@@ -14,7 +14,7 @@ import type { PipelineStep, StepParams } from './steps.ts';
 /** The output of a task: the one named, or its only one. */
 function outputOf(outputs: TensorMap, name: string | undefined, at: string): Tensor {
   if (name !== undefined) {
-    const t = outputs[name];
+    const t = Object.hasOwn(outputs, name) ? outputs[name] : undefined;
     if (!t)
       throw new Error(`${at} has no output "${name}" (it has ${Object.keys(outputs).join(', ')})`);
     return t;
@@ -27,6 +27,9 @@ function outputOf(outputs: TensorMap, name: string | undefined, at: string): Ten
   }
   return all[0];
 }
+
+/** Most bytes of crops one ocr-crops step writes (float32 [K, 3, height, width]). */
+export const MAX_CROPS_BYTES = 512 * 2 ** 20;
 
 const str = (p: StepParams, k: string) => p[k] as string;
 const num = (p: StepParams, k: string) => p[k] as number | undefined;
@@ -65,8 +68,14 @@ const ocrCrops: PipelineStep = {
       pattern: /^[^/\\]+\.npz$/,
       doc: 'the file written, an .npz with the crops as "x" (a name ending .npz)',
     },
-    height: { type: 'int', default: 48, min: 1, doc: "the recognizer's input height" },
-    width: { type: 'int', default: 320, min: 1, doc: 'the width every crop is padded to' },
+    height: { type: 'int', default: 48, min: 1, max: 1024, doc: "the recognizer's input height" },
+    width: {
+      type: 'int',
+      default: 320,
+      min: 1,
+      max: 8192,
+      doc: 'the width every crop is padded to',
+    },
     threshold: { type: 'number', min: 0, doc: 'map pixels above it are text (default 0.3)' },
     boxThreshold: { type: 'number', min: 0, doc: 'least mean probability of a box (default 0.6)' },
     unclipRatio: { type: 'number', min: 0, doc: 'how far a box grows back (default 1.5)' },
@@ -83,7 +92,7 @@ const ocrCrops: PipelineStep = {
     for (const [name, image] of Object.entries(decoded.tensors)) {
       const size = imageSize(image);
       if (typeof size === 'string') throw new Error(`${file} image ${name}: ${size}`);
-      const task = str(p, 'task').replaceAll('{name}', name);
+      const task = str(p, 'task').replaceAll('{name}', () => name);
       const outputs = results.get(task);
       if (!outputs) {
         throw new Error(
@@ -110,6 +119,12 @@ const ocrCrops: PipelineStep = {
     }
     if (images.size === 0) throw new Error(`${file} holds no images`);
     if (boxes.length === 0) throw new Error(`no text boxes found in the ${images.size} images`);
+    const cropBytes = 4 * 3 * num(p, 'height')! * num(p, 'width')!;
+    if (boxes.length * cropBytes > MAX_CROPS_BYTES) {
+      throw new Error(
+        `${boxes.length} text boxes of ${num(p, 'height')}×${num(p, 'width')} would take ${Math.ceil((boxes.length * cropBytes) / 2 ** 20)} MiB of crops, over ${MAX_CROPS_BYTES / 2 ** 20} MiB: fewer images per pipeline, or a higher threshold / minPixels`,
+      );
+    }
     const x = recCrops(images, boxes, { height: num(p, 'height')!, width: num(p, 'width')! });
     io.say(`${boxes.length} text boxes in ${images.size} images → ${str(p, 'out')}`);
     const value: OcrCropsValue = { boxes };

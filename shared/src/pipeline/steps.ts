@@ -31,6 +31,7 @@ export type StepParam =
       readonly type: 'int' | 'number';
       readonly default?: number;
       readonly min?: number;
+      readonly max?: number;
       readonly doc: string;
     };
 
@@ -111,10 +112,12 @@ export function checkStepParams(
       typeof v === 'number' &&
       Number.isFinite(v) &&
       (p.type === 'number' || Number.isInteger(v)) &&
-      (p.min === undefined || v >= p.min);
+      (p.min === undefined || v >= p.min) &&
+      (p.max === undefined || v <= p.max);
     if (!ok) {
+      const range = `${p.min !== undefined ? ` >= ${p.min}` : ''}${p.min !== undefined && p.max !== undefined ? ' and' : ''}${p.max !== undefined ? ` <= ${p.max}` : ''}`;
       problems.push(
-        `parameter "${k}" must be ${p.type === 'int' ? 'an integer' : 'a number'}${p.min !== undefined ? ` >= ${p.min}` : ''}: ${p.doc}`,
+        `parameter "${k}" must be ${p.type === 'int' ? 'an integer' : 'a number'}${range}: ${p.doc}`,
       );
     } else out[k] = v;
   }

@@ -30,6 +30,11 @@ const ascii = (text: string) => Uint8Array.from(text, (ch) => ch.charCodeAt(0));
 /** 16 KiB of int32: well over the inline limit. */
 const CONST_LEN = 4096;
 
+/** The feeds objects the donor's assigns carried, as its link handed them on. */
+const assignedFeeds = new WeakSet<object>();
+/** Per run: whether the executor got the assign's own feeds object (a tab's donor side knows a lease by it). */
+const sameFeeds: boolean[] = [];
+
 /** y = x + c[0] (int32); records how much of `c` each run saw. */
 function constExecutor(seen: number[]): Executor {
   return {
@@ -39,6 +44,7 @@ function constExecutor(seen: number[]): Executor {
     async run(req) {
       const c = tensorValues(req.feeds.c!) as Int32Array;
       seen.push(c.length);
+      sameFeeds.push(assignedFeeds.has(req.feeds));
       const x = tensorValues(req.feeds.x!) as Int32Array;
       const y = Int32Array.from(x, (v) => v + c[0]!);
       return { outputs: { y: tensorFrom('int32', [y.length], y) }, backend: 'cpu', computeMs: 1 };
@@ -85,6 +91,11 @@ async function runOnDonor(protocol?: number, perTask = false) {
   const grid = createMemoryGrid({ ...vt, sha256 });
   const seen: number[] = [];
   const donor = grid.join('d0', donorCaps, protocol === undefined ? {} : { protocol });
+  donor.pool.on('link-open', (l) =>
+    l.onMessage((m) => {
+      if (m.type === 'assign') assignedFeeds.add(m.feeds);
+    }),
+  );
   createDonorNode({
     peer: donor,
     executor: constExecutor(seen),
@@ -129,8 +140,10 @@ async function runOnDonor(protocol?: number, perTask = false) {
 
 describe('shared feeds by reference', () => {
   it('reach a donor once, not with every lease, and the results are right', async () => {
+    sameFeeds.length = 0;
     const byRef = await runOnDonor();
     expect(byRef.out.state).toBe('completed');
+    expect(sameFeeds).toEqual(Array(12).fill(true)); // the fetched constant joined the assign's feeds
     expect(byRef.seen).toEqual(Array(12).fill(CONST_LEN));
     for (const [id, r] of byRef.out.results) {
       expect([...(tensorValues(r.y!) as Int32Array)]).toEqual([Number(id.slice(1)) + 5]);

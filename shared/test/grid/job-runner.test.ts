@@ -194,6 +194,42 @@ describe('job runner', () => {
     expect(run.outcome()?.progress.tasks.verified).toBe(301);
   });
 
+  it('a stop under backpressure takes in every report that waited first', async () => {
+    const env = setup(3);
+    const spec = await chainSpec(300);
+    const inner = createMemoryJobStore();
+    const held: (() => void)[] = [];
+    const store: JobStore = {
+      ...inner,
+      commit: (...args) =>
+        new Promise<void>((resolve, reject) => {
+          held.push(() => inner.commit(...args).then(resolve, reject));
+        }),
+    };
+    const run = await start(env, spec, store, () => {}, undefined, 100);
+    let received = -1;
+    for (let stable = 0, i = 0; stable < 25 && i < 2000; i++) {
+      await env.vt.advance(20);
+      await sleep(2);
+      const now = run.runner.progress().resultsReceived;
+      stable = now === received && now > 0 ? stable + 1 : 0;
+      received = now;
+    }
+    const ran = [...env.runs.values()].reduce((a, b) => a + b, 0);
+    expect(ran).toBeGreaterThan(received); // reports wait in the runner's inbox
+    let stopped = false;
+    void run.runner.stop().then(() => {
+      stopped = true;
+    });
+    for (let i = 0; i < 2000 && !stopped; i++) {
+      for (const release of held.splice(0)) release();
+      await env.vt.advance(5);
+      await sleep(1);
+    }
+    expect(stopped).toBe(true);
+    expect(run.runner.progress().resultsReceived).toBe(ran);
+  });
+
   it('resumes from the store: tasks verified before a stop are not run again', async () => {
     // Runs take time, so the stop comes while the job is under way.
     const env = setup(2, 0, 5);

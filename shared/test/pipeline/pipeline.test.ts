@@ -186,7 +186,7 @@ stages:
     expect(jobs).toEqual([]);
     expect(messages(r)).toEqual([
       'bad-step: stage crops (ocr-crops): unknown parameter "colour" (ocr-crops takes maps, images, task, output, out, height, width, threshold, boxThreshold, unclipRatio, minPixels)',
-      'bad-step: stage crops (ocr-crops): parameter "height" must be an integer >= 1: the recognizer\'s input height',
+      'bad-step: stage crops (ocr-crops): parameter "height" must be an integer >= 1 and <= 1024: the recognizer\'s input height',
       'missing-file: stage rec (sub/rec.yaml): model rec: no file ../rec.onnx',
       // crops.npz is not missing: the ocr-crops stage writes it (its parameters were refused, though).
       'missing-file: stage rec (sub/rec.yaml): task rec: no file ../crops.npz (given with the pipeline or written by a step before it)',

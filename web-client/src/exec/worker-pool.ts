@@ -483,7 +483,14 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       // In a worker: it drops the run unless it started (its reply then comes as usual).
       if (job.slot.jobs[0] === job) return false;
       job.cancelled = error;
-      job.slot.handle.post({ type: 'cancel', ids: [job.id] });
+      // Behind the runs' own post, which waits for the worker's set-up: a cancel must not pass it.
+      const slot = job.slot;
+      void slot.ready.then(
+        () => {
+          if (slots.includes(slot)) slot.handle.post({ type: 'cancel', ids: [job.id] });
+        },
+        () => {},
+      );
       return true;
     },
     async backends() {

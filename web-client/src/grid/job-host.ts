@@ -191,6 +191,12 @@ export async function createJobHost(o: {
     // the engine's state of any other task when a view asks (`taskState`).
     const window = createTaskWindow(TASK_WINDOW);
     for (const e of events) window.apply(e);
+    // A resumed engine put what was in flight back to ready without an event: its states win.
+    if (job.resumed)
+      for (const [id] of [...window.entries()]) {
+        const state = job.taskState(id);
+        if (state !== undefined) window.correct(id, state);
+      }
     job.onEvent((e) => {
       events.push(e);
       // The store keeps the newest EVENTS_KEPT; so does the view (dropped in batches).

@@ -24,6 +24,8 @@ export interface TaskWindow {
   apply(e: JobEvent): void;
   /** The told state of a task still in the window. */
   get(taskId: string): TaskState | undefined;
+  /** Sets a held task's state where it is (a resume: what the engine restored wins over old events). */
+  correct(taskId: string, state: TaskState): void;
   /** Tasks held now (≤ `limit`). */
   readonly size: number;
   readonly limit: number;
@@ -46,6 +48,9 @@ export function createTaskWindow(limit = TASK_WINDOW): TaskWindow {
       }
     },
     get: (id) => states.get(id),
+    correct(id, state) {
+      if (states.has(id)) states.set(id, state);
+    },
     get size() {
       return states.size;
     },
