@@ -445,4 +445,43 @@ describe('worker pool batching', () => {
     ]);
     expect(w.log.map((l) => l.x)).toEqual([0, 1, 2, 4, 5, 6, 7, 8]);
   });
+
+  it('a cancel sent while the worker is still setting up does not pass the runs it cancels', async () => {
+    const gates: (() => void)[] = [];
+    const w = fakeWorkers((_, id) => new Promise((res) => gates.push(() => void ok(id).then(res))));
+    let release!: () => void;
+    const setUp = new Promise<void>((r) => {
+      release = r;
+    });
+    // The worker's set-up (ORT's WASM) takes a while: runs and cancels wait for it alike.
+    const spawn = (): WorkerHandle => {
+      const h = w.spawn();
+      const later = async (o: Parameters<typeof h.api.init>[0]) => {
+        await setUp;
+        return h.api.init(o);
+      };
+      return { ...h, api: { ...h.api, init: later } };
+    };
+    const pool = createWorkerPool({ size: 1, init, spawn, timers: fakeTimers().timers });
+    const reqs = Array.from({ length: 4 }, (_, i) => xreq(i));
+    const runs = reqs.map((r) =>
+      pool.run(r).then(
+        () => 'ok',
+        (e: PeerGridError) => e.code,
+      ),
+    );
+    await flush();
+    expect(pool.cancel(reqs[2] as ExecRequest)).toBe(true);
+    release();
+    let settled = false;
+    void Promise.all(runs).then(() => {
+      settled = true;
+    });
+    while (!settled) {
+      gates.shift()?.();
+      await flush();
+    }
+    expect(await Promise.all(runs)).toEqual(['ok', 'ok', 'cancelled', 'ok']);
+    expect(w.log.map((l) => l.x)).toEqual([0, 1, 3]);
+  });
 });
