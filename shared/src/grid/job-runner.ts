@@ -123,6 +123,8 @@ const LEAVING_CODES = new Set([
   'send-failed',
   'busy',
 ]);
+/** Credit totals go out at most this often (and at each tick and the job's end), ms. */
+const CREDIT_EVERY_MS = 250;
 const TERMINAL = new Set(['job-completed', 'job-failed', 'job-cancelled']);
 /** Engine inputs between two commit starts before more wait (backpressure from the store). Default 4,096. */
 export const MAX_INPUTS_PER_COMMIT = 4_096;
@@ -169,6 +171,7 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
   let finished = false;
   let tickTimer: unknown;
   let lastProgress = -Infinity;
+  let lastCredits = -Infinity;
   let resolveDone!: (o: JobOutcome) => void;
   let rejectDone!: (e: unknown) => void;
   const done = new Promise<JobOutcome>((res, rej) => {
@@ -221,7 +224,7 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
 
   /**
    * Tells a donor how its lease's result fared (best effort; informational):
-   * a version 4 donor in its totals, sent at the next tick or the job's end;
+   * a version 4 donor in its totals, sent within CREDIT_EVERY_MS (or at the next tick, or the job's end);
    * an older one with a `verdict` now.
    */
   const tellVerdict = (ev: JobEvent) => {
@@ -441,6 +444,10 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
       if (opts.onEvent) uncommitted.push(ev);
     }
     const t = now();
+    if (t - lastCredits >= CREDIT_EVERY_MS) {
+      lastCredits = t;
+      sendCredits();
+    }
     if (opts.onProgress && (terminal || t - lastProgress >= progressMs)) {
       lastProgress = t;
       opts.onProgress(engine.progress());

@@ -111,7 +111,7 @@ export interface VerdictMessage {
  * results in one job fared, in place of a `verdict` per lease. Totals, not
  * increments: a repeated or reordered one counts once (the donor keeps the
  * largest it heard per submitter, job and `session`). A submitter sends them
- * at most once per tick and when the job ends; `session` is new for each run
+ * at most every 250 ms, at each tick and when the job ends; `session` is new for each run
  * of the job (a resumed job counts from zero under a new one).
  */
 export interface CreditMessage {
