@@ -90,6 +90,40 @@ async function start(
   return { runner, prepared, outcome: () => outcome };
 }
 
+/** A store that holds each commit until the test lets it through (`held`). */
+function heldStore(): {
+  store: JobStore;
+  held: (() => void)[];
+  inner: ReturnType<typeof createMemoryJobStore>;
+} {
+  const inner = createMemoryJobStore();
+  const held: (() => void)[] = [];
+  const store: JobStore = {
+    ...inner,
+    commit: (...args) =>
+      new Promise<void>((resolve, reject) => {
+        held.push(() => inner.commit(...args).then(resolve, reject));
+      }),
+  };
+  return { store, held, inner };
+}
+
+/** Advances until the results received stop moving (and some came); returns how many. */
+async function untilStalled(
+  env: ReturnType<typeof setup>,
+  runner: { progress(): { resultsReceived: number } },
+): Promise<number> {
+  let received = -1;
+  for (let stable = 0, i = 0; stable < 25 && i < 2000; i++) {
+    await env.vt.advance(20);
+    await sleep(2); // donors hash with WebCrypto, in real time
+    const now = runner.progress().resultsReceived;
+    stable = now === received && now > 0 ? stable + 1 : 0;
+    received = now;
+  }
+  return received;
+}
+
 describe('job runner', () => {
   it('runs a job with replicas on in-memory donors, feeds dependents, commits everything', async () => {
     const env = setup(3);
@@ -125,16 +159,7 @@ describe('job runner', () => {
   it('tells of a verified task only once the store holds its result', async () => {
     const env = setup(2);
     const spec = await chainSpec(6);
-    const inner = createMemoryJobStore();
-    // A store that holds each commit until the test lets it through.
-    const held: (() => void)[] = [];
-    const store: JobStore = {
-      ...inner,
-      commit: (...args) =>
-        new Promise<void>((resolve, reject) => {
-          held.push(() => inner.commit(...args).then(resolve, reject));
-        }),
-    };
+    const { store, held, inner } = heldStore();
     const heard: string[] = [];
     const run = await start(env, spec, store, (ev) => {
       if (ev.type === 'task-verified') heard.push(ev.taskId!);
@@ -161,27 +186,11 @@ describe('job runner', () => {
   it('holds back new work while the store has not caught up (backpressure), then finishes', async () => {
     const env = setup(3);
     const spec = await chainSpec(300);
-    const inner = createMemoryJobStore();
-    // A store that holds each commit until the test lets it through.
-    const held: (() => void)[] = [];
-    const store: JobStore = {
-      ...inner,
-      commit: (...args) =>
-        new Promise<void>((resolve, reject) => {
-          held.push(() => inner.commit(...args).then(resolve, reject));
-        }),
-    };
+    const { store, held } = heldStore();
     const limit = 100;
     const run = await start(env, spec, store, () => {}, undefined, limit);
     // With the first commit held, inputs stop at the limit: results stop coming in.
-    let received = -1;
-    for (let stable = 0, i = 0; stable < 25 && i < 2000; i++) {
-      await env.vt.advance(20);
-      await sleep(2); // donors hash with WebCrypto, in real time
-      const now = run.runner.progress().resultsReceived;
-      stable = now === received && now > 0 ? stable + 1 : 0;
-      received = now;
-    }
+    const received = await untilStalled(env, run.runner);
     expect(received).toBeGreaterThan(0);
     expect(received).toBeLessThanOrEqual(limit);
     expect(run.runner.progress().tasks.verified).toBeLessThan(301);
@@ -197,24 +206,9 @@ describe('job runner', () => {
   it('a stop under backpressure takes in every report that waited first', async () => {
     const env = setup(3);
     const spec = await chainSpec(300);
-    const inner = createMemoryJobStore();
-    const held: (() => void)[] = [];
-    const store: JobStore = {
-      ...inner,
-      commit: (...args) =>
-        new Promise<void>((resolve, reject) => {
-          held.push(() => inner.commit(...args).then(resolve, reject));
-        }),
-    };
+    const { store, held } = heldStore();
     const run = await start(env, spec, store, () => {}, undefined, 100);
-    let received = -1;
-    for (let stable = 0, i = 0; stable < 25 && i < 2000; i++) {
-      await env.vt.advance(20);
-      await sleep(2);
-      const now = run.runner.progress().resultsReceived;
-      stable = now === received && now > 0 ? stable + 1 : 0;
-      received = now;
-    }
+    const received = await untilStalled(env, run.runner);
     const ran = [...env.runs.values()].reduce((a, b) => a + b, 0);
     expect(ran).toBeGreaterThan(received); // reports wait in the runner's inbox
     let stopped = false;
