@@ -8,13 +8,10 @@
  * A peer still fetching announces each piece it got (`pieces`) and serves it
  * at once, so a model spreads while it is still arriving. Each fetch starts
  * at its own piece (pieces spread over fetchers), asks peers first, and asks
- * the `sources` it was given (the submitter) for one piece no peer announced
- * (picked at random) plus one spare (a piece peers hold, or near the end one
- * a peer still owes). A source serves the pieces it has sent least often
- * first: its scarce uplink sends each piece once before any twice, and stays
- * busy to the end. Pieces from peers still fetching are unverified: a blob
- * that then fails its hash check is fetched again from complete holders only.
- * A verified blob is announced and returned before the cache has written it.
+ * the `sources` it was given (the submitter) only for pieces no peer
+ * announced: the scarce uplink sends each piece about once. Pieces from
+ * peers still fetching are unverified: a blob that then fails its hash check
+ * is fetched again from complete holders only.
  *
  * This file wires the parts and handles messages: who holds what is in
  * `blob-pieces.ts`, the fetch side's per-blob state machine in
@@ -37,7 +34,7 @@ export interface BlobExchangeOptions {
   readonly timers: Timers;
   /** Bytes per `want`/`chunk`. Default 256 KiB. */
   readonly pieceBytes?: number;
-  /** Pieces requested from one holder at once (at most 2 of a peer still fetching). Default 4. */
+  /** Pieces requested from one holder at once. Default 4. */
   readonly maxInFlightPerPeer?: number;
   /** A piece not received by then is asked of another holder. Default 15 000 ms. */
   readonly pieceTimeoutMs?: number;
@@ -47,10 +44,7 @@ export interface BlobExchangeOptions {
   readonly uploadBytesPerSec?: number;
   /** `want`s queued for upload before more are refused with `blob-missing`. Default 256. */
   readonly maxQueuedWants?: number;
-  /**
-   * Picks where a fetch starts in the blob and which new piece it asks of a
-   * source (spreads pieces over fetchers). Default: piece 0, then in order.
-   */
+  /** Picks where a fetch starts in the blob (spreads pieces over fetchers). Default: at piece 0. */
   readonly random?: Random;
 }
 
@@ -81,7 +75,7 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
   const maxInFlight = opts.maxInFlightPerPeer ?? 4;
   const pieceTimeoutMs = opts.pieceTimeoutMs ?? 15_000;
   const maxBlobBytes = opts.maxBlobBytes ?? 512 * 1024 * 1024;
-  const holders = createBlobHolders(now, pieceTimeoutMs, opts.random);
+  const holders = createBlobHolders(now, pieceTimeoutMs);
   const { links } = holders;
   const held = new Set<string>();
   const pending = new Map<string, Promise<Uint8Array>>();
@@ -137,7 +131,7 @@ export function createBlobExchange(opts: BlobExchangeOptions): BlobExchange {
   }
 
   async function fetch(hash: string, totalBytes: number, sources: readonly PeerLink[] = []) {
-    const cached = (await cache.get(hash)) ?? fetcher.verified(hash);
+    const cached = await cache.get(hash);
     if (cached) {
       held.add(hash);
       return cached;

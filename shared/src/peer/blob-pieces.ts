@@ -3,14 +3,14 @@
  * each announced (`have`), and what each said about blobs it is still
  * fetching (`pieces`): pieces it holds (and serves), and pieces on their way
  * to it from a source. From that, which piece to ask which link for: peers
- * first; of a fetch's own sources (the submitter's uplink) a random piece
- * nobody holds or is already getting (`pick`), or one the fewest peers hold
- * (`pickHeld`, the spare want). "On the way" marks expire and are not
- * renewed, so a peer that never gets its piece (or says so falsely) holds
- * the others back once, for `comingTtlMs`, at most.
+ * first; a fetch's own sources (the submitter's uplink) only for pieces
+ * nobody holds or is already getting, so that uplink sends each piece about
+ * once. "On the way" marks expire and are not renewed, so a peer that never
+ * gets its piece (or says so falsely) holds the others back once, for
+ * `comingTtlMs`, at most.
  */
 import type { PeerId } from '../contracts.ts';
-import type { Now, Random } from '../platform.ts';
+import type { Now } from '../platform.ts';
 import type { PeerLink } from './link.ts';
 import type { PiecesMessage } from './messages.ts';
 
@@ -58,24 +58,11 @@ export interface BlobHolders {
   holds(link: PeerLink, hash: string, piece: number): boolean;
   /** Whether some peer said it holds or is getting pieces of `hash` (others fetch it too). */
   shared(hash: string): boolean;
-  /**
-   * Takes the next piece of `f.todo` to ask `link` for, or undefined. Of a
-   * fetch's source, only pieces no other peer holds or is getting.
-   */
+  /** Takes the next piece of `f.todo` to ask `link` for, or undefined. */
   pick(f: FetchPlan, link: PeerLink): number | undefined;
-  /**
-   * Takes the piece of `f.todo` that the fewest peers other than `link` hold
-   * (some must), or undefined: what a source whose uplink is otherwise idle
-   * may send. Pieces only said to be on their way are left to the peers getting them.
-   */
-  pickHeld(f: FetchPlan, link: PeerLink): number | undefined;
 }
 
-/**
- * `random` picks among the pieces a source may send (without it, the first in
- * `todo` order).
- */
-export function createBlobHolders(now: Now, comingTtlMs: number, random?: Random): BlobHolders {
+export function createBlobHolders(now: Now, comingTtlMs: number): BlobHolders {
   const links = new Set<PeerLink>();
   const haves = new Map<PeerLink, Set<string>>();
   const book = new Map<PeerLink, Map<string, Announced>>();
@@ -91,13 +78,6 @@ export function createBlobHolders(now: Now, comingTtlMs: number, random?: Random
       if (a && (a.held.has(piece) || (a.coming.get(piece) ?? 0) > t)) return true;
     }
     return false;
-  }
-
-  /** How many links other than `except` announced holding `piece`. */
-  function heldBy(except: PeerLink, hash: string, piece: number): number {
-    let n = 0;
-    for (const [l, blobs] of book) if (l !== except && blobs.get(hash)?.held.has(piece)) n++;
-    return n;
   }
 
   return {
@@ -167,16 +147,6 @@ export function createBlobHolders(now: Now, comingTtlMs: number, random?: Random
       const source = f.extra.includes(link);
       const whole = source || hasWhole(link, f.hash);
       const mine = entry(link, f.hash)?.held;
-      if (source && !f.completeOnly && random) {
-        // Of a source, a piece at random among those nobody holds or is getting: fetchers
-        // that ask at the same moment, before they hear of each other, seldom pick the same.
-        const free: number[] = [];
-        for (let i = 0; i < f.todo.length; i++)
-          if (!claimed(link, f.hash, f.todo[i]!)) free.push(i);
-        if (free.length === 0) return undefined;
-        const i = free[Math.floor(random() * free.length) % free.length]!;
-        return f.todo.splice(i, 1)[0];
-      }
       for (let i = 0; i < f.todo.length; i++) {
         const piece = f.todo[i]!;
         if (!whole && !mine?.has(piece)) continue;
@@ -186,19 +156,6 @@ export function createBlobHolders(now: Now, comingTtlMs: number, random?: Random
         return piece;
       }
       return undefined;
-    },
-    pickHeld(f, link) {
-      if (f.completeOnly) return undefined;
-      let best = -1;
-      let fewest = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < f.todo.length; i++) {
-        const n = heldBy(link, f.hash, f.todo[i]!);
-        if (n > 0 && n < fewest) {
-          best = i;
-          fewest = n;
-        }
-      }
-      return best < 0 ? undefined : f.todo.splice(best, 1)[0];
     },
   };
 }
