@@ -9,6 +9,7 @@ import {
   createMemoryJobStore,
   createReputationBook,
   type DonorNode,
+  type GridPeer,
   type JobOutcome,
   type JobSpec,
   type PeerMessage,
@@ -30,6 +31,42 @@ async function spec(n: number): Promise<JobSpec> {
   }));
   // Two honest donors and a liar (no anchor): a target error three donors can reach.
   return { name: 'verdicts', models: { [hash]: model }, tasks, policy: { targetError: 1e-2 } };
+}
+
+/** Runs `job` from `submitter` on the grid's donors to completion; the submitter's reputation book. */
+async function runToCompletion(
+  vt: ReturnType<typeof createVirtualTime>,
+  submitter: GridPeer,
+  job: JobSpec,
+) {
+  const store = createMemoryJobStore();
+  const reputation = createReputationBook();
+  const prepared = await prepareJob({
+    spec: job,
+    store,
+    sha256,
+    now: vt.now,
+    random: () => 0.5,
+    reputation,
+  });
+  const runner = createJobRunner({
+    peer: submitter,
+    engine: prepared.engine,
+    spec: job,
+    store,
+    reputation,
+    now: vt.now,
+    timers: vt.timers,
+  });
+  let outcome: JobOutcome | undefined;
+  void runner.done.then((o) => {
+    outcome = o;
+  });
+  await until(async () => {
+    await vt.advance(20);
+    expect(outcome?.state).toBe('completed');
+  });
+  return reputation;
 }
 
 describe('verdicts over the job runner', () => {
@@ -55,34 +92,7 @@ describe('verdicts over the job runner', () => {
     const heard: string[] = [];
     nodes.get('d0')!.onCredit((c) => heard.push(`${c.accepted}/${c.verifiedMs}`));
     const submitter = grid.join('s', { ...donorCaps, maxConcurrency: 0 });
-    const store = createMemoryJobStore();
-    const reputation = createReputationBook();
-    const job = await spec(16);
-    const prepared = await prepareJob({
-      spec: job,
-      store,
-      sha256,
-      now: vt.now,
-      random: () => 0.5,
-      reputation,
-    });
-    const runner = createJobRunner({
-      peer: submitter,
-      engine: prepared.engine,
-      spec: job,
-      store,
-      reputation,
-      now: vt.now,
-      timers: vt.timers,
-    });
-    let outcome: JobOutcome | undefined;
-    void runner.done.then((o) => {
-      outcome = o;
-    });
-    await until(async () => {
-      await vt.advance(20);
-      expect(outcome?.state).toBe('completed');
-    });
+    const reputation = await runToCompletion(vt, submitter, await spec(16));
     const credit = (id: string) => nodes.get(id)!.credit();
     // Every credit the engine gave reaches the donor (plusOneExecutor reports 1 ms a run).
     await until(async () => {
@@ -132,37 +142,11 @@ describe('credit totals (protocol 4) beside verdicts (older donors)', () => {
       );
     }
     const submitter = grid.join('s', { ...donorCaps, maxConcurrency: 0 });
-    const store = createMemoryJobStore();
-    const reputation = createReputationBook();
     const job: JobSpec = {
       ...(await spec(40)),
       policy: { replicas: 2, quorum: 2, adaptive: false },
     };
-    const prepared = await prepareJob({
-      spec: job,
-      store,
-      sha256,
-      now: vt.now,
-      random: () => 0.5,
-      reputation,
-    });
-    const runner = createJobRunner({
-      peer: submitter,
-      engine: prepared.engine,
-      spec: job,
-      store,
-      reputation,
-      now: vt.now,
-      timers: vt.timers,
-    });
-    let outcome: JobOutcome | undefined;
-    void runner.done.then((o) => {
-      outcome = o;
-    });
-    await until(async () => {
-      await vt.advance(20);
-      expect(outcome?.state).toBe('completed');
-    });
+    const reputation = await runToCompletion(vt, submitter, job);
     await until(async () => {
       await flush();
       for (const id of ['d0', 'd1'])
